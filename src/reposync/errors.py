@@ -1,0 +1,61 @@
+"""Errors that carry the exit code DESIGN.md gives them.
+
+The CLI turns any ``ReposyncError`` into one clean line and its code; any
+other exception is a bug (exit 1).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_USAGE = 2
+EXIT_DATA = 65  # data or a site needs a person
+EXIT_TEMPORARY = 75  # try again later
+
+
+class ReposyncError(Exception):
+    exit_code = EXIT_BUG
+
+
+class ConfigError(ReposyncError):
+    """Bad usage or config: found before anything is fetched."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, path: object, key: str | None, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        where = f"{self.path}: {key}" if key else self.path
+        super().__init__(f"{where}: {problem}")
+
+
+class SourceError(ReposyncError):
+    """One source could not be synced; the others go on."""
+
+    exit_code = EXIT_DATA
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{url}: {reason}")
+
+
+class NeedsPerson(SourceError):
+    """Permanent until someone looks: 404/410, robots.txt, size cap, layout change."""
+
+    exit_code = EXIT_DATA
+
+
+class Temporary(SourceError):
+    """Worth retrying later: timeouts, connection errors, 429/5xx after retries."""
+
+    exit_code = EXIT_TEMPORARY
+
+
+class ParseError(NeedsPerson):
+    """A page no longer parses as its parser expects."""
+
+
+class LockHeld(ReposyncError):
+    exit_code = EXIT_TEMPORARY

@@ -1,0 +1,51 @@
+"""Every default in one place, each with the reason it has the value it has.
+
+The config's ``[crawl]`` table overrides the crawl values; nothing else in the
+code base hard-codes a number that a user might want to know about.
+"""
+
+from __future__ import annotations
+
+# --- crawling -------------------------------------------------------------
+# At least a second between two requests to one host: these are small
+# charity and council sites, and a nightly job has all night.
+DELAY_SECONDS = 1.0
+# Connect fails fast (a dead host), reading may be slow (an OPAC page is built
+# on demand); the pool wait only matters when a host is shared by sources.
+TIMEOUT_CONNECT = 10.0
+TIMEOUT_READ = 30.0
+TIMEOUT_POOL = 10.0
+# A listing page is well under 1 MB; 10 MB is room for the largest and stops a
+# runaway body (a PDF served instead of HTML, an endless stream) early.
+MAX_BYTES = 10 * 1024 * 1024
+# Retries of a temporary failure (connection error, timeout, 408, 429, 5xx).
+RETRIES = 3
+BACKOFF_INITIAL = 1.0
+BACKOFF_MAX = 60.0
+# A Retry-After longer than this is not waited for: the run records a
+# temporary failure and cron tries again tomorrow.
+RETRY_AFTER_CAP = 120.0
+# Redirect hops before giving up: real sites use one or two.
+MAX_REDIRECTS = 5
+# A listing that grows past this many pages is a loop or a layout change.
+MAX_PAGES_PER_SOURCE = 5000
+# The library catalogue is walked in full this often; in between, the walk
+# stops at a run of known, unchanged records.
+FULL_WALK_DAYS = 7
+USER_AGENT = "reposync/{version} (+https://github.com/reposync/reposync)"
+
+# --- layout guard ---------------------------------------------------------
+# A complete walk that yields fewer than this share of the entries of the
+# source's last good walk is treated as a changed layout, not as removals.
+GUARD_MIN_SHARE = 0.5
+
+# --- paths, relative to the config file's folder ---------------------------
+DB_PATH = "../catalogue.db"
+SNAPSHOTS_PATH = "../snapshots"
+REPORTS_PATH = "../reports"
+DECISIONS_PATH = "decisions.toml"
+
+# --- SQLite ---------------------------------------------------------------
+# A reader (Datasette) and the nightly writer share the file; a writer waits
+# this long for a lock rather than failing at once.
+BUSY_TIMEOUT_MS = 30_000
