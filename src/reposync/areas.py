@@ -81,6 +81,7 @@ class AreaIndex:
     areas: dict[str, Area]  # canonical name -> area
     by_key: dict[str, Area]
     anonymous_keys: set[str]
+    path: Path | None = None
 
     def lookup(self, name: str) -> Area | None:
         return self.by_key.get(area_key(name))
@@ -126,4 +127,4 @@ def load_areas(path: Path | str) -> AreaIndex:
     anonymous = data.get("anonymous", [])
     if not isinstance(anonymous, list) or not all(isinstance(a, str) for a in anonymous):
         raise ConfigError(path, "anonymous", "must be a list of strings")
-    return AreaIndex(areas=areas, by_key=by_key, anonymous_keys={area_key(a) for a in anonymous})
+    return AreaIndex(areas=areas, by_key=by_key, anonymous_keys={area_key(a) for a in anonymous}, path=path)

@@ -1,0 +1,412 @@
+"""The SQLite catalogue: schema and migrations, applying a run atomically, history.
+
+One connection per process, in autocommit mode, so transactions are ours:
+``apply_run`` writes a whole sync inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``
+(sqlite-utils nests its own work as savepoints inside it). WAL lets Datasette
+read while a sync writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from . import link, settings
+from .snapshots import utc_now
+
+migrations = Migrations("reposync")
+
+# Fields whose change makes a new version of an entry (git-history style).
+CONTENT_FIELDS = (
+    "title",
+    "heading",
+    "summary",
+    "published",
+    "published_precision",
+    "date_text",
+    "area_text",
+    "area",
+    "la_codes",
+    "pseudonyms",
+    "review_type",
+    "report_url",
+    "copy_number",
+    "keywords",
+    "note",
+    "details",
+)
+JSON_FIELDS = ("la_codes", "pseudonyms", "keywords", "details")
+DEPARTURES = ("rolled-off", "expired", "delisted")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "mode": str,
+            "status": str,
+            "exit_code": int,
+            "sources": str,  # JSON: per source, entries seen, complete, error
+            "counts": str,  # JSON: changes by kind
+        },
+        pk="id",
+    )
+    db["reviews"].create(
+        {
+            "id": int,
+            "title": str,
+            "area": str,
+            "la_codes": str,
+            "pseudonyms": str,
+            "published": str,
+            "published_year": int,
+            "review_type": str,
+            "local_entries": int,
+            "national_entries": int,
+        },
+        pk="id",
+    )
+    db["entries"].create(
+        {
+            "id": str,
+            "source": str,
+            "kind": str,
+            "title": str,
+            "title_key": str,
+            "heading": str,
+            "summary": str,
+            "published": str,
+            "published_precision": str,
+            "published_start": str,
+            "published_end": str,
+            "published_year": int,
+            "date_text": str,
+            "area_text": str,
+            "area": str,
+            "la_codes": str,
+            "pseudonyms": str,
+            "review_type": str,
+            "url": str,
+            "report_url": str,
+            "page_url": str,
+            "copy_number": str,
+            "keywords": str,
+            "note": str,
+            "details": str,
+            "review_id": int,
+            "status": str,
+            "first_seen_run": int,
+            "last_seen_run": int,
+            "content_hash": str,
+            "version": int,
+        },
+        pk="id",
+        foreign_keys=[("review_id", "reviews", "id")],
+    )
+    db["entries"].create_index(["source", "status"])
+    db["entries"].create_index(["review_id"])
+    db["entries"].create_index(["published_year"])
+    db["entries"].enable_fts(["title", "summary"], create_triggers=True, tokenize="porter")
+    db["entry_versions"].create(
+        {"entry_id": str, "version": int, "run_id": int, "content_hash": str, "changed": str, "fields": str},
+        pk=("entry_id", "version"),
+        foreign_keys=[("entry_id", "entries", "id"), ("run_id", "runs", "id")],
+    )
+    db["links"].create(
+        {
+            "entry_a": str,
+            "entry_b": str,
+            "score": float,
+            "features": str,
+            "decision": str,
+            "decided_at": str,
+            "first_run": int,
+        },
+        pk=("entry_a", "entry_b"),
+        foreign_keys=[("entry_a", "entries", "id"), ("entry_b", "entries", "id")],
+    )
+    db["changes"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "source": str,
+            "entry_id": str,
+            "kind": str,
+            "field": str,
+            "old": str,
+            "new": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("entry_id", "entries", "id")],
+    )
+    db["changes"].create_index(["run_id"])
+    db["changes"].create_index(["entry_id"])
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if need be) the catalogue, migrated, in WAL mode."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=settings.BUSY_TIMEOUT_MS / 1000)
+    conn.execute(f"PRAGMA busy_timeout = {settings.BUSY_TIMEOUT_MS}")
+    db = sqlite_utils.Database(conn)
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db)
+    return db
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    content = {name: row.get(name) for name in CONTENT_FIELDS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _stored(value: Any) -> Any:
+    """Lists and dicts are kept as JSON text, as sqlite-utils would."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _loaded(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in JSON_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = json.loads(out[name])
+    return out
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@dataclass
+class SourceOutcome:
+    """What one source's walk gave: entries (normalised rows), or an error."""
+
+    source: str
+    departure: str  # the status an entry takes when a complete walk no longer finds it
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = False
+    error: str | None = None
+    error_url: str | None = None
+    exit_code: int = 0
+    pages: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entries": len(self.entries),
+            "pages": self.pages,
+            "complete": self.complete,
+            "error": self.error,
+            "url": self.error_url,
+        }
+
+
+def start_run(db: sqlite_utils.Database, mode: str) -> int:
+    cursor = db.execute(
+        "INSERT INTO runs (started_at, mode, status) VALUES (?, ?, 'running')", [utc_now(), mode]
+    )
+    return int(cursor.lastrowid)
+
+
+class _Writer:
+    """The writes of one run, inside the run's transaction."""
+
+    def __init__(self, db: sqlite_utils.Database, run_id: int) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.counts: dict[str, int] = {}
+
+    def change(self, source: str | None, entry_id: str | None, kind: str, field: str | None = None,
+               old: Any = None, new: Any = None) -> None:
+        self.db.execute(
+            "INSERT INTO changes (run_id, source, entry_id, kind, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [self.run_id, source, entry_id, kind, field, _text(old), _text(new)],
+        )
+        if field is None or kind != "changed":
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+
+    def version(self, entry_id: str, version: int, digest: str, changed: list[str], row: dict[str, Any]) -> None:
+        self.db.execute(
+            "INSERT INTO entry_versions (entry_id, version, run_id, content_hash, changed, fields) VALUES (?, ?, ?, ?, ?, ?)",
+            [entry_id, version, self.run_id, digest, json.dumps(changed),
+             json.dumps({name: row.get(name) for name in CONTENT_FIELDS}, ensure_ascii=False)],
+        )
+
+    def apply_source(self, outcome: SourceOutcome) -> None:
+        existing = {
+            row["id"]: _loaded(row)
+            for row in self.db.query("SELECT * FROM entries WHERE source = ?", [outcome.source])
+        }
+        by_report = {row["report_url"]: row["id"] for row in existing.values() if row.get("report_url")}
+        seen: set[str] = set()
+        for entry in outcome.entries:
+            entry = dict(entry)
+            # A corrected title changes the derived id; the report link says it is the same entry.
+            if entry["id"] not in existing and entry.get("report_url") in by_report:
+                old_id = by_report[entry["report_url"]]
+                if old_id not in seen:
+                    entry["id"] = old_id
+            if entry["id"] in seen:
+                continue  # the same entry twice on one walk: keep the first
+            seen.add(entry["id"])
+            digest = content_hash(entry)
+            old = existing.get(entry["id"])
+            if old is None:
+                self._insert(outcome.source, entry, digest)
+            else:
+                self._update(outcome.source, old, entry, digest)
+        if outcome.complete:
+            for entry_id, old in existing.items():
+                if entry_id not in seen and old["status"] == "listed":
+                    self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
+                    self.change(outcome.source, entry_id, outcome.departure, "status", "listed", outcome.departure)
+
+    def _insert(self, source: str, entry: dict[str, Any], digest: str) -> None:
+        row = {name: _stored(value) for name, value in entry.items()}
+        row.update(status="listed", first_seen_run=self.run_id, last_seen_run=self.run_id,
+                   content_hash=digest, version=1)
+        columns = ", ".join(row)
+        self.db.execute(
+            f"INSERT INTO entries ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
+        )
+        self.version(entry["id"], 1, digest, list(CONTENT_FIELDS), entry)
+        self.change(source, entry["id"], "added", None, None, entry.get("title"))
+
+    def _update(self, source: str, old: dict[str, Any], entry: dict[str, Any], digest: str) -> None:
+        updates: dict[str, Any] = {"last_seen_run": self.run_id}
+        if old["status"] != "listed":
+            updates["status"] = "listed"
+            self.change(source, entry["id"], "reappeared", "status", old["status"], "listed")
+        if old["content_hash"] != digest:
+            changed = [name for name in CONTENT_FIELDS if old.get(name) != entry.get(name)]
+            for name in changed:
+                self.change(source, entry["id"], "changed", name, old.get(name), entry.get(name))
+            self.counts["changed"] = self.counts.get("changed", 0) + 1
+            version = (old.get("version") or 1) + 1
+            updates.update({name: _stored(value) for name, value in entry.items() if name != "id"})
+            updates.update(content_hash=digest, version=version)
+            self.version(entry["id"], version, digest, changed, entry)
+        assignments = ", ".join(f"{name} = ?" for name in updates)
+        self.db.execute(f"UPDATE entries SET {assignments} WHERE id = ?", [*updates.values(), entry["id"]])
+
+    def relink(self) -> None:
+        """Regroup every entry into reviews and refresh the automatic links."""
+        rows = {row["id"]: _loaded(row) for row in self.db.query(
+            "SELECT id, kind, la_codes, pseudonyms, title_key, published_year, review_id FROM entries")}
+        groups = link.group_entries(rows.values())
+        next_id = (self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0])
+        assigned = link.assign_review_ids(groups, {e: r["review_id"] for e, r in rows.items()}, next_id)
+        for entry_id, review_id in assigned.items():
+            if rows[entry_id]["review_id"] != review_id:
+                self.db.execute("UPDATE entries SET review_id = ? WHERE id = ?", [review_id, entry_id])
+        self._write_reviews()
+        self._write_links(link.local_links(groups, rows))
+
+    def _write_reviews(self) -> None:
+        # Reviews are derived from their entries: rebuild the rows, keeping ids.
+        self.db.execute("DELETE FROM reviews WHERE id NOT IN (SELECT review_id FROM entries WHERE review_id IS NOT NULL)")
+        self.db.execute(
+            """
+            INSERT INTO reviews (id, title, area, la_codes, pseudonyms, published, published_year, review_type,
+                                 local_entries, national_entries)
+            SELECT review_id,
+                   -- a national title when there is one: it names the case the way the repository does
+                   (SELECT e2.title FROM entries e2 WHERE e2.review_id = e.review_id
+                     ORDER BY e2.kind = 'national' DESC, e2.published_start, e2.id LIMIT 1),
+                   max(area), max(la_codes),
+                   (SELECT e3.pseudonyms FROM entries e3 WHERE e3.review_id = e.review_id
+                     ORDER BY json_array_length(e3.pseudonyms) DESC, e3.id LIMIT 1),
+                   (SELECT e4.published FROM entries e4 WHERE e4.review_id = e.review_id
+                     AND e4.published_start IS NOT NULL ORDER BY e4.published_start, e4.published_end LIMIT 1),
+                   min(published_year),
+                   (SELECT e5.review_type FROM entries e5 WHERE e5.review_type IS NOT NULL
+                     AND e5.review_id = e.review_id ORDER BY e5.kind = 'national' DESC, e5.id LIMIT 1),
+                   sum(kind = 'local'), sum(kind = 'national')
+            FROM entries e WHERE review_id IS NOT NULL GROUP BY review_id
+            ON CONFLICT(id) DO UPDATE SET title = excluded.title, area = excluded.area,
+                la_codes = excluded.la_codes, pseudonyms = excluded.pseudonyms, published = excluded.published,
+                published_year = excluded.published_year, review_type = excluded.review_type,
+                local_entries = excluded.local_entries, national_entries = excluded.national_entries
+            """
+        )
+
+    def _write_links(self, proposed: list[link.Link]) -> None:
+        current = {(r["entry_a"], r["entry_b"]): r for r in self.db.query("SELECT * FROM links")}
+        wanted = {(l.entry_a, l.entry_b): l for l in proposed}
+        for pair, row in current.items():
+            # Only machine links come and go; a person's decision stays.
+            if row["decision"] == "auto" and pair not in wanted:
+                self.db.execute("DELETE FROM links WHERE entry_a = ? AND entry_b = ?", list(pair))
+                self.change(None, pair[0], "unlinked", "link", pair[1], None)
+        for pair, proposal in wanted.items():
+            if pair in current:
+                continue
+            self.db.execute(
+                "INSERT INTO links (entry_a, entry_b, score, features, decision, first_run) VALUES (?, ?, ?, ?, 'auto', ?)",
+                [proposal.entry_a, proposal.entry_b, proposal.score, json.dumps(proposal.features), self.run_id],
+            )
+            self.change(None, proposal.entry_a, "linked", "link", None, proposal.entry_b)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    counts: dict[str, int]
+    status: str
+
+
+def apply_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    outcomes: Iterable[SourceOutcome],
+    *,
+    exit_code: int,
+    dry_run: bool = False,
+) -> RunResult:
+    """Write a whole sync in one transaction: all of it lands, or none of it."""
+    outcomes = list(outcomes)
+    writer = _Writer(db, run_id)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for outcome in outcomes:
+            if outcome.error is not None:
+                writer.change(outcome.source, None, "source-failed", outcome.error_url, None, outcome.error)
+            else:
+                writer.apply_source(outcome)
+        writer.relink()
+        failed = sum(o.error is not None for o in outcomes)
+        status = "ok" if not failed else "failed" if failed == len(outcomes) else "partial"
+        db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, sources = ?, counts = ? WHERE id = ?",
+            [utc_now(), status, exit_code, json.dumps({o.source: o.as_json() for o in outcomes}),
+             json.dumps(writer.counts), run_id],
+        )
+        if dry_run:
+            db.execute("ROLLBACK")
+        else:
+            db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return RunResult(run_id=run_id, counts=writer.counts, status=status)
+
+
+def listed_count(db: sqlite_utils.Database, source: str) -> int:
+    return db.execute("SELECT count(*) FROM entries WHERE source = ? AND status = 'listed'", [source]).fetchone()[0]

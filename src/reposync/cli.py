@@ -1,0 +1,108 @@
+"""The command line: options, exit codes and progress. No logic lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .config import load_config
+from .errors import EXIT_BUG, ReposyncError
+
+DEFAULT_CONFIG = "config/sources.toml"
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A ReposyncError becomes one clean line and its exit code; anything else is a bug (1)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ReposyncError as exc:
+            click.echo(f"reposync: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Exit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            click.echo(f"reposync: unexpected error (a bug): {type(exc).__name__}: {exc}", err=True)
+            sys.exit(EXIT_BUG)
+
+    return wrapper
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        help="Sources file; relative paths in it resolve against its folder.",
+    )(func)
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="Catalogue file (default: [paths] db of the config).",
+    )(func)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="reposync")
+def cli() -> None:
+    """Keep one catalogue of published child safeguarding case reviews, local and national."""
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option("--snapshots", "snapshots_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Snapshot archive (default: [paths] snapshots of the config).")
+@click.option("--reports", "reports_path", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where change reports go (default: [paths] reports of the config).")
+@click.option("--offline", is_flag=True, help="Fetch nothing: replay the snapshot archive through the same code path.")
+@click.option("--as-of", "as_of", type=click.IntRange(min=0), default=None,
+              help="With --offline: replay the snapshots as run N saw them.")
+@click.option("--source", "source_ids", multiple=True, help="Sync only this source id (repeatable).")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, help="Seconds between two requests to one host.")
+@click.option("--dry-run", is_flag=True, help="Do everything but write the catalogue.")
+@click.option("--quiet", is_flag=True, help="Print nothing unless something changed or failed.")
+@click.option("--verbose", is_flag=True, help="Print progress as pages are fetched.")
+@handle_errors
+def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, reports_path: Path | None,
+         offline: bool, as_of: int | None, source_ids: tuple[str, ...], delay: float | None, dry_run: bool,
+         quiet: bool, verbose: bool) -> None:
+    """Crawl the sources (or replay them with --offline) and update the catalogue."""
+    from .report import summary_text
+    from .sync import run_sync
+
+    if as_of is not None and not offline:
+        raise click.UsageError("--as-of goes with --offline")
+    config = load_config(config_path)
+    progress = (lambda message: click.echo(message, err=True)) if verbose else None
+    result = run_sync(
+        config,
+        offline=offline,
+        as_of=as_of,
+        source_ids=source_ids,
+        delay=delay,
+        dry_run=dry_run,
+        db_path=db_path.resolve() if db_path else None,
+        snapshots_path=snapshots_path.resolve() if snapshots_path else None,
+        progress=progress,
+    )
+    eventful = bool(result.counts) or result.exit_code != 0
+    if not quiet or eventful:
+        click.echo(summary_text(result))
+    sys.exit(result.exit_code)
+
+
+def main() -> None:  # pragma: no cover - the console script
+    cli()

@@ -1,0 +1,220 @@
+"""Load and check ``config/sources.toml`` (and the areas file it names) into typed objects.
+
+Every problem is a ``ConfigError`` naming the file, the key and what is wrong,
+found before anything is fetched (exit 2).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import __version__, settings
+from .areas import Area, AreaIndex, load_areas
+from .errors import ConfigError
+
+KINDS = ("local", "national")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Crawl:
+    delay: float = settings.DELAY_SECONDS
+    timeout: float = settings.TIMEOUT_READ
+    user_agent: str = settings.USER_AGENT.format(version=__version__)
+    max_bytes: int = settings.MAX_BYTES
+    retries: int = settings.RETRIES
+    full_walk_days: int = settings.FULL_WALK_DAYS
+
+
+@dataclass(frozen=True)
+class Paths:
+    db: Path
+    snapshots: Path
+    reports: Path
+    areas: Path
+    decisions: Path
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    kind: str
+    parser: str
+    url: str
+    area: Area | None = None  # local sources only
+    entry_selector: str | None = None
+    date_pattern: str | None = None
+
+    @property
+    def site(self) -> tuple[str, str, int | None]:
+        return site_of(self.url)
+
+
+@dataclass
+class Config:
+    path: Path
+    crawl: Crawl
+    paths: Paths
+    sources: list[Source]
+    areas: AreaIndex = field(repr=False)
+
+    def select(self, ids: tuple[str, ...] | list[str]) -> list[Source]:
+        """The sources named by ``--source`` (all when none are named)."""
+        if not ids:
+            return list(self.sources)
+        known = {s.id: s for s in self.sources}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ConfigError(self.path, "source", f"no source with id {', '.join(map(repr, unknown))}")
+        return [known[i] for i in ids]
+
+
+def site_of(url: str) -> tuple[str, str, int | None]:
+    """A site is the scheme, host and port of a URL (port made explicit)."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def _check_url(path: Path, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(path, key, "must be a string URL")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(path, key, f"must be an http(s) URL with a host, got {value!r}")
+    return value
+
+
+def _number(path: Path, table: dict, key: str, default: float, *, integer: bool = False, minimum: float = 0):
+    value = table.get(key, default)
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ConfigError(path, f"crawl.{key}", f"must be a {'whole ' if integer else ''}number, got {value!r}")
+    if value < minimum:
+        raise ConfigError(path, f"crawl.{key}", f"must be at least {minimum}, got {value!r}")
+    return value
+
+
+def _crawl(path: Path, table: Any) -> Crawl:
+    if not isinstance(table, dict):
+        raise ConfigError(path, "crawl", "must be a table")
+    unknown = set(table) - {f for f in Crawl.__dataclass_fields__}
+    if unknown:
+        raise ConfigError(path, f"crawl.{sorted(unknown)[0]}", "unknown setting")
+    defaults = Crawl()
+    user_agent = table.get("user_agent", defaults.user_agent)
+    if not isinstance(user_agent, str) or "http" not in user_agent:
+        raise ConfigError(path, "crawl.user_agent", "must name reposync and a contact URL")
+    return Crawl(
+        delay=float(_number(path, table, "delay", defaults.delay)),
+        timeout=float(_number(path, table, "timeout", defaults.timeout, minimum=0.001)),
+        user_agent=user_agent,
+        max_bytes=_number(path, table, "max_bytes", defaults.max_bytes, integer=True, minimum=1),
+        retries=_number(path, table, "retries", defaults.retries, integer=True),
+        full_walk_days=_number(path, table, "full_walk_days", defaults.full_walk_days, integer=True, minimum=1),
+    )
+
+
+def _paths(path: Path, table: Any) -> Paths:
+    if not isinstance(table, dict):
+        raise ConfigError(path, "paths", "must be a table")
+    defaults = {
+        "db": settings.DB_PATH,
+        "snapshots": settings.SNAPSHOTS_PATH,
+        "reports": settings.REPORTS_PATH,
+        "areas": "areas.toml",
+        "decisions": settings.DECISIONS_PATH,
+    }
+    unknown = set(table) - set(defaults)
+    if unknown:
+        raise ConfigError(path, f"paths.{sorted(unknown)[0]}", "unknown path")
+    resolved = {}
+    for key, default in defaults.items():
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(path, f"paths.{key}", "must be a non-empty string")
+        # Relative to the config's folder, so cron may run from anywhere.
+        resolved[key] = (path.parent / value).resolve()
+    return Paths(**resolved)
+
+
+def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str]) -> Source:
+    from .parsers import PARSERS  # late: parsers import models only, but keep config light
+
+    where = f"source[{number}]"
+    if not isinstance(table, dict):
+        raise ConfigError(path, where, "must be a table")
+    unknown = set(table) - set(Source.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(path, f"{where}.{sorted(unknown)[0]}", "unknown key")
+    for key in ("id", "kind", "parser", "url"):
+        if key not in table:
+            raise ConfigError(path, f"{where}.{key}", "is required")
+    source_id = table["id"]
+    if not isinstance(source_id, str) or not _ID.match(source_id):
+        raise ConfigError(path, f"{where}.id", f"must be lower-case letters, digits, - or _, got {source_id!r}")
+    if source_id in seen:
+        raise ConfigError(path, f"{where}.id", f"{source_id!r} is used twice")
+    seen.add(source_id)
+    where = f"source {source_id!r}"
+    kind = table["kind"]
+    if kind not in KINDS:
+        raise ConfigError(path, f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    parser = table["parser"]
+    if parser not in PARSERS:
+        raise ConfigError(path, f"{where}.parser", f"unknown parser {parser!r}; known: {', '.join(sorted(PARSERS))}")
+    url = _check_url(path, f"{where}.url", table["url"])
+    area = None
+    if kind == "local":
+        name = table.get("area")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(path, f"{where}.area", "a local source needs its area")
+        area = areas.lookup(name)
+        if area is None:
+            raise ConfigError(path, f"{where}.area", f"unknown area {name!r}: not in {areas.path}")
+    for key in ("entry_selector", "date_pattern"):
+        if key in table and not isinstance(table[key], str):
+            raise ConfigError(path, f"{where}.{key}", "must be a string")
+    if "date_pattern" in table:
+        try:
+            re.compile(table["date_pattern"])
+        except re.error as exc:
+            raise ConfigError(path, f"{where}.date_pattern", f"not a valid regular expression: {exc}") from None
+    return Source(
+        id=source_id,
+        kind=kind,
+        parser=parser,
+        url=url,
+        area=area,
+        entry_selector=table.get("entry_selector"),
+        date_pattern=table.get("date_pattern"),
+    )
+
+
+def load_config(path: Path | str) -> Config:
+    path = Path(path).resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, None, "config file not found") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, None, "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, f"not valid TOML: {exc}") from None
+    unknown = set(data) - {"crawl", "paths", "source"}
+    if unknown:
+        raise ConfigError(path, sorted(unknown)[0], "unknown table or key")
+    crawl = _crawl(path, data.get("crawl", {}))
+    paths = _paths(path, data.get("paths", {}))
+    areas = load_areas(paths.areas)
+    raw_sources = data.get("source")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise ConfigError(path, "source", "no [[source]] tables: nothing to sync")
+    seen: set[str] = set()
+    sources = [_source(path, n, table, areas, seen) for n, table in enumerate(raw_sources, 1)]
+    return Config(path=path, crawl=crawl, paths=paths, sources=sources, areas=areas)
