@@ -383,6 +383,8 @@ def apply_run(
     outcomes = list(outcomes)
     writer = _Writer(db, run_id)
     db.execute("BEGIN IMMEDIATE")
+    # Entries point at reviews that are (re)built later in the same transaction.
+    db.execute("PRAGMA defer_foreign_keys = ON")
     try:
         for outcome in outcomes:
             if outcome.error is not None:
