@@ -27,8 +27,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except ReposyncError as exc:
             click.echo(f"reposync: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except click.exceptions.Exit:
-            raise
+        except (click.exceptions.Exit, click.ClickException):
+            raise  # click prints these itself, with exit code 2 for usage errors
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             click.echo(f"reposync: unexpected error (a bug): {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_BUG)
@@ -80,7 +80,8 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
          offline: bool, as_of: int | None, source_ids: tuple[str, ...], delay: float | None, dry_run: bool,
          quiet: bool, verbose: bool) -> None:
     """Crawl the sources (or replay them with --offline) and update the catalogue."""
-    from .report import summary_text
+    from . import report
+    from .catalogue import open_db
     from .sync import run_sync
 
     if as_of is not None and not offline:
@@ -98,10 +99,46 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
         snapshots_path=snapshots_path.resolve() if snapshots_path else None,
         progress=progress,
     )
-    eventful = bool(result.counts) or result.exit_code != 0
+    if dry_run:
+        # Nothing was written: the report comes from the run's own account.
+        text = report.summary_text(result)
+        eventful = bool(result.counts) or result.exit_code != 0
+    else:
+        db = open_db(result.db_path)
+        try:
+            built = report.build(db, result.run_id)
+        finally:
+            db.close()
+        report.write_reports(built, (reports_path or config.paths.reports).resolve())
+        eventful = report.is_eventful(built)
+        text = report.render_md(built) if quiet else report.summary_text(result)
     if not quiet or eventful:
-        click.echo(summary_text(result))
+        click.echo(text)
     sys.exit(result.exit_code)
+
+
+@cli.command("report")
+@config_option
+@db_option
+@click.option("--run", "run_id", type=click.IntRange(min=1), default=None, help="The run (default: the last).")
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "html"]), default="md", show_default=True)
+@handle_errors
+def report_command(config_path: Path, db_path: Path | None, run_id: int | None, fmt: str) -> None:
+    """Print the change report of a past run."""
+    from . import report
+    from .catalogue import open_db
+
+    path = db_path or load_config(config_path).paths.db
+    if not Path(path).exists():
+        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
+    db = open_db(path)
+    try:
+        built = report.build(db, run_id)
+    except report.NoSuchRun as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        db.close()
+    click.echo(report.render(built, fmt), nl=False)
 
 
 def main() -> None:  # pragma: no cover - the console script

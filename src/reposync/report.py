@@ -1,18 +1,273 @@
-"""What a run did, for people: the short summary a sync prints."""
+"""The change report of a run: what a maintainer reads each morning.
+
+``build`` gathers a run from the catalogue into plain data; ``render`` turns it
+into Markdown (what cron mails), JSON or HTML. Page text is escaped in every
+format: a title is shown as text, never as markup or a link.
+"""
 
 from __future__ import annotations
 
-from .sync import SyncResult
+import html
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from .snapshots import atomic_write
+
+if TYPE_CHECKING:
+    from .sync import SyncResult
+
+FORMATS = ("md", "json", "html")
+# Sections in the order a maintainer wants them: failures first, then what moved.
+KINDS = ("source-failed", "added", "changed", "rolled-off", "expired", "delisted", "reappeared", "linked", "unlinked")
+TITLES = {
+    "source-failed": "Failed sources",
+    "added": "Added",
+    "changed": "Changed",
+    "rolled-off": "Rolled off a rolling page",
+    "expired": "Expired from a local page",
+    "delisted": "Delisted",
+    "reappeared": "Reappeared",
+    "linked": "Linked",
+    "unlinked": "Unlinked",
+}
+
+
+class NoSuchRun(LookupError):
+    pass
+
+
+def last_run_id(db: sqlite_utils.Database) -> int | None:
+    row = db.execute("SELECT max(id) FROM runs WHERE status != 'running'").fetchone()
+    return row[0] if row else None
+
+
+def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any]:
+    """A run's report as plain data (the JSON format is exactly this)."""
+    if run_id is None:
+        run_id = last_run_id(db)
+    run = db["runs"].get(run_id) if run_id is not None and db["runs"].count_where("id = ?", [run_id]) else None
+    if run is None:
+        raise NoSuchRun(f"no run {run_id}" if run_id is not None else "no run yet")
+    sections: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    rows = db.query(
+        """
+        SELECT c.kind, c.source, c.entry_id, c.field, c.old, c.new,
+               e.title, e.url, e.page_url, e.area, e.published, e.source AS entry_source
+        FROM changes c LEFT JOIN entries e ON e.id = c.entry_id
+        WHERE c.run_id = ? ORDER BY c.id
+        """,
+        [run_id],
+    )
+    changed: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        kind = row["kind"]
+        if kind == "changed":  # one item per entry, with every field that changed
+            item = changed.get(row["entry_id"])
+            if item is None:
+                item = changed[row["entry_id"]] = _item(row) | {"fields": []}
+                sections["changed"].append(item)
+            item["fields"].append({"field": row["field"], "old": row["old"], "new": row["new"]})
+        elif kind == "source-failed":
+            sections[kind].append({"source": row["source"], "url": row["field"], "reason": row["new"]})
+        elif kind in ("linked", "unlinked"):
+            sections[kind].append(_item(row) | {"other": row["new"] or row["old"]})
+        else:
+            sections.setdefault(kind, []).append(_item(row))
+    counts = {kind: len(items) for kind, items in sections.items() if items}
+    return {
+        "run": run["id"],
+        "started_at": run["started_at"],
+        "finished_at": run["finished_at"],
+        "mode": run["mode"],
+        "status": run["status"],
+        "exit_code": run["exit_code"],
+        "counts": counts,
+        "sources": json.loads(run["sources"] or "{}"),
+        "sections": {kind: items for kind, items in sections.items() if items},
+    }
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "entry": row["entry_id"],
+        "source": row["entry_source"] or row["source"],
+        "title": row["title"],
+        "area": row["area"],
+        "published": row["published"],
+        "url": row["url"],
+        "page": row["page_url"],
+    }
+
+
+def is_eventful(report: dict[str, Any]) -> bool:
+    return bool(report["counts"]) or (report["exit_code"] or 0) != 0
+
+
+# --- Markdown ---------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def md_escape(text: Any) -> str:
+    """Page text as literal Markdown text: no links, emphasis or HTML from a title."""
+    if text is None:
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _md_link(text: Any, url: str | None) -> str:
+    label = md_escape(text) or "(untitled)"
+    if url and url.startswith(("http://", "https://")):
+        return f"[{label}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+    return label
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    counts = report["counts"]
+    parts = [f"{counts[k]} {k}" for k in KINDS if k in counts]
+    return f"reposync run {report['run']} ({report['mode']}, {report['status']}): " + (", ".join(parts) or "no changes")
+
+
+def render_md(report: dict[str, Any]) -> str:
+    lines = [f"# {summary_line(report)}", ""]
+    lines.append(f"Started {report['started_at']}, finished {report['finished_at']}; exit code {report['exit_code']}.")
+    sections = report["sections"]
+    for kind in KINDS:
+        items = sections.get(kind)
+        if not items:
+            continue
+        lines += ["", f"## {TITLES[kind]} ({len(items)})", ""]
+        for item in items:
+            lines.append(_md_item(kind, item))
+    lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
+    for name, outcome in report["sources"].items():
+        lines.append(
+            f"| {md_escape(name)} | {outcome.get('entries', 0)} | {outcome.get('pages', 0)} | "
+            f"{'yes' if outcome.get('complete') else 'no'} | {md_escape(outcome.get('error'))} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _md_item(kind: str, item: dict[str, Any]) -> str:
+    if kind == "source-failed":
+        where = f" at {_md_link(item['url'], item['url'])}" if item.get("url") else ""
+        return f"- **{md_escape(item['source'])}**: {md_escape(item['reason'])}{where}"
+    head = f"- {_md_link(item['title'], item.get('url'))} ({md_escape(item['source'])}"
+    head += f", {md_escape(item['area'])}" if item.get("area") else ", area withheld"
+    head += f", {md_escape(item['published'])})" if item.get("published") else ")"
+    if item.get("page"):
+        head += f" on {_md_link('its page', item['page'])}"
+    if kind == "changed":
+        changes = "; ".join(
+            f"{md_escape(f['field'])}: {md_escape(_short(f['old']))} → {md_escape(_short(f['new']))}"
+            for f in item["fields"]
+        )
+        head += f": {changes}"
+    elif kind in ("linked", "unlinked"):
+        head += f" {'↔' if kind == 'linked' else '↮'} {md_escape(item['other'])}"
+    return head
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- HTML ---------------------------------------------------------------------
+
+
+def render_html(report: dict[str, Any]) -> str:
+    e = html.escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(summary_line(report))}</title>",
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        ".failed{color:#a00}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}</style>",
+        "</head><body>",
+        f"<h1>{e(summary_line(report))}</h1>",
+        f"<p>Started {e(str(report['started_at']))}, finished {e(str(report['finished_at']))}; "
+        f"exit code {e(str(report['exit_code']))}.</p>",
+    ]
+    for kind in KINDS:
+        items = report["sections"].get(kind)
+        if not items:
+            continue
+        cls = ' class="failed"' if kind == "source-failed" else ""
+        out.append(f"<h2{cls}>{e(TITLES[kind])} ({len(items)})</h2><ul>")
+        for item in items:
+            out.append(f"<li>{_html_item(kind, item)}</li>")
+        out.append("</ul>")
+    out.append("<h2>Sources</h2><table><tr><th>source</th><th>entries</th><th>pages</th><th>complete</th>"
+               "<th>error</th></tr>")
+    for name, outcome in report["sources"].items():
+        out.append(
+            f"<tr><td>{e(name)}</td><td>{outcome.get('entries', 0)}</td><td>{outcome.get('pages', 0)}</td>"
+            f"<td>{'yes' if outcome.get('complete') else 'no'}</td><td>{e(str(outcome.get('error') or ''))}</td></tr>"
+        )
+    out.append("</table></body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _html_link(text: Any, url: str | None) -> str:
+    label = html.escape(str(text)) if text else "(untitled)"
+    if url and url.startswith(("http://", "https://")):
+        return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
+    return label
+
+
+def _html_item(kind: str, item: dict[str, Any]) -> str:
+    e = html.escape
+    if kind == "source-failed":
+        return f"<strong>{e(item['source'])}</strong>: {e(str(item['reason']))} {_html_link(item.get('url'), item.get('url'))}"
+    text = f"{_html_link(item['title'], item.get('url'))} ({e(item['source'])}"
+    text += f", {e(item['area'])}" if item.get("area") else ", area withheld"
+    text += f", {e(item['published'])})" if item.get("published") else ")"
+    if kind == "changed":
+        text += "<ul>" + "".join(
+            f"<li>{e(f['field'])}: {e(_short(f['old']))} → {e(_short(f['new']))}</li>" for f in item["fields"]
+        ) + "</ul>"
+    elif kind in ("linked", "unlinked"):
+        text += f" {'↔' if kind == 'linked' else '↮'} {e(str(item['other']))}"
+    return text
+
+
+def render(report: dict[str, Any], fmt: str) -> str:
+    if fmt == "md":
+        return render_md(report)
+    if fmt == "json":
+        return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    if fmt == "html":
+        return render_html(report)
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def write_reports(report: dict[str, Any], directory: Path) -> list[Path]:
+    """``<run>.md``, ``.json`` and ``.html``, each written atomically."""
+    paths = []
+    for fmt in FORMATS:
+        path = Path(directory) / f"{report['run']}.{fmt}"
+        atomic_write(path, render(report, fmt).encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+# --- the short summary a sync prints -------------------------------------------
 
 
 def summary_text(result: SyncResult) -> str:
+    """Entries per source, reviews, links and where the catalogue is; failures first."""
     lines = []
-    failed = [o for o in result.outcomes if o.error is not None]
-    for outcome in failed:  # failures first: they are what needs a person
-        where = f" ({outcome.error_url})" if outcome.error_url else ""
-        lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
+    for outcome in result.outcomes:
+        if outcome.error is not None:
+            where = f" ({outcome.error_url})" if outcome.error_url else ""
+            lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
     head = "dry run" if result.dry_run else f"run {result.run_id}"
-    changes = ", ".join(f"{n} {kind}" for kind, n in sorted(result.counts.items())) or "no changes"
+    changes = ", ".join(f"{result.counts[k]} {k}" for k in KINDS if result.counts.get(k)) or "no changes"
     lines.append(f"reposync {head}: {changes}")
     width = max((len(o.source) for o in result.outcomes), default=0)
     for outcome in result.outcomes:

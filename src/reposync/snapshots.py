@@ -45,7 +45,7 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Write beside the target and rename, so no reader sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -111,7 +111,7 @@ class Archive:
         digest = hashlib.sha256(body).hexdigest()
         path = self.objects / digest
         if not path.exists():  # an unchanged page adds no file
-            _atomic_write(path, body)
+            atomic_write(path, body)
         return digest
 
     def record(self, row: ManifestRow) -> None:
@@ -128,7 +128,7 @@ class Archive:
         kept = [row for row in rows if row.url != url]
         if len(kept) != len(rows):
             text = "".join(json.dumps(asdict(row), ensure_ascii=False) + "\n" for row in kept)
-            _atomic_write(self.manifest, text.encode("utf-8"))
+            atomic_write(self.manifest, text.encode("utf-8"))
         return len(rows) - len(kept)
 
     def add(
