@@ -42,6 +42,7 @@ _SUFFIXES = sorted(
         "city council",
         "district council",
         "council",
+        "borough",
     ],
     key=len,
     reverse=True,

@@ -139,6 +139,14 @@ _NOT_NAMES = {
 }
 
 
+# A run of children inside a longer, descriptive title: "... from the
+# experiences of Children A, B, C, D, E and F".
+_ROLE_RUN = re.compile(
+    r"\b(?i:young\s+(?:person|people)|child(?:ren)?|bab(?:y|ies))\s+(?:" + _CODE + r")\b"
+    r"(?:\s*(?:,|&|\band\b)\s*(?:(?i:child|baby|young\s+person)\s+)?(?:" + _CODE + r")\b)*"
+)
+
+
 def pseudonyms(title: str) -> list[str]:
     """The children (or families) a title names, lower-case, in order.
 
@@ -149,6 +157,17 @@ def pseudonyms(title: str) -> list[str]:
     cleaned = clean_title(title)
     if not cleaned:
         return []
+    whole = _pseudonyms_of(cleaned)
+    if whole:
+        return whole
+    found: list[str] = []
+    for match in _ROLE_RUN.finditer(cleaned):
+        found.extend(_pseudonyms_of(match.group(0)))
+    return list(dict.fromkeys(found))
+
+
+def _pseudonyms_of(cleaned: str) -> list[str]:
+    """Read a title that is nothing but names; [] as soon as a part is not one."""
     found: list[str] = []
     role: str | None = None
     parts = _SPLIT.split(cleaned)
