@@ -47,7 +47,10 @@ def outcome(source: str, entries: list[dict], *, departure: str = "expired", com
 
 
 def run(db, *outcomes: SourceOutcome, dry_run: bool = False) -> int:
-    run_id = start_run(db, "offline")
+    if dry_run:  # as a dry sync does: no run row outside the transaction
+        run_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM runs").fetchone()[0]
+    else:
+        run_id = start_run(db, "offline")
     apply_run(db, run_id, outcomes, exit_code=0, dry_run=dry_run)
     return run_id
 
@@ -154,8 +157,16 @@ def test_dry_run_writes_nothing(db) -> None:
     run(db, outcome("york", [entry("york:child-b")]))
     before = snapshot(db)
     changes_before = db["changes"].count
+    runs_before = db["runs"].count
     run(db, outcome("york", [entry("york:baby-a", title="Baby A")]), dry_run=True)
-    assert snapshot(db) == before and db["changes"].count == changes_before
+    assert snapshot(db) == before and db["changes"].count == changes_before and db["runs"].count == runs_before
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_crashed(db) -> None:
+    dead = start_run(db, "live")
+    alive = start_run(db, "live")
+    assert db["runs"].get(dead)["status"] == "crashed"
+    assert db["runs"].get(alive)["status"] == "running"
 
 
 def test_same_area_case_and_year_share_a_review_and_link_local_to_national(db) -> None:

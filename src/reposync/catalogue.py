@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,9 +218,14 @@ class SourceOutcome:
 
 
 def start_run(db: sqlite_utils.Database, mode: str) -> int:
+    """Record a run as started. Call it holding the sync lock: any run still
+    'running' then is one whose process died."""
+    db.execute("BEGIN IMMEDIATE")
+    db.execute("UPDATE runs SET status = 'crashed' WHERE status = 'running'")
     cursor = db.execute(
         "INSERT INTO runs (started_at, mode, status) VALUES (?, ?, 'running')", [utc_now(), mode]
     )
+    db.execute("COMMIT")
     return int(cursor.lastrowid)
 
 
@@ -369,6 +374,7 @@ class RunResult:
     run_id: int
     counts: dict[str, int]
     status: str
+    inspected: Any = None  # what ``inspect`` returned, seen inside the transaction
 
 
 def apply_run(
@@ -378,14 +384,24 @@ def apply_run(
     *,
     exit_code: int,
     dry_run: bool = False,
+    mode: str = "offline",
+    inspect: Callable[[sqlite_utils.Database, int], Any] | None = None,
 ) -> RunResult:
-    """Write a whole sync in one transaction: all of it lands, or none of it."""
+    """Write a whole sync in one transaction: all of it lands, or none of it.
+
+    ``inspect(db, run_id)`` runs just before the end, seeing the run as written
+    (a dry run rolls back after it: that is how it shows what it would do).
+    """
     outcomes = list(outcomes)
     writer = _Writer(db, run_id)
+    inspected = None
     db.execute("BEGIN IMMEDIATE")
     # Entries point at reviews that are (re)built later in the same transaction.
     db.execute("PRAGMA defer_foreign_keys = ON")
     try:
+        if dry_run:  # a dry run has no run row of its own outside this transaction
+            db.execute("INSERT INTO runs (id, started_at, mode, status) VALUES (?, ?, ?, 'running')",
+                       [run_id, utc_now(), mode])
         for outcome in outcomes:
             if outcome.error is not None:
                 writer.change(outcome.source, None, "source-failed", outcome.error_url, None, outcome.error)
@@ -399,6 +415,8 @@ def apply_run(
             [utc_now(), status, exit_code, json.dumps({o.source: o.as_json() for o in outcomes}),
              json.dumps(writer.counts), run_id],
         )
+        if inspect is not None:
+            inspected = inspect(db, run_id)
         if dry_run:
             db.execute("ROLLBACK")
         else:
@@ -407,7 +425,7 @@ def apply_run(
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return RunResult(run_id=run_id, counts=writer.counts, status=status)
+    return RunResult(run_id=run_id, counts=writer.counts, status=status, inspected=inspected)
 
 
 def listed_count(db: sqlite_utils.Database, source: str) -> int:

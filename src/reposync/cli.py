@@ -81,7 +81,6 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
          quiet: bool, verbose: bool) -> None:
     """Crawl the sources (or replay them with --offline) and update the catalogue."""
     from . import report
-    from .catalogue import open_db
     from .sync import run_sync
 
     if as_of is not None and not offline:
@@ -99,20 +98,13 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
         snapshots_path=snapshots_path.resolve() if snapshots_path else None,
         progress=progress,
     )
+    built = result.report
     if dry_run:
-        # Nothing was written: the report comes from the run's own account.
-        text = report.summary_text(result)
-        eventful = bool(result.counts) or result.exit_code != 0
+        text = report.render_md(built)  # what it would have written
     else:
-        db = open_db(result.db_path)
-        try:
-            built = report.build(db, result.run_id)
-        finally:
-            db.close()
         report.write_reports(built, (reports_path or config.paths.reports).resolve())
-        eventful = report.is_eventful(built)
         text = report.render_md(built) if quiet else report.summary_text(result)
-    if not quiet or eventful:
+    if not quiet or report.is_eventful(built):
         click.echo(text)
     sys.exit(result.exit_code)
 

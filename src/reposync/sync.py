@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from . import catalogue, settings
+from . import catalogue, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
@@ -121,6 +121,7 @@ class SyncResult:
     requests: int
     bytes: int
     dry_run: bool
+    report: dict
 
 
 def run_sync(
@@ -156,7 +157,8 @@ def run_sync(
                     outcome = guard_layout(outcome, catalogue.listed_count(db, source.id))
                     outcomes.append(outcome)
             exit_code = max([o.exit_code for o in outcomes] + [EXIT_OK])
-            result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run)
+            result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
+                                         mode="offline" if offline else "live", inspect=report.build)
             reviews = db.execute("SELECT count(*) FROM reviews").fetchone()[0]
             links = db.execute("SELECT count(*) FROM links").fetchone()[0]
         finally:
@@ -172,5 +174,6 @@ def run_sync(
         requests=fetcher.requests,
         bytes=fetcher.bytes,
         dry_run=dry_run,
+        report=result.inspected,
     )
 
