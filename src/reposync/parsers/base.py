@@ -40,20 +40,31 @@ def absolute(base: str, href: str | None) -> str | None:
 
 # NSPCC headings: "2025 - Cambridgeshire and Peterborough - Gabriel",
 # "December 2014 – Blackpool - Child BR", "2018 - Anonymous- Children F, G and H",
-# and rendering faults with no separator after the date: "2012Ceredigion – Child J".
+# and rendering faults with no separator after the date: "2012Ceredigion – Child J",
+# "December 2014NSPCC on behalf of unnamed LSCB - Child C".
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
 _DASH = r"\s*[-\u2013\u2014]\s*"
+# Between area and title a hyphen needs a space on at least one side, so an area
+# such as "Stockton-on-Tees" stays whole; an en or em dash separates as it is.
+_SEP = r"(?:\s+-\s*|\s*-\s+|\s*[\u2013\u2014]\s*)"
 _HEADING = re.compile(
-    r"^(?P<date>(?:(?:[A-Z][a-z]{2,8}\.?)\s+)?(?:19|20)\d\d)"
+    r"^(?P<date>(?:" + _MONTH + r"\s+)?(?:19|20)\d\d)"
     r"(?:" + _DASH + r"|\s*(?=[A-Z]))"
-    r"(?P<area>.+?)" + _DASH + r"(?P<title>\S.*)$"
+    r"(?P<area>\S.*?)" + _SEP + r"(?P<title>\S.*)$"
 )
 
 
 def split_heading(heading: str) -> tuple[str, str, str] | None:
     """``(date, area, title)`` of an NSPCC list heading, or None if it is not one.
 
-    The area is everything up to the first dash after the date, so titles may
-    contain dashes; area names in these lists never do.
+    The date is a year, or a month and year, as written. The area is everything
+    up to the first separating dash after the date, so titles may contain
+    dashes; area names in these lists never hold a spaced dash. Page headings
+    ("Case reviews published in 2018", "Last updated: 04 Sep 2018") are not
+    entry headings and give None.
     """
     match = _HEADING.match(clean(heading))
     if not match:
@@ -67,15 +78,37 @@ _LABELS = {
     "learning": "learning",
     "learning includes": "learning",
     "learning themes include": "learning",
+    "learning themes": "learning",
+    "learning points": "learning",
+    "key learning": "learning",
     "key issues": "learning",
     "issues identified include": "learning",
+    "issues identified": "learning",
     "recommendations": "recommendations",
+    "recommendation": "recommendations",
     "recommendations include": "recommendations",
     "recommendations to the partnership include": "recommendations",
     "model": "model",
+    "review model": "model",
     "keywords": "keywords",
+    "keyword": "keywords",
+    "key words": "keywords",
+    "type": "type",
+    "review type": "type",
 }
 _LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{2,60}?)\s*:\s*(.*)$", re.S)
+# "Key issues: include: ..." and "Recommendations: include: ..." (2017 lists):
+# the second word belongs to the label, not to the text.
+_INCLUDE = re.compile(r"^includes?\s*:\s*", re.I)
+
+
+def label_name(label: str) -> str | None:
+    """The section a label names ("Learning themes include" -> "learning"), else None."""
+    key = clean(label).rstrip(":").strip().lower()
+    name = _LABELS.get(key)
+    if name is None and key.endswith((" include", " includes")):
+        name = _LABELS.get(key.rsplit(" ", 1)[0])
+    return name
 
 
 def split_label(paragraph: str) -> tuple[str, str] | None:
@@ -83,13 +116,40 @@ def split_label(paragraph: str) -> tuple[str, str] | None:
     match = _LABEL.match(paragraph)
     if not match:
         return None
-    name = _LABELS.get(clean(match[1]).lower())
+    name = label_name(match[1])
     if name is None:
         return None
-    return name, clean(match[2])
+    return name, _INCLUDE.sub("", clean(match[2]), count=1)
 
 
 def split_keywords(value: str) -> list[str]:
     """"neglect, parenting, domestic abuse." -> ["neglect", "parenting", "domestic abuse"]."""
     words = [clean(part).rstrip(".").strip() for part in value.split(",")]
     return [w for w in words if w]
+
+
+def looks_like_keywords(value: str) -> bool:
+    """True for an unlabelled keyword line: "Suicide, self-harm." or "neglect, parenting".
+
+    At least two comma-separated items of at most five words, no sentence
+    punctuation inside, an optional final full stop, and no capitalised word
+    but the first (acronyms such as "ADHD" aside).
+    """
+    body = clean(value)
+    if body.endswith("."):
+        body = body[:-1]
+    if not body or len(body) > 300 or any(mark in body for mark in ".;:!?"):
+        return False
+    items = [clean(part) for part in body.split(",")]
+    if len(items) < 2 or not all(items):
+        return False
+    for number, item in enumerate(items):
+        words = item.split(" ")
+        if len(words) > 5:
+            return False
+        for position, word in enumerate(words):
+            if number == 0 and position == 0:
+                continue
+            if word[:1].isupper() and not word.isupper():
+                return False
+    return True
