@@ -5,10 +5,24 @@ Layout of a snapshot directory::
     manifest.jsonl      one JSON object per fetch, appended in time order
     objects/<sha256>    each distinct body once, named by its hash (never by URL)
 
+    parses/<sha256>-<parser>.json   derived: the parse of a body, reused when it comes back
+                                    (a 304, or the same bytes again); safe to delete
+
 A manifest row: ``url``, ``fetched_at`` (ISO 8601 UTC), ``status``,
-``content_type``, ``bytes``, ``etag``, ``last_modified``, ``sha256``, ``run``
-(the sync run that fetched it; null for the bundled pages) and ``note`` (why a
-bundled page holds what it holds, e.g. an entry placed where it was not seen).
+``content_type``, ``bytes`` (body bytes received by this fetch), ``etag``,
+``last_modified``, ``sha256``, ``run`` (the sync run that fetched it; null for
+the bundled pages) and ``note`` (why a bundled page holds what it holds, e.g.
+an entry placed where it was not seen). By status:
+
+- 200: ``sha256`` names the body in ``objects/``.
+- 304: ``sha256`` names the body the answer stands for (the stored body whose
+  validators were sent), ``bytes`` is 0, and ``etag``/``last_modified`` are the
+  304's own or, when it sent none, those carried over. Replay serves it as 200.
+- 3xx redirect: ``sha256`` null, ``bytes`` 0, and a ``location`` key (absolute
+  URL) that only redirect rows carry; replay answers with the same redirect.
+
+Files are written to a temp name and renamed; a crash mid-append leaves at most
+a torn last manifest line, which readers skip and the next append cuts off.
 """
 
 from __future__ import annotations
@@ -21,6 +35,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 import httpx
 
@@ -36,9 +51,20 @@ class ManifestRow:
     bytes: int
     etag: str | None
     last_modified: str | None
-    sha256: str | None  # None for a bodiless answer (304, errors)
+    sha256: str | None  # None for a bodiless answer (a redirect); a 304 names the body it stands for
     run: int | None = None
     note: str | None = None
+    location: str | None = None  # redirect rows only (and then written out)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        if data["location"] is None:
+            del data["location"]  # the key appears on redirect rows only
+        return json.dumps(data, ensure_ascii=False)
+
+
+class DamagedSnapshot(LookupError):
+    """An object file is missing or its bytes do not hash to its name."""
 
 
 def utc_now() -> str:
@@ -67,6 +93,8 @@ class Archive:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.manifest = self.root / "manifest.jsonl"
+        self.parses = self.root / "parses"
+        self._newest: dict[str, ManifestRow] | None = None  # url -> newest row with a body
 
     # -- reading ------------------------------------------------------------
     def rows(self) -> list[ManifestRow]:
@@ -101,10 +129,52 @@ class Archive:
             found = row
         return found
 
+    def newest(self, url: str) -> ManifestRow | None:
+        """The newest row with a body for ``url``: what the last fetch of it stood for.
+
+        Indexed once, then kept in step by ``record``: a walk of thousands of
+        pages asks this for each one.
+        """
+        if self._newest is None:
+            self._newest = {row.url: row for row in self.rows() if row.sha256 is not None}
+        return self._newest.get(url)
+
     def body(self, sha256: str) -> bytes:
+        """The stored body, checked against its hash: a damaged file is never read back."""
         if not _SHA256.match(sha256):
             raise ValueError(f"not a content hash: {sha256!r}")
-        return (self.objects / sha256).read_bytes()
+        try:
+            data = (self.objects / sha256).read_bytes()
+        except FileNotFoundError:
+            raise DamagedSnapshot(f"{self.objects / sha256}: missing") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise DamagedSnapshot(f"{self.objects / sha256}: content does not match its hash")
+        return data
+
+    # -- parses of bodies (derived, a cache) ---------------------------------
+    def _parse_path(self, sha256: str, parser: str) -> Path:
+        if not _SHA256.match(sha256) or not re.fullmatch(r"[a-z0-9_-]+", parser):
+            raise ValueError(f"bad parse key: {sha256!r}, {parser!r}")
+        return self.parses / f"{sha256}-{parser}.json"
+
+    def load_parse(self, sha256: str, parser: str, url: str, code: str) -> dict | None:
+        """The stored parse of this body at this URL by this parsing code, or None.
+
+        A parse made at another URL (links resolve against it) or by other code
+        is a miss, as is a file that does not read back: the caller parses again.
+        """
+        try:
+            data = json.loads(self._parse_path(sha256, parser).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("url") != url or data.get("code") != code:
+            return None
+        result = data.get("result")
+        return result if isinstance(result, dict) else None
+
+    def save_parse(self, sha256: str, parser: str, url: str, code: str, result: dict) -> None:
+        record = {"url": url, "code": code, "result": result}
+        atomic_write(self._parse_path(sha256, parser), json.dumps(record, ensure_ascii=False).encode("utf-8"))
 
     # -- writing ------------------------------------------------------------
     def store(self, body: bytes) -> str:
@@ -112,23 +182,32 @@ class Archive:
         path = self.objects / digest
         if not path.exists():  # an unchanged page adds no file
             atomic_write(path, body)
+        else:
+            try:
+                self.body(digest)
+            except DamagedSnapshot:  # a damaged copy is replaced by the good bytes in hand
+                atomic_write(path, body)
         return digest
 
     def record(self, row: ManifestRow) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(asdict(row), ensure_ascii=False) + "\n"
-        with self.manifest.open("a", encoding="utf-8") as handle:
+        line = (row.to_json() + "\n").encode("utf-8")
+        with self.manifest.open("ab") as handle:
+            _cut_torn_tail(handle)
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+        if self._newest is not None and row.sha256 is not None:
+            self._newest[row.url] = row
 
     def forget(self, url: str) -> int:
         """Drop every manifest row of ``url`` (objects stay: others may share them)."""
         rows = self.rows()
         kept = [row for row in rows if row.url != url]
         if len(kept) != len(rows):
-            text = "".join(json.dumps(asdict(row), ensure_ascii=False) + "\n" for row in kept)
+            text = "".join(row.to_json() + "\n" for row in kept)
             atomic_write(self.manifest, text.encode("utf-8"))
+            self._newest = None
         return len(rows) - len(kept)
 
     def add(
@@ -161,11 +240,36 @@ class Archive:
         return row
 
 
+def _cut_torn_tail(handle: BinaryIO) -> None:
+    """Drop a torn last line (a crash mid-append) so the next row starts on a line of its own."""
+    end = handle.seek(0, os.SEEK_END)
+    if end == 0:
+        return
+    with open(handle.name, "rb") as reader:
+        reader.seek(end - 1)
+        if reader.read(1) == b"\n":
+            return
+        # Find the last complete line: read backwards in blocks.
+        position = end
+        while position > 0:
+            start = max(0, position - 65536)
+            reader.seek(start)
+            block = reader.read(position - start)
+            newline = block.rfind(b"\n")
+            if newline != -1:
+                handle.truncate(start + newline + 1)
+                return
+            position = start
+    handle.truncate(0)
+
+
 class ReplayTransport(httpx.BaseTransport):
     """Answers requests from the archive, as the site answered them then.
 
-    A URL the archive never saw answers 404 with ``X-Reposync-Replay: missing``,
-    so a missing snapshot fails its source like a missing page would.
+    A URL the archive never saw answers 404 with ``X-Reposync-Replay: missing``
+    (``damaged`` when its object does not read back), so a missing snapshot
+    fails its source like a missing page would. A 304 row answers 200 with the
+    body it stands for; a redirect row answers the same redirect.
     """
 
     def __init__(self, archive: Archive, as_of_run: int | None = None) -> None:
@@ -177,7 +281,7 @@ class ReplayTransport(httpx.BaseTransport):
         if self._index is None:
             index: dict[str, ManifestRow] = {}
             for row in self.archive.rows():
-                if row.sha256 is None:
+                if row.sha256 is None and row.location is None:
                     continue
                 if self.as_of_run is not None and row.run is not None and row.run > self.as_of_run:
                     continue
@@ -195,6 +299,16 @@ class ReplayTransport(httpx.BaseTransport):
                 content=b"no snapshot of this URL",
                 request=request,
             )
+        if row.sha256 is None:  # a redirect, as the site answered it
+            return httpx.Response(
+                row.status, headers={"X-Reposync-Replay": "hit", "Location": row.location or ""}, request=request
+            )
+        try:
+            body = self.archive.body(row.sha256)
+        except DamagedSnapshot as exc:
+            return httpx.Response(
+                404, headers={"X-Reposync-Replay": "damaged"}, content=str(exc).encode(), request=request
+            )
         headers = {"X-Reposync-Replay": "hit"}
         if row.content_type:
             headers["Content-Type"] = row.content_type
@@ -202,4 +316,5 @@ class ReplayTransport(httpx.BaseTransport):
             headers["ETag"] = row.etag
         if row.last_modified:
             headers["Last-Modified"] = row.last_modified
-        return httpx.Response(row.status, headers=headers, content=self.archive.body(row.sha256), request=request)
+        status = 200 if row.status == 304 else row.status
+        return httpx.Response(status, headers=headers, content=body, request=request)
