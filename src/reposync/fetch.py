@@ -2,36 +2,68 @@
 
 Offline, the client's transport is the snapshot archive's ``ReplayTransport``;
 everything after the transport (status handling, redirects, size cap,
-decoding) is the same as for a live crawl.
+decoding) is the same as for a live crawl. Live, and only live, the fetcher is
+also a polite crawler:
+
+- robots.txt is fetched once per site (scheme, host and port) per run and
+  obeyed. A 4xx answer (404 included) means no rules; a 5xx or no answer after
+  the retries is a temporary failure of every source on that site, and is not
+  asked again in the same run. Its redirects are followed, up to the limit.
+- one request at a time (the fetcher is synchronous), and between two requests
+  to one host at least ``crawl.delay`` seconds, or the host's robots.txt
+  Crawl-delay (or Request-rate) when that is longer: ``--delay`` cannot go
+  under what the site asked for. Measured on a monotonic clock, from the end of
+  one answer to the start of the next request.
+- a conditional GET with the validators of the last fetch of the URL (the
+  newest archive row for it); a 304 gives a ``Page`` with ``not_modified`` set,
+  carrying the stored body it stands for and its hash, so the stored parse of
+  that body is reused (``sync.parse_page``).
+- every answer kept (200 bodies, 304s and redirects) goes to the archive.
+
+Temporary failures (connection errors, timeouts, 408, 429, 5xx) are retried
+with exponential backoff; a Retry-After (seconds or an HTTP date) is honoured
+as the wait, and one over ``settings.RETRY_AFTER_CAP`` gives up at once.
+Waits go through the ``sleep`` and ``clock`` the fetcher was given, so tests
+run them on a fake clock.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urljoin
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import httpx
-from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+from protego import Protego
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 from . import settings
 from .config import Crawl, site_of
-from .errors import NeedsPerson, Temporary
-from .snapshots import Archive, utc_now
+from .errors import NeedsPerson, SourceError, Temporary
+from .snapshots import Archive, DamagedSnapshot, ManifestRow, utc_now
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+REDIRECTS = frozenset((301, 302, 303, 307, 308))
+Site = tuple[str, str, int | None]
 
 
 @dataclass
 class Page:
     url: str  # the URL that answered, after redirects
-    status: int
+    status: int  # 200 (or another 2xx), or 304 when the stored body still holds
     content_type: str | None
-    body: bytes
+    body: bytes  # for a 304, the stored body it stands for
     etag: str | None = None
     last_modified: str | None = None
     location: str | None = None  # where a redirect points
+    sha256: str | None = None  # hash of ``body``
+    not_modified: bool = False  # a 304: the stored parse of ``sha256`` may be reused
 
     @property
     def text(self) -> str:
@@ -57,17 +89,56 @@ def decode(body: bytes, content_type: str | None) -> str:
     return body.decode("windows-1252", errors="replace")
 
 
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header as seconds from ``now``: delay-seconds or an HTTP date; None if unreadable."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def robots_token(user_agent: str) -> str:
+    """The product token robots.txt groups are matched against: ``reposync`` of ``reposync/0.1 (+...)``."""
+    return user_agent.split("/", 1)[0].split()[0] if user_agent.strip() else "*"
+
+
 class _Retryable(Exception):
     """A temporary failure worth another try (wrapped so tenacity can tell)."""
 
-    def __init__(self, url: str, reason: str) -> None:
+    def __init__(self, url: str, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.url = url
         self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Answer:
+    """One HTTP exchange, read (within the size cap) and closed."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+@dataclass
+class _Robots:
+    rules: Protego | None = None
+    failure: SourceError | None = None  # why this site cannot be crawled this run
 
 
 class Fetcher:
-    """An httpx client that knows the crawl rules: site bounds, size cap, retries."""
+    """An httpx client that knows the crawl rules: robots.txt, pacing, site bounds, size cap, retries."""
 
     def __init__(
         self,
@@ -76,14 +147,30 @@ class Fetcher:
         transport: httpx.BaseTransport | None = None,
         archive: Archive | None = None,
         run_id: int | None = None,
+        offline: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: float | None = None,
     ) -> None:
         self.crawl = crawl
         self.archive = archive  # live fetches are archived here; None when replaying
         self.run_id = run_id
+        self.polite = not offline  # offline: no robots.txt, no delay, no validators
+        self.sleep = sleep
+        self.clock = clock
+        self.backoff = settings.BACKOFF_INITIAL if backoff is None else backoff
         self.requests = 0
         self.bytes = 0
+        self.not_modified = 0
+        self._robots: dict[Site, _Robots] = {}
+        self._host_delay: dict[str, float] = {}  # host -> robots.txt's pause, when it asks for one
+        self._last_end: dict[str, float] = {}  # host -> clock() when its last answer ended
+        self._token = robots_token(crawl.user_agent)
         timeout = httpx.Timeout(
-            connect=settings.TIMEOUT_CONNECT, read=crawl.timeout, write=crawl.timeout, pool=settings.TIMEOUT_POOL
+            connect=settings.TIMEOUT_CONNECT,
+            read=crawl.timeout,
+            write=crawl.timeout,
+            pool=settings.TIMEOUT_POOL,
         )
         self.client = httpx.Client(
             transport=transport,
@@ -101,65 +188,56 @@ class Fetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, site: tuple[str, str, int | None]) -> Page:
+    # -- the one public call ---------------------------------------------------
+    def get(self, url: str, site: Site) -> Page:
         """Fetch ``url``, following redirects within ``site``; raise a ``SourceError`` on failure."""
+        if site_of(url) != site:
+            raise NeedsPerson(url, "refused: outside the source's site")
         for _hop in range(settings.MAX_REDIRECTS + 1):
-            if site_of(url) != site:
-                raise NeedsPerson(url, "refused: outside the source's site")
-            page = self._get_with_retries(url)
-            if page.status in (301, 302, 303, 307, 308):
-                if not page.location:
-                    raise NeedsPerson(url, f"HTTP {page.status} without a Location")
-                url = urljoin(url, page.location)
+            if self.polite:
+                self._obey_robots(url)
+            stored = self._stored(url)
+            headers = {}
+            if stored is not None:
+                row, _ = stored
+                if row.etag:
+                    headers["If-None-Match"] = row.etag
+                if row.last_modified:
+                    headers["If-Modified-Since"] = row.last_modified
+            answer = self._exchange_with_retries(url, headers)
+            status = answer.status
+            if status in REDIRECTS:
+                location = answer.headers.get("Location")
+                if not location:
+                    raise NeedsPerson(url, f"HTTP {status} without a Location")
+                target = urljoin(url, location)
+                self._archive(ManifestRow(url, utc_now(), status, None, 0, None, None, None, self.run_id,
+                                          location=target))
+                if site_of(target) != site:
+                    raise NeedsPerson(url, f"refused: HTTP {status} redirects off the source's site, to {target}")
+                url = target
                 continue
-            return page
+            if status == 304:
+                return self._not_modified(url, answer, stored)
+            if 200 <= status < 300:
+                return self._fresh(url, answer)
+            replay = answer.headers.get("X-Reposync-Replay")
+            if replay in ("missing", "damaged"):
+                raise NeedsPerson(url, f"no usable snapshot of this URL in the archive ({replay})")
+            raise NeedsPerson(url, f"HTTP {status}")
         raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
 
-    def _get_with_retries(self, url: str) -> Page:
-        attempt = retry(
-            retry=retry_if_exception_type(_Retryable),
-            stop=stop_after_attempt(self.crawl.retries + 1),
-            wait=wait_exponential(multiplier=settings.BACKOFF_INITIAL, max=settings.BACKOFF_MAX),
-            reraise=True,
-        )(self._get_once)
-        try:
-            return attempt(url)
-        except _Retryable as exc:
-            raise Temporary(exc.url, exc.reason) from None
-
-    def _get_once(self, url: str) -> Page:
-        self.requests += 1
-        try:
-            with self.client.stream("GET", url) as response:
-                status = response.status_code
-                if status in (301, 302, 303, 307, 308):
-                    # The caller checks the Location is on the site before following it.
-                    return Page(url, status, None, b"", location=response.headers.get("Location"))
-                if status in (408, 429) or status >= 500:
-                    raise _Retryable(url, f"HTTP {status}")
-                if status >= 400:
-                    raise NeedsPerson(url, f"HTTP {status}")
-                declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > self.crawl.max_bytes:
-                    raise NeedsPerson(url, f"body of {declared} bytes is over the {self.crawl.max_bytes}-byte cap")
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > self.crawl.max_bytes:
-                        raise NeedsPerson(url, f"body is over the {self.crawl.max_bytes}-byte cap")
-                    chunks.append(chunk)
-                body = b"".join(chunks)
-                self.bytes += size
-                page = Page(
-                    url=url,
-                    status=status,
-                    content_type=response.headers.get("Content-Type"),
-                    body=body,
-                    etag=response.headers.get("ETag"),
-                    last_modified=response.headers.get("Last-Modified"),
-                )
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise _Retryable(url, f"{type(exc).__name__}: {exc}") from None
+    # -- answers -----------------------------------------------------------------
+    def _fresh(self, url: str, answer: _Answer) -> Page:
+        page = Page(
+            url=url,
+            status=answer.status,
+            content_type=answer.headers.get("Content-Type"),
+            body=answer.body,
+            etag=answer.headers.get("ETag"),
+            last_modified=answer.headers.get("Last-Modified"),
+            sha256=hashlib.sha256(answer.body).hexdigest(),
+        )
         if self.archive is not None:
             self.archive.add(
                 url, page.body, status=page.status, content_type=page.content_type,
@@ -167,3 +245,144 @@ class Fetcher:
             )
         return page
 
+    def _not_modified(self, url: str, answer: _Answer, stored: tuple[ManifestRow, bytes] | None) -> Page:
+        if stored is None:
+            raise NeedsPerson(url, "HTTP 304 to a request that sent no validators")
+        row, body = stored
+        etag = answer.headers.get("ETag") or row.etag
+        last_modified = answer.headers.get("Last-Modified") or row.last_modified
+        self.not_modified += 1
+        self._archive(ManifestRow(url, utc_now(), 304, row.content_type, 0, etag, last_modified, row.sha256,
+                                  self.run_id))
+        return Page(url=url, status=304, content_type=row.content_type, body=body, etag=etag,
+                    last_modified=last_modified, sha256=row.sha256, not_modified=True)
+
+    def _stored(self, url: str) -> tuple[ManifestRow, bytes] | None:
+        """The last fetch of ``url`` and its body, when a conditional GET can stand on them."""
+        if not self.polite or self.archive is None:
+            return None
+        row = self.archive.newest(url)
+        if row is None or row.sha256 is None or not (row.etag or row.last_modified):
+            return None
+        try:
+            return row, self.archive.body(row.sha256)
+        except DamagedSnapshot:
+            return None  # no copy to fall back on: ask for the whole page
+
+    def _archive(self, row: ManifestRow) -> None:
+        if self.archive is not None:
+            self.archive.record(row)
+
+    # -- robots.txt ------------------------------------------------------------
+    def _obey_robots(self, url: str) -> None:
+        site = site_of(url)
+        robots = self._robots.get(site)
+        if robots is None:
+            robots = self._robots[site] = self._fetch_robots(urljoin(url, "/robots.txt"))
+        if robots.failure is not None:
+            raise type(robots.failure)(robots.failure.url, robots.failure.reason)
+        if robots.rules is not None and not robots.rules.can_fetch(url, self.crawl.user_agent):
+            raise NeedsPerson(url, "robots.txt forbids fetching it")
+
+    def _fetch_robots(self, robots_url: str) -> _Robots:
+        url = robots_url
+        try:
+            for _hop in range(settings.MAX_REDIRECTS + 1):
+                answer = self._exchange_with_retries(url, {})
+                target = urljoin(url, answer.headers.get("Location", ""))
+                if answer.status not in REDIRECTS or urlsplit(target).scheme not in ("http", "https"):
+                    break
+                url = target  # RFC 9309: follow robots.txt redirects, even to another host
+        except SourceError as exc:  # 5xx or no answer after retries, a Retry-After over the cap, the size cap
+            return _Robots(failure=type(exc)(robots_url, f"robots.txt could not be read: {exc.reason}"))
+        if answer.status in REDIRECTS:
+            return _Robots()  # RFC 9309: a redirect chain that does not end is "unavailable": no rules
+        if 200 <= answer.status < 300:
+            if self.archive is not None:
+                self.archive.add(url, answer.body, status=answer.status,
+                                 content_type=answer.headers.get("Content-Type"),
+                                 etag=answer.headers.get("ETag"), last_modified=answer.headers.get("Last-Modified"),
+                                 fetched_at=utc_now(), run=self.run_id)
+            rules = Protego.parse(decode(answer.body, "text/plain; charset=utf-8"))
+            pause = rules.crawl_delay(self.crawl.user_agent)
+            rate = rules.request_rate(self.crawl.user_agent)
+            if rate is not None and rate.requests:
+                pause = max(pause or 0.0, rate.seconds / rate.requests)
+            if pause:
+                host = site_of(robots_url)[1]
+                self._host_delay[host] = max(self._host_delay.get(host, 0.0), float(pause))
+            return _Robots(rules=rules)
+        if 400 <= answer.status < 500:
+            return _Robots()  # RFC 9309: unavailable (404 and the rest of 4xx) means no rules
+        return _Robots(failure=Temporary(robots_url, f"robots.txt answered HTTP {answer.status}"))
+
+    # -- one exchange, paced, retried ----------------------------------------------
+    def delay_for(self, host: str) -> float:
+        """The pause between two requests to ``host``: ours, or robots.txt's when longer."""
+        if not self.polite:
+            return 0.0
+        return max(self.crawl.delay, self._host_delay.get(host, 0.0))
+
+    def _pace(self, host: str) -> None:
+        last = self._last_end.get(host)
+        if last is None:
+            return
+        wait = last + self.delay_for(host) - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return exc.retry_after
+        return min(settings.BACKOFF_MAX, self.backoff * 2 ** (state.attempt_number - 1))
+
+    def _exchange_with_retries(self, url: str, headers: dict[str, str]) -> _Answer:
+        attempts = self.crawl.retries + 1
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._exchange, url, headers)
+        except _Retryable as exc:
+            tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+            raise Temporary(exc.url, f"{exc.reason} (gave up after {tries})") from None
+
+    def _exchange(self, url: str, headers: dict[str, str]) -> _Answer:
+        host = site_of(url)[1]
+        if self.polite:
+            self._pace(host)
+        self.requests += 1
+        cap = self.crawl.max_bytes
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                declared = response.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > cap:
+                    raise NeedsPerson(url, f"body of {declared} bytes is over the {cap}-byte cap")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():  # decoded bytes: a gzip bomb meets the cap too
+                    size += len(chunk)
+                    if size > cap:
+                        raise NeedsPerson(url, f"body is over the {cap}-byte cap")
+                    chunks.append(chunk)
+                self.bytes += size
+                answer = _Answer(url, response.status_code, response.headers, b"".join(chunks))
+        except httpx.TransportError as exc:  # connection errors, timeouts, a body cut short
+            raise _Retryable(url, f"{type(exc).__name__}: {exc or 'no detail'}") from None
+        except httpx.RequestError as exc:  # e.g. a body that does not decode as its Content-Encoding says
+            raise NeedsPerson(url, f"{type(exc).__name__}: {exc}") from None
+        finally:
+            self._last_end[host] = self.clock()
+        status = answer.status
+        if status in (408, 429) or status >= 500:
+            reason = f"HTTP {status}"
+            wait = retry_after_seconds(answer.headers.get("Retry-After"))
+            if wait is not None and wait > settings.RETRY_AFTER_CAP:
+                raise Temporary(url, f"{reason} with Retry-After {wait:.0f} s, over the "
+                                     f"{settings.RETRY_AFTER_CAP:.0f} s cap: try again later")
+            raise _Retryable(url, reason, wait)
+        return answer

@@ -8,6 +8,8 @@ that fails at any step contributes an error, never a partial set of entries.
 from __future__ import annotations
 
 import fcntl
+import functools
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +22,8 @@ from . import catalogue, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
-from .fetch import Fetcher
+from .fetch import Fetcher, Page
+from .models import ParseResult, RawEntry
 from .normalise import normalise
 from .parsers import get_parser
 from .snapshots import Archive, ReplayTransport
@@ -57,10 +60,44 @@ def sync_lock(db_path: Path) -> Iterator[None]:
         handle.close()
 
 
+@functools.cache
+def parsing_code() -> str:
+    """A fingerprint of the parsing code: a parse stored by other code is never reused."""
+    from . import models, parsers
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(parsers.__file__).parent.glob("*.py")) + [Path(models.__file__)]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def parse_page(page: Page, source: Source, archive: Archive | None) -> ParseResult:
+    """Parse a page, or reuse the stored parse of the same body at the same URL (a 304 costs no parse).
+
+    Only a live crawl keeps parses (``archive`` is None offline, so replaying
+    never writes into the archive it reads).
+    """
+    key = f"{parsing_code()}:{source.entry_selector}:{source.date_pattern}"
+    if archive is not None and page.sha256:
+        stored = archive.load_parse(page.sha256, source.parser, page.url, key)
+        if stored is not None:
+            try:
+                return ParseResult(
+                    entries=[RawEntry(**entry) for entry in stored["entries"]],
+                    next_url=stored["next_url"],
+                    meta=stored["meta"],
+                )
+            except (KeyError, TypeError):
+                pass  # a parse that does not fit the records any more: parse again
+    result = parser_for(source)(page.text, page.url)
+    if archive is not None and page.sha256:
+        archive.save_parse(page.sha256, source.parser, page.url, key, result.to_dict())
+    return result
+
+
 def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Progress | None = None) -> SourceOutcome:
     """Fetch and parse every page of one source, following its next links within its site."""
     outcome = SourceOutcome(source=source.id, departure=departure_kind(source))
-    parse = get_parser(source.parser)
     url: str | None = source.url
     visited: set[str] = set()
     entries: list[dict] = []
@@ -72,7 +109,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
                 raise NeedsPerson(url, f"more than {settings.MAX_PAGES_PER_SOURCE} pages")
             visited.add(url)
             page = fetcher.get(url, source.site)
-            result = parse(page.text, page.url)
+            result = parse_page(page, source, fetcher.archive)
             outcome.pages += 1
             for raw in result.entries:
                 entries.append(normalise(raw, source, config.areas))
@@ -148,7 +185,8 @@ def run_sync(
             else:
                 run_id = catalogue.start_run(db, "offline" if offline else "live")
             transport: httpx.BaseTransport | None = ReplayTransport(archive, as_of) if offline else None
-            with Fetcher(crawl, transport=transport, archive=None if offline else archive, run_id=run_id) as fetcher:
+            with Fetcher(crawl, transport=transport, archive=None if offline else archive, run_id=run_id,
+                         offline=offline) as fetcher:
                 outcomes = []
                 for source in sources:
                     if progress:
