@@ -132,7 +132,7 @@ def test_the_same_bytes_without_validators_are_not_parsed_again(tmp_path: Path, 
 def test_a_changed_page_is_parsed_and_its_changes_applied(tmp_path: Path, server: MockServer, parse_calls: list[str]):
     config = write_config(tmp_path, [york(server)])
     sync(config)
-    server.pages["/york"] = Resource(YORK_PAGE.replace(b">Baby XD<", b">Baby XD and XF<"), etag='"york-2"')
+    server.pages["/york"] = Resource(YORK_PAGE.replace(b"- Executive Summary", b"- Executive Summary and full report"), etag='"york-2"')
     second = sync(config)
     assert server.statuses("/york") == [200, 200] and parse_calls == ["york", "york"]
     assert second.exit_code == EXIT_OK and second.counts == {"changed": 1}, second.counts
