@@ -72,7 +72,7 @@ def nights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     night_one = tmp / "night1.db"
     first = run_sync(night_one, ROOT / "snapshots", tmp)
     assert first.returncode == 0, first.stderr
-    archive = make_night_two(tmp / "archive2", rolling=False)
+    archive = make_night_two(tmp / "archive2")
     after = tmp / "after.db"
     for suffix in ("", "-wal", "-shm"):
         if Path(f"{night_one}{suffix}").exists():

@@ -283,8 +283,9 @@ def normalise(raw: RawEntry, source: Source, areas: AreaIndex, *, today: date | 
         "la_codes": codes,
         "pseudonyms": pseudonyms(raw.title),
         "review_type": review_type(raw.type_text, raw.title, raw.note, nation=nation, year=year),
-        "url": raw.url or raw.page_url,
-        "page_url": raw.page_url,
+        "url": raw.url or raw.page_url,  # what a person clicks: the report, else the page listing it
+        "report_url": raw.url,  # the report link as found: part of the entry's content
+        "page_url": raw.page_url,  # not content: a library page URL carries a session's SetID
         "copy_number": raw.copy_number,
         "keywords": raw.keywords,
         "note": raw.note,
