@@ -2,7 +2,8 @@
 
 Two kinds of example:
 - ``tests/fixtures/pages/<parser>/<name>.html`` with ``<name>.json`` beside it;
-  the JSON names the page's ``url`` (authored) and holds the parse ``result``.
+  the JSON names the page's ``url`` (authored), any config overrides the page
+  needs (``entry_selector``, ``date_pattern``; authored) and holds the parse ``result``.
 - every page of the bundled ``snapshots/``, walked per source from its start URL
   as a sync walks it, against ``tests/fixtures/snapshots/<source>/<n>.json``.
 """
@@ -20,6 +21,7 @@ from reposync.parsers import PARSERS, get_parser
 from reposync.snapshots import Archive
 
 PAGES = FIXTURES / "pages"
+OVERRIDES = ("entry_selector", "date_pattern")  # per-source config a parser may take
 
 
 def _page_cases() -> list[Path]:
@@ -33,8 +35,9 @@ def test_fixture_page(html_path: Path) -> None:
     expected_path = html_path.with_suffix(".json")
     if not expected_path.exists():
         pytest.fail(f"missing expected file {expected_path.relative_to(ROOT)}: write it with its 'url'")
-    url = json.loads(expected_path.read_text(encoding="utf-8"))["url"]
-    result = get_parser(parser_name)(html_path.read_text(encoding="utf-8"), url)
+    authored = json.loads(expected_path.read_text(encoding="utf-8"))
+    options = {key: authored.get(key) for key in OVERRIDES}
+    result = get_parser(parser_name, **options)(html_path.read_text(encoding="utf-8"), authored["url"])
     check_expected(expected_path, {"result": result.to_dict()})
 
 
@@ -45,7 +48,7 @@ def _sources() -> list[dict]:
 @pytest.mark.parametrize("source", _sources(), ids=lambda s: s["id"])
 def test_snapshot_walk(source: dict) -> None:
     archive = Archive(SNAPSHOTS)
-    parse = get_parser(source["parser"])
+    parse = get_parser(source["parser"], **{key: source.get(key) for key in OVERRIDES})
     url: str | None = source["url"]
     seen: set[str] = set()
     number = 0

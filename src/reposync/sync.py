@@ -25,7 +25,7 @@ from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
 from .fetch import Fetcher, Page
 from .models import ParseResult, RawEntry
 from .normalise import normalise
-from .parsers import get_parser
+from .parsers import parser_for
 from .snapshots import Archive, ReplayTransport
 
 Progress = Callable[[str], None]
@@ -89,7 +89,7 @@ def parse_page(page: Page, source: Source, archive: Archive | None) -> ParseResu
                 )
             except (KeyError, TypeError):
                 pass  # a parse that does not fit the records any more: parse again
-    result = get_parser(source.parser)(page.text, page.url)
+    result = parser_for(source)(page.text, page.url)
     if archive is not None and page.sha256:
         archive.save_parse(page.sha256, source.parser, page.url, key, result.to_dict())
     return result

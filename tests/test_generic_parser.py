@@ -1,0 +1,291 @@
+"""The generic local-page parser: what it takes, what it leaves, its overrides, and York read through it.
+
+The example pages with expected JSON are in ``tests/fixtures/pages/generic/``
+(run by ``test_parsers.py``); these are the unit-level checks between them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
+from reposync.config import load_config
+from reposync.errors import ParseError
+from reposync.normalise import parse_date
+from reposync.parsers import generic, get_parser, parser_for, york
+from reposync.snapshots import Archive
+from reposync.sync import run_sync
+
+URL = "https://partnership.example/reviews"
+GENERIC_PAGES = FIXTURES / "pages" / "generic"
+YORK_PAGES = FIXTURES / "pages" / "york"
+
+
+def page(body: str, title: str = "Safeguarding practice reviews") -> str:
+    return f"<!DOCTYPE html><html><head><title>{title}</title></head><body><main>{body}</main></body></html>"
+
+
+def titles(html: str, **options: str) -> list[str]:
+    return [e.title for e in generic.parse(html, URL, **options).entries]
+
+
+# --- York read by the generic parser ------------------------------------------------------
+
+
+def _york_cases() -> list[tuple[str, str, str]]:
+    """(name, html, url) of every York example page and the bundled York snapshot."""
+    cases = []
+    for html_path in sorted(YORK_PAGES.glob("*.html")):
+        url = json.loads(html_path.with_suffix(".json").read_text(encoding="utf-8"))["url"]
+        cases.append((f"fixture {html_path.stem}", html_path.read_text(encoding="utf-8"), url))
+    archive = Archive(SNAPSHOTS)
+    source = next(s for s in load_config(CONFIG).sources if s.id == "york")
+    row = archive.latest(source.url)
+    assert row is not None
+    cases.append(("snapshot", archive.body(row.sha256).decode("utf-8"), source.url))
+    return cases
+
+
+@pytest.mark.parametrize("case", _york_cases(), ids=lambda c: c[0])
+def test_york_pages_give_the_york_parsers_entries(case: tuple[str, str, str]) -> None:
+    _, html, url = case
+    expected = york.parse(html, url)
+    actual = generic.parse(html, url)
+    assert len(actual.entries) == len(expected.entries)
+    for number, (mine, theirs) in enumerate(zip(actual.entries, expected.entries)):
+        for name, value in theirs.to_dict().items():
+            assert getattr(mine, name) == value, f"entry {number} ({theirs.title}): {name}"
+    assert actual.meta == expected.meta
+    assert actual.next_url is None
+
+
+# --- what is taken ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "title", "date_text", "note"),
+    [
+        ("<a href='a.pdf'>Child XA</a> (published 31/01/11)", "Child XA", "published 31/01/11", None),
+        ("<a href='a.pdf'>Claire/Anne</a> report published 6th January 2020", "Claire/Anne report",
+         "published 6th January 2020", None),
+        ("<a href='a.pdf'>Baby XB</a> - July 2023 - summary only", "Baby XB", "July 2023", "summary only"),
+        ("Dec 2024 &ndash; <a href='a.pdf'>Child XC</a> &ndash; shared with schools", "Child XC", "Dec 2024",
+         "shared with schools"),
+        ("<a href='a.pdf'>Child XD</a> <span>Sept 2019</span>", "Child XD", "Sept 2019", None),
+        ("<a href='a.pdf'>Child XE</a> (2014)", "Child XE", "2014", None),
+        ("<a href='a.pdf'>Child XF</a>, publication date: 3 March 2022", "Child XF", "publication date: 3 March 2022",
+         None),
+    ],
+)
+def test_a_title_and_its_date_in_one_list_item(line: str, title: str, date_text: str, note: str | None) -> None:
+    entry = generic.parse(page(f"<ul><li>{line}</li></ul>"), URL).entries[0]
+    assert (entry.title, entry.date_text, entry.note) == (title, date_text, note)
+    assert entry.url == "https://partnership.example/a.pdf"
+
+
+@pytest.mark.parametrize(
+    ("text", "type_text", "title"),
+    [
+        ("SCR: Child XG", "SCR", "Child XG"),
+        ("Child XG - LCSPR", "LCSPR", "Child XG"),
+        ("Child XG (CSPR)", "CSPR", "Child XG"),
+        ("Child XG SPR", "SPR", "Child XG SPR"),
+        ("7 minute briefing: Child XG", "7 minute briefing", "Child XG"),
+        ("Child XG learning review", "learning review", "Child XG learning review"),
+        ("Learning summary - Child XG", "Learning summary", "Child XG"),
+        ("Child XG: serious case review", "serious case review", "Child XG"),
+        ("Child XG", None, "Child XG"),
+    ],
+)
+def test_review_types_in_words_or_abbreviations(text: str, type_text: str | None, title: str) -> None:
+    entry = generic.parse(page(f"<p><a href='x.pdf'>{text}</a> (published 2/3/21)</p>"), URL).entries[0]
+    assert (entry.title, entry.type_text) == (title, type_text)
+
+
+def test_abbreviations_are_types_only_in_capitals() -> None:
+    entry = generic.parse(page("<p><a href='x.pdf'>Child XH scr notes</a> (published 2/3/21)</p>"), URL).entries[0]
+    assert entry.type_text is None
+
+
+def test_every_date_text_is_read_by_normalise() -> None:
+    for json_path in sorted(GENERIC_PAGES.glob("*.json")):
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        for entry in data["result"]["entries"]:
+            if entry["date_text"] is None:
+                continue
+            published = parse_date(entry["date_text"], pattern=data.get("date_pattern"))
+            assert published is not None, f"{json_path.name}: {entry['date_text']!r} is not read as a date"
+
+
+def test_day_first_dates_stay_as_written() -> None:
+    entry = generic.parse(page("<p><a href='x.pdf'>Child XJ</a> (published 11/10/13)</p>"), URL).entries[0]
+    assert entry.date_text == "published 11/10/13"
+    published = parse_date(entry.date_text)
+    assert published is not None and published.value == "2013-10-11"
+
+
+def test_a_link_and_the_date_in_the_next_paragraph() -> None:
+    html = page("<p><a href='x.pdf'>Child XK</a></p><p>Published: July 2023</p><p>Reports stay up for a year.</p>")
+    entries = generic.parse(html, URL).entries
+    assert [(e.title, e.date_text) for e in entries] == [("Child XK", "Published: July 2023")]
+
+
+def test_a_title_without_a_date_is_not_taken() -> None:
+    assert titles(page("<ul><li><a href='x.pdf'>Child XL overview report</a></li></ul>")) == []
+
+
+# --- what is left --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<p>The review was published on 6 January 2020 and is below.</p>",
+        "<p>Since 29 September 2019 reviews have a new name.</p>",
+        "<p>In July 2023 the partnership agreed a new approach.</p>",
+        "<p>Working Together 2018 sets out the rules.</p>",
+        "<p>Page last updated: 12 March 2024</p>",
+        "<ul><li>Last reviewed 03/01/2025</li></ul>",
+        "<ul><li><a href='/policy.pdf'>Safeguarding policy</a> (published 3 March 2022)</li></ul>",
+        "<ul><li><a href='/p.pdf'>Child protection procedures</a> - July 2023</li></ul>",
+        "<ul><li><a href='/news'>Newsletter - December 2024</a></li></ul>",
+        "<ul><li><a href='/contact'>Contact us</a> (updated 2 May 2024)</li></ul>",
+        "<ul><li><a href='#top'>Top of page</a> 2024</li></ul>",
+        "<ul><li><a href='/ar.pdf'>Annual report 2023-24</a> (published November 2024)</li></ul>",
+        "<nav><ul><li><a href='/c.pdf'>Child XM</a> (published 1/2/13)</li></ul></nav>",
+        "<aside><ul><li><a href='/c.pdf'>Child XM</a> (published 1/2/13)</li></ul></aside>",
+        "<div class='site-footer-links'><a href='/c.pdf'>Child XM</a> (published 1/2/13)</div>",
+        "<div role='navigation'><a href='/c.pdf'>Child XM</a> (published 1/2/13)</div>",
+        "<div class='breadcrumbs'><a href='/c.pdf'>Child XM</a> (published 1/2/13)</div>",
+    ],
+)
+def test_not_reviews_are_not_taken(body: str) -> None:
+    assert titles(page(f"<h1>Safeguarding practice reviews</h1>{body}")) == []
+
+
+def test_a_review_named_with_a_child_is_kept_whatever_words_it_holds() -> None:
+    assert titles(page("<ul><li><a href='x.pdf'>Child XN: procedures</a> (published 1/2/13)</li></ul>")) == [
+        "Child XN: procedures"]
+
+
+def test_a_page_of_reviews_with_none_listed_gives_an_empty_list() -> None:
+    result = generic.parse(page("<h1>Serious case reviews</h1><p>No reviews are published at present.</p>"), URL)
+    assert result.entries == [] and result.meta == {"title": "Serious case reviews"}
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   \n",
+        "<html><body><h1>Page not found</h1><p>Sorry.</p></body></html>",
+        "<html><head><title>Opening hours</title></head><body><h1>Opening hours</h1>"
+        "<ul><li><a href='/contact'>Contact us</a></li></ul></body></html>",
+    ],
+    ids=["empty", "blank", "not-found", "unrelated"],
+)
+def test_a_page_that_is_not_a_page_of_reviews_raises(html: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        generic.parse(html, URL)
+    assert caught.value.url == URL
+
+
+def test_a_deeply_nested_page_does_not_overflow() -> None:
+    html = page("<div>" * 20000 + "<p><a href='x.pdf'>Child XP</a> (published 1/2/13)</p>" + "</div>" * 20000)
+    assert titles(html) == ["Child XP"]
+
+
+# --- overrides ----------------------------------------------------------------------------
+
+ISO = r"\b(?P<year>20\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"
+
+
+def test_date_pattern_reads_dates_the_built_in_forms_do_not() -> None:
+    html = page("<ul><li><a href='x.pdf'>Child XQ</a> &middot; 2023-07-14</li></ul>")
+    assert titles(html) == []
+    entry = generic.parse(html, URL, date_pattern=ISO).entries[0]
+    assert entry.date_text == "2023-07-14"
+    published = parse_date(entry.date_text, pattern=ISO)
+    assert published is not None and (published.value, published.precision) == ("2023-07-14", "day")
+
+
+def test_entry_selector_keeps_out_what_lies_outside_its_matches() -> None:
+    html = page("<div class='r'><a href='a.pdf'>Child XR</a> - July 2023</div>"
+                "<ul><li><a href='/n'>New chair appointed</a> - 3 March 2025</li></ul>")
+    assert titles(html) == ["Child XR", "New chair appointed"]
+    assert titles(html, entry_selector="div.r") == ["Child XR"]
+
+
+def test_entry_selector_takes_an_undated_match_as_one_entry() -> None:
+    html = page("<div class='r'><h3><a href='a.pdf'>Child XS</a></h3><p>Serious case review</p></div>")
+    entry = generic.parse(html, URL, entry_selector="div.r").entries[0]
+    assert (entry.title, entry.date_text, entry.type_text) == ("Child XS", None, "Serious case review")
+
+
+def test_entry_selector_matching_a_whole_list_finds_the_entries_inside() -> None:
+    html = page("<ul id='reviews'><li><a href='a.pdf'>Child XT</a> - July 2023</li>"
+                "<li><a href='b.pdf'>Child XU</a> - May 2022</li></ul>")
+    assert titles(html, entry_selector="#reviews") == ["Child XT", "Child XU"]
+
+
+def test_a_bad_entry_selector_is_a_parse_error_naming_it() -> None:
+    with pytest.raises(ParseError, match="entry_selector"):
+        generic.parse(page("<p>x</p>"), URL, entry_selector="[[")
+
+
+def test_sources_get_their_overrides_bound_and_other_parsers_are_untouched() -> None:
+    config = load_config(CONFIG)
+    for source in config.sources:
+        assert callable(parser_for(source))
+    bound = get_parser("generic", entry_selector="div.r", date_pattern=ISO)
+    assert bound.keywords == {"entry_selector": "div.r", "date_pattern": ISO}
+    assert get_parser("nspcc-library", entry_selector="div.r", date_pattern=ISO) is get_parser("nspcc-library")
+    assert get_parser("generic", entry_selector=None) is generic.parse
+
+
+# --- a partnership is a [[source]] entry ---------------------------------------------------
+
+LEEDS_PAGE = """<!DOCTYPE html>
+<!-- synthetic: an invented page and invented pseudonyms, in a throwaway archive only -->
+<html><head><title>Safeguarding practice reviews | Synthetic</title></head><body>
+<nav><a href="/">Home</a> | <a href="/contact">Contact</a></nav>
+<main><h1>Safeguarding practice reviews</h1>
+<ul><li><a href="/docs/child-xv.pdf">Child XV</a> (published 14/03/2022)</li>
+<li><a href="/docs/baby-xw.pdf">Baby XW</a> - Dec 2024 - 7 minute briefing</li>
+<li><a href="/docs/procedures.pdf">Procedures</a> (published 1/1/2021)</li></ul></main></body></html>"""
+
+
+def test_adding_a_partnership_takes_only_a_source_entry(tmp_path: Path) -> None:
+    url = "https://www.leeds-partnership.example/reviews/safeguarding-practice-reviews"
+    archive = Archive(tmp_path / "snapshots")
+    archive.add(url, LEEDS_PAGE.encode("utf-8"))
+    config_path = tmp_path / "sources.toml"
+    config_path.write_text(
+        f"""[paths]
+db = "catalogue.db"
+snapshots = "snapshots"
+reports = "reports"
+areas = "{(ROOT / 'config' / 'areas.toml').as_posix()}"
+
+[[source]]
+id = "leeds"
+kind = "local"
+parser = "generic"
+area = "Leeds"
+url = "{url}"
+""",
+        encoding="utf-8",
+    )
+    result = run_sync(load_config(config_path), offline=True)
+    assert result.exit_code == 0
+    db = sqlite_utils.Database(tmp_path / "catalogue.db")
+    rows = {r["title"]: r for r in db.query("SELECT * FROM entries WHERE source = 'leeds'")}
+    assert set(rows) == {"Child XV", "Baby XW"}
+    for row in rows.values():
+        assert (row["area"], json.loads(row["la_codes"])) == ("Leeds", ["E08000035"])
+    assert (rows["Child XV"]["published"], rows["Child XV"]["published_precision"]) == ("2022-03-14", "day")
+    assert (rows["Baby XW"]["published"], rows["Baby XW"]["review_type"]) == ("2024-12", "briefing")
