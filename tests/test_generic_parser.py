@@ -289,3 +289,27 @@ url = "{url}"
         assert (row["area"], json.loads(row["la_codes"])) == ("Leeds", ["E08000035"])
     assert (rows["Child XV"]["published"], rows["Child XV"]["published_precision"]) == ("2022-03-14", "day")
     assert (rows["Baby XW"]["published"], rows["Baby XW"]["review_type"]) == ("2024-12", "briefing")
+
+
+# --- the bundled partnerships ---------------------------------------------------------------
+
+PARTNERSHIPS = {
+    "north-tyneside": ("Claire/Anne", "2020-01-06", "day", ["E08000022"], ["claire", "anne"]),
+    "south-gloucestershire": ("Baby M", "2023-07", "month", ["E06000025"], ["baby m"]),
+    "essex": ("Child PP", "2024-12", "month", ["E10000012"], ["child pp"]),
+}
+
+
+def test_the_bundled_partnerships_sync_with_their_area_codes(tmp_path: Path) -> None:
+    config = load_config(CONFIG)
+    result = run_sync(config, offline=True, source_ids=tuple(PARTNERSHIPS), db_path=tmp_path / "catalogue.db",
+                      snapshots_path=SNAPSHOTS)
+    assert result.exit_code == 0
+    db = sqlite_utils.Database(tmp_path / "catalogue.db")
+    for source, (title, published, precision, codes, names) in PARTNERSHIPS.items():
+        rows = list(db.query("SELECT * FROM entries WHERE source = ?", [source]))
+        assert [r["title"] for r in rows] == [title], source
+        row = rows[0]
+        assert (row["published"], row["published_precision"]) == (published, precision), source
+        assert json.loads(row["la_codes"]) == codes and row["area"] is not None, source
+        assert json.loads(row["pseudonyms"]) == names, source
