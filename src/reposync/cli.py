@@ -133,5 +133,40 @@ def report_command(config_path: Path, db_path: Path | None, run_id: int | None, 
     click.echo(report.render(built, fmt), nl=False)
 
 
+@cli.command("serve")
+@config_option
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
+@handle_errors
+def serve_command(config_path: Path, db_path: Path | None, host: str, port: int) -> None:
+    """Browse the catalogue in Datasette: search, facets, saved queries (metadata.yml beside the config).
+
+    Prints a one-time sign-in link first: signed in, a librarian can accept or reject proposed links.
+    """
+    import signal
+    import subprocess
+
+    from . import serve
+
+    if not serve.datasette_installed():
+        raise serve.DatasetteMissing()
+    config = load_config(config_path)
+    path = (db_path or config.paths.db).resolve()
+    with serve.temporary_workdir() as workdir:
+        command = serve.datasette_command(path, config_path.resolve().parent / serve.METADATA_NAME, host, port,
+                                          Path(workdir))
+        process = subprocess.Popen(command)
+        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        while True:
+            try:
+                code = process.wait()
+                break
+            except KeyboardInterrupt:
+                continue  # Datasette got the same Ctrl-C and is shutting down
+    sys.exit(code)
+
+
 def main() -> None:  # pragma: no cover - the console script
     cli()
