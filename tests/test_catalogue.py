@@ -83,7 +83,8 @@ def test_schema_is_the_contracts(db) -> None:
 def test_reopening_applies_no_migration_twice(tmp_path: Path) -> None:
     open_db(tmp_path / "c.db").close()
     again = open_db(tmp_path / "c.db")
-    assert [r["name"] for r in again.query("SELECT name FROM _sqlite_migrations")] == ["m001_initial"]
+    names = [r["name"] for r in again.query("SELECT name FROM _sqlite_migrations")]
+    assert names == ["m001_initial", "m002_link_views"]
 
 
 def test_added_then_changed_then_expired_then_reappeared(db) -> None:

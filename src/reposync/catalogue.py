@@ -154,6 +154,64 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     db["changes"].create_index(["entry_id"])
 
 
+# Two entries' ONS code sets share a code (JSON arrays of text).
+_SHARES_CODE = (
+    "EXISTS (SELECT 1 FROM json_each({a}) ca JOIN json_each({b}) cb ON ca.value = cb.value)"
+)
+
+
+@migrations()
+def m002_link_views(db: sqlite_utils.Database) -> None:
+    """Views for Datasette: the review queue and what each side is missing."""
+    db.create_view(
+        "review_queue",
+        """
+        SELECT a.source AS partnership, l.entry_a AS local_id, a.title AS local_title,
+               a.published AS local_published, l.entry_b AS national_id, b.source AS national_source,
+               b.title AS national_title, coalesce(b.area, 'Anonymous') AS national_area,
+               b.published AS national_published, b.review_id AS national_review_id,
+               b.la_codes = '[]' AND b.area IS NULL AS anonymous,
+               l.score, l.features, l.first_run
+        FROM links l
+        JOIN entries a ON a.id = l.entry_a
+        JOIN entries b ON b.id = l.entry_b
+        WHERE l.decision = 'review'
+        ORDER BY a.source, anonymous, l.score DESC, l.entry_a, l.entry_b
+        """,
+    )
+    db.create_view(
+        "local_missing_from_national",
+        """
+        SELECT e.source AS partnership, e.area, e.id, e.title, e.published, e.review_type, e.url, e.status,
+               (SELECT count(*) FROM links q WHERE q.entry_a = e.id AND q.decision = 'review') AS in_review_queue
+        FROM entries e
+        WHERE e.kind = 'local'
+          AND NOT EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN ('auto', 'accepted'))
+        ORDER BY e.source, e.published_start, e.id
+        """,
+    )
+    db.create_view(
+        "national_missing_from_local",
+        f"""
+        WITH partnerships AS (
+            SELECT source, max(area) AS area, max(la_codes) AS la_codes FROM entries
+            WHERE kind = 'local' GROUP BY source
+        )
+        SELECT p.source AS partnership, p.area AS partnership_area, r.id AS review_id, r.title, r.area,
+               r.published, r.review_type, group_concat(n.id, ' ') AS national_ids,
+               (SELECT count(*) FROM links q JOIN entries qa ON qa.id = q.entry_a
+                 WHERE qa.source = p.source AND q.decision = 'review'
+                   AND q.entry_b IN (SELECT id FROM entries WHERE review_id = r.id)) AS in_review_queue
+        FROM partnerships p
+        JOIN entries n ON n.kind = 'national' AND {_SHARES_CODE.format(a="n.la_codes", b="p.la_codes")}
+        JOIN reviews r ON r.id = n.review_id
+        WHERE NOT EXISTS (SELECT 1 FROM entries x WHERE x.review_id = r.id AND x.source = p.source)
+        GROUP BY p.source, r.id
+        ORDER BY p.source, r.published, r.id
+        """,
+    )
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if need be) the catalogue, migrated, in WAL mode."""
     path = Path(path)
@@ -310,18 +368,22 @@ class _Writer:
         assignments = ", ".join(f"{name} = ?" for name in updates)
         self.db.execute(f"UPDATE entries SET {assignments} WHERE id = ?", [*updates.values(), entry["id"]])
 
-    def relink(self) -> None:
-        """Regroup every entry into reviews and refresh the automatic links."""
-        rows = {row["id"]: _loaded(row) for row in self.db.query(
-            "SELECT id, kind, la_codes, pseudonyms, title_key, published_year, review_id FROM entries")}
-        groups = link.group_entries(rows.values())
+    def relink(self, decisions: Iterable[link.Decision] = ()) -> None:
+        """Regroup every entry into reviews and refresh the links, keeping every person's decision.
+
+        ``decisions`` (from decisions.toml) are merged with those already in the links table (set by
+        ``reposync links`` or in Datasette): per pair, the newest ``decided_at`` wins.
+        """
+        rows = {row["id"]: _loaded(row) for row in self.db.query(LINK_ROWS_SQL)}
+        merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
+        linkage = link.link_all(rows.values(), merged.values())
         next_id = (self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0])
-        assigned = link.assign_review_ids(groups, {e: r["review_id"] for e, r in rows.items()}, next_id)
+        assigned = link.assign_review_ids(linkage.groups, {e: r["review_id"] for e, r in rows.items()}, next_id)
         for entry_id, review_id in assigned.items():
             if rows[entry_id]["review_id"] != review_id:
                 self.db.execute("UPDATE entries SET review_id = ? WHERE id = ?", [review_id, entry_id])
         self._write_reviews()
-        self._write_links(link.local_links(groups, rows))
+        self._write_links(linkage.links)
 
     def _write_reviews(self) -> None:
         # Reviews are derived from their entries: rebuild the rows, keeping ids.
@@ -355,18 +417,60 @@ class _Writer:
         current = {(r["entry_a"], r["entry_b"]): r for r in self.db.query("SELECT * FROM links")}
         wanted = {(l.entry_a, l.entry_b): l for l in proposed}
         for pair, row in current.items():
-            # Only machine links come and go; a person's decision stays.
-            if row["decision"] == "auto" and pair not in wanted:
+            # Only machine rows (auto, review) come and go; a person's decision stays.
+            if row["decision"] not in link.PERSON_DECISIONS and pair not in wanted:
                 self.db.execute("DELETE FROM links WHERE entry_a = ? AND entry_b = ?", list(pair))
-                self.change(None, pair[0], "unlinked", "link", pair[1], None)
+                if row["decision"] in LINKING:
+                    self.change(None, pair[0], "unlinked", "link", pair[1], None)
         for pair, proposal in wanted.items():
-            if pair in current:
-                continue
-            self.db.execute(
-                "INSERT INTO links (entry_a, entry_b, score, features, decision, first_run) VALUES (?, ?, ?, ?, 'auto', ?)",
-                [proposal.entry_a, proposal.entry_b, proposal.score, json.dumps(proposal.features), self.run_id],
-            )
-            self.change(None, proposal.entry_a, "linked", "link", None, proposal.entry_b)
+            row = current.get(pair)
+            features = json.dumps(proposal.features, sort_keys=True)
+            if row is None:
+                self.db.execute(
+                    "INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, first_run) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [*pair, proposal.score, features, proposal.decision, proposal.decided_at, self.run_id],
+                )
+            elif (row["score"], row["features"], row["decision"], row["decided_at"]) != (
+                    proposal.score, features, proposal.decision, proposal.decided_at):
+                self.db.execute(
+                    "UPDATE links SET score = ?, features = ?, decision = ?, decided_at = ? "
+                    "WHERE entry_a = ? AND entry_b = ?",
+                    [proposal.score, features, proposal.decision, proposal.decided_at, *pair],
+                )
+            was = row is not None and row["decision"] in LINKING
+            if (proposal.decision in LINKING) != was:
+                kind = "unlinked" if was else "linked"
+                self.change(None, pair[0], kind, "link", pair[1] if was else None, None if was else pair[1])
+
+
+# Link decisions that join a local entry to a national review.
+LINKING = ("auto", "accepted")
+# What linking reads of an entry.
+LINK_ROWS_SQL = (
+    "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "
+    "published_precision, published_year, review_type, review_id FROM entries"
+)
+
+
+def person_decisions(db: sqlite_utils.Database, *, stamp: bool = False) -> list[link.Decision]:
+    """The accepted and rejected pairs in the links table.
+
+    A decision set directly in the table (a Datasette canned query) may lack ``decided_at``: with
+    ``stamp`` it gets the current time, written back, so it counts as the newest word on its pair.
+    """
+    decisions = []
+    now = utc_now()
+    for row in db.query("SELECT entry_a, entry_b, decision, decided_at FROM links WHERE decision IN (?, ?)",
+                        list(link.PERSON_DECISIONS)):
+        decided_at = row["decided_at"]
+        if not decided_at:
+            decided_at = now
+            if stamp:
+                db.execute("UPDATE links SET decided_at = ? WHERE entry_a = ? AND entry_b = ?",
+                           [now, row["entry_a"], row["entry_b"]])
+        decisions.append(link.Decision(row["entry_a"], row["entry_b"], row["decision"], decided_at))
+    return decisions
 
 
 @dataclass
@@ -386,11 +490,13 @@ def apply_run(
     dry_run: bool = False,
     mode: str = "offline",
     inspect: Callable[[sqlite_utils.Database, int], Any] | None = None,
+    decisions: Iterable[link.Decision] = (),
 ) -> RunResult:
     """Write a whole sync in one transaction: all of it lands, or none of it.
 
     ``inspect(db, run_id)`` runs just before the end, seeing the run as written
     (a dry run rolls back after it: that is how it shows what it would do).
+    ``decisions`` are people's link decisions from decisions.toml, applied with those in the catalogue.
     """
     outcomes = list(outcomes)
     writer = _Writer(db, run_id)
@@ -407,7 +513,7 @@ def apply_run(
                 writer.change(outcome.source, None, "source-failed", outcome.error_url, None, outcome.error)
             else:
                 writer.apply_source(outcome)
-        writer.relink()
+        writer.relink(decisions)
         failed = sum(o.error is not None for o in outcomes)
         status = "ok" if not failed else "failed" if failed == len(outcomes) else "partial"
         db.execute(

@@ -1,71 +1,775 @@
 """Which entries are the same review, and which local entries reached the national repository.
 
-This is the simple, exact version: entries share a review when they share an
-area (ONS codes), the same case (pseudonym set, or cleaned title when a title
-names no one) and the same publication year. A later, scored linker replaces
-``group_entries``; the rest of the pipeline only sees groups and links.
+Two jobs, both pure functions of the entry rows (and of the decisions people made):
 
-Anonymous national records (no ONS codes) are grouped only with each other,
-only on a distinctive case key, and never linked to a local entry.
+1. **Dedupe national entries** (a yearly-list entry, a rolling-page entry, library records for the overview
+   report, the executive summary, a briefing) into one group per real review. Two national entries are the
+   same review only when all three hold:
+
+   - *area*: their ONS code sets overlap (or, for an area the index does not know, the same name as written);
+   - *case*: the same pseudonym set, or one set inside the other (``Child R`` and ``Child R and Family R``);
+     for titles that name no one, the same cleaned title;
+   - *dates*: their publication intervals overlap. One year of slack is allowed where one side is only a
+     year (a library "Date of publication") and the other comes from a different listing, and only when the
+     case key is distinctive: a list dated December 2013 and a library record dated 2014 are routinely the
+     same review (listed in the month it arrived, catalogued the next year), but ``Child A`` in Kent in two
+     adjacent years is usually two children, so a common pseudonym gets no slack.
+
+   Title and date alone are never a key. Anonymous national records group only with each other, only on a
+   distinctive, identical pseudonym set (``Charlie and Sam``, ``Child AB``), never ``Child C``.
+   A multi-child entry that contains several entries naming different children (``Child J, Child K, Child V``
+   against three single records) is ambiguous and groups with none of them.
+
+2. **Link local entries to national reviews.** Candidates come from dict lookups, never all pairs:
+
+   - pass A: national entries sharing an ONS code with the local entry, published within one year of it;
+   - pass A': same code and the same pseudonym set up to three years apart (a summary dated 2011 and
+     published locally in 2013: York's Baby A) -- at most the review queue, by its date points;
+   - pass B: anonymous national entries sharing a pseudonym with the local entry, within one year;
+   - pass C: anonymous national entries that name no one (thematic reviews), by rare title words.
+
+   Each pair is scored by adding points for its features (see ``compare``): area, the gap between the date
+   intervals, pseudonym agreement weighted by how rare each pseudonym is in the national collection (IDF
+   smoothed with a prior from its shape, so ``Child A`` is weak evidence and ``Child BR`` or ``BDS12``
+   strong), title similarity (rapidfuzz token set/sort ratio), and review type. A national review scores as
+   its best entry.
+
+   Assignment is one-to-one: a local entry gets at most one automatic link to a national review, and a
+   national review at most one automatic link from each local source (greedy by score, which for these
+   sparse, well separated candidates gives what an optimal assignment would). An automatic link also needs
+   a clear margin over the entry's next best named review. Three bands: ``auto`` (score >= AUTO),
+   ``review`` (>= REVIEW: the queue a person works through), below that nothing is stored.
+   Anonymous national records never link automatically.
+
+**A link points at a review, through one entry.** The links table pairs the local entry with the national
+entry of the review that matches it best (the representative); the review's other national entries are
+in ``features["review_entries"]`` and share the review id. One row per question keeps the review queue
+one line per decision; a person's decision on that row applies to the whole national review:
+a rejected pair bars the local entry from every entry of that review (unless the dedupe later splits
+the review), and an accepted pair puts the local entry in the review whatever the score.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
+import json
+import math
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
-_ROLE_PREFIXES = ("child ", "baby ", "young person ", "family ", "sibling ", "adult ")
+from rapidfuzz import fuzz
+
+# --- bands -----------------------------------------------------------------------------------------
+# Scores are points (log-odds style: each feature adds what it says for or against "same review").
+AUTO = 11.0  # same area + overlapping dates + an agreeing pseudonym and title, with nothing against
+REVIEW = 6.0  # enough that a person should look; below this a candidate is not kept
+MARGIN = 3.0  # the best named review must lead the next by this much to be linked without a person
+
+# --- points per feature ------------------------------------------------------------------------------
+AREA_SAME = 4.0
+DATE_POINTS = {"overlap": 3.0, "near": 2.0, "adjacent-year": 0.0, "within-3-years": -2.0, "far": -8.0,
+               "unknown": -1.0}
+NEAR_DAYS = 62  # a local date and the list month or catalogue year it reached, two months either way
+ADJACENT_DAYS = 366
+WIDE_DAYS = 1096  # pass A': the same names up to three years apart
+NAME_POINTS_PER_BIT = 0.5
+NAME_POINTS_CAP = 10.0
+NAME_UNSHARED = -1.0  # per name on one side only (Child A, B and C against Child A)
+NAME_UNSHARED_CAP = -4.0
+NAME_CONFLICT = -10.0  # both name children, none in common: different cases
+DISTINCTIVE_BITS = 7.5  # shared names worth this much are a case key by themselves (Child AB, Katie)
+TYPE_SAME = 1.0
+TYPE_OTHER_NATION = -3.0
+TYPE_THEMATIC = -1.0
+QUEUE_PER_ENTRY = 3  # at most this many queue rows per local entry and kind (named, anonymous)
+
+# Pseudonym commonness: the share of national records naming it, smoothed towards a prior from its shape
+# with this many pseudo-records, so a small collection does not make "Child A" look rare.
+PRIOR_WEIGHT = 1000
+_ROLE_NAME = re.compile(r"^(?:child|baby|young person|family|sibling|adult) (?P<id>\S+)$")
+
+_STOP = frozenset(
+    "a an and the of in into for from on to with by at as is was review reviews case serious child children "
+    "baby babies young person family learning report summary overview executive safeguarding practice local "
+    "thematic scr lcspr cspr spr".split()
+)
 
 
-def _distinctive(pseudonyms: list[str]) -> bool:
-    """"Child C" alone names a case in too many areas; a set or a given name does not."""
-    return len(pseudonyms) >= 2 or (len(pseudonyms) == 1 and not pseudonyms[0].startswith(_ROLE_PREFIXES))
+# --- records -------------------------------------------------------------------------------------------
 
 
-def case_key(entry: Mapping[str, Any]) -> tuple | None:
-    """The exact key an entry is grouped on, or None when it stands alone."""
-    year = entry.get("published_year")
-    if year is None:
+def _json_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return json.loads(value) if value else []
+    return list(value)
+
+
+_ORDINALS: dict[str, tuple[int, int]] = {}
+
+
+def _ordinal(text: str | None) -> tuple[int, int] | None:
+    """(day ordinal, year) of an ISO date; dates repeat a lot in a collection, so they are cached."""
+    if not text:
         return None
-    names = list(entry.get("pseudonyms") or [])
-    case = ("names", tuple(sorted(names))) if names else ("title", entry.get("title_key") or "")
-    if not case[1]:
-        return None
-    codes = tuple(sorted(entry.get("la_codes") or []))
-    if codes:
-        return ("area", codes, case, year)
-    if entry.get("kind") == "national" and names and _distinctive(names):
-        return ("anonymous", case, year)
+    found = _ORDINALS.get(text)
+    if found is None:
+        day = date.fromisoformat(text)
+        found = _ORDINALS[text] = (day.toordinal(), day.year)
+        if len(_ORDINALS) > 100_000:
+            _ORDINALS.clear()
+    return found
+
+
+@dataclass(slots=True, eq=False)
+class Record:
+    """What linking needs of one entry row, in a compact form."""
+
+    id: str
+    kind: str
+    source: str
+    codes: frozenset[str]
+    area: str | None
+    names: frozenset[str]
+    title_key: str
+    tokens: frozenset[str]
+    content: str  # the content words, sorted: what titles that name no one are compared on
+    start: int | None
+    end: int | None
+    first_year: int
+    last_year: int
+    precision: str | None
+    review_type: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Record:
+        title_key = row.get("title_key") or ""
+        start = _ordinal(row.get("published_start"))
+        end = _ordinal(row.get("published_end")) or start
+        tokens = frozenset(t for t in title_key.split() if len(t) > 1 and t not in _STOP)
+        return cls(
+            id=row["id"],
+            kind=row.get("kind") or "national",
+            source=row.get("source") or "",
+            codes=frozenset(_json_list(row.get("la_codes"))),
+            area=row.get("area"),
+            names=frozenset(_json_list(row.get("pseudonyms"))),
+            title_key=title_key,
+            tokens=tokens,
+            content=" ".join(sorted(tokens)),
+            start=start[0] if start else None,
+            end=end[0] if end else None,
+            first_year=start[1] if start else 0,
+            last_year=end[1] if end else -1,
+            precision=row.get("published_precision"),
+            review_type=row.get("review_type"),
+        )
+
+    @property
+    def anonymous(self) -> bool:
+        """A national record whose area is withheld (no codes, no name)."""
+        return not self.codes and not self.area
+
+    @property
+    def placed(self) -> bool:
+        """Linkable by area: it has ONS codes."""
+        return bool(self.codes)
+
+    def years(self, slack: int = 0) -> range:
+        if self.start is None:
+            return range(0)
+        return range(self.first_year - slack, self.last_year + slack + 1)
+
+
+def prior(name: str) -> float:
+    """How common a pseudonym of this shape is, before looking at the collection."""
+    match = _ROLE_NAME.match(name)
+    if match:
+        ident = match["id"]
+        return 1 / 50 if len(ident) == 1 else 1 / 400 if len(ident) == 2 else 1 / 2000
+    if any(ch.isdigit() for ch in name) or " " in name:
+        return 1 / 20000  # BDS12, CE001, Keanu Williams
+    return 1 / 300  # a given name: Gabriel, Katie, Jack
+
+
+@dataclass
+class Weights:
+    """Bits of evidence in a shared pseudonym: -log2 of how common it is among national cases.
+
+    Counted by case, not by record: a review listed three times (a list entry and two library records,
+    same area and year) counts once, so being well catalogued does not make a pseudonym look common.
+    """
+
+    df: Counter
+    total: int
+    _cache: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record]) -> Weights:
+        cases: set[tuple] = set()
+        seen: set[tuple] = set()
+        df: Counter = Counter()
+        for record in records:
+            area = record.codes or record.area or None
+            year = record.first_year if record.start is not None else None
+            cases.add((area, year, record.names or record.title_key))
+            for name in record.names:
+                key = (name, area, year)
+                if key not in seen:
+                    seen.add(key)
+                    df[name] += 1
+        return cls(df=df, total=len(cases))
+
+    def bits(self, name: str) -> float:
+        cached = self._cache.get(name)
+        if cached is None:
+            share = (self.df.get(name, 0) + PRIOR_WEIGHT * prior(name)) / (self.total + PRIOR_WEIGHT)
+            cached = self._cache[name] = max(0.0, -math.log2(min(1.0, share)))
+        return cached
+
+    def shared_bits(self, names: Iterable[str]) -> float:
+        total = 0.0
+        cache = self._cache
+        for name in names:
+            bits = cache.get(name)
+            total += bits if bits is not None else self.bits(name)
+        return total
+
+
+# --- features ------------------------------------------------------------------------------------------
+
+
+def date_relation(a: Record, b: Record) -> tuple[str, int | None]:
+    """How two publication intervals relate, and the days between them (0 when they overlap)."""
+    if a.start is None or b.start is None:
+        return "unknown", None
+    gap = max(0, max(a.start, b.start) - min(a.end, b.end))  # type: ignore[type-var]
+    if gap == 0:
+        return "overlap", 0
+    # Two whole years side by side are always one day apart: that says nothing about how near they are.
+    if gap <= NEAR_DAYS and not (a.precision == "year" and b.precision == "year"):
+        return "near", gap
+    if gap <= ADJACENT_DAYS:
+        return "adjacent-year", gap
+    if gap <= WIDE_DAYS:
+        return "within-3-years", gap
+    return "far", gap
+
+
+def title_similarity(a: str, b: str) -> float:
+    """0-1: token set ratio (one title inside the other) tempered by token sort ratio (their lengths)."""
+    if not a or not b:
+        return 0.0
+    return (fuzz.token_set_ratio(a, b, processor=None) + fuzz.token_sort_ratio(a, b, processor=None)) / 200
+
+
+_NATIONS = frozenset({"welsh-cpr", "scottish-scr", "ni-cmr"})
+
+
+def type_points(a: str | None, b: str | None) -> float:
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return TYPE_SAME
+    if {a, b} & {"briefing", "other"}:
+        return 0.0  # a briefing or a summary is about some review: no evidence either way
+    if (a in _NATIONS) != (b in _NATIONS) or (a in _NATIONS and b in _NATIONS):
+        return TYPE_OTHER_NATION
+    if "thematic" in (a, b):
+        return TYPE_THEMATIC
+    return 0.0  # scr, cspr, lcspr: the same reviews under the 2018 names
+
+
+def _points(local: Record, national: Record, weights: Weights) -> tuple[float, float, float, float, float, float,
+                                                                          str, int | None, float, float]:
+    """The points of each feature (area, date, names, title, type), their total, and what they came from."""
+    if national.codes and local.codes & national.codes:
+        area = AREA_SAME
+    elif national.codes and local.codes:
+        area = -AREA_SAME  # only a person's decision brings two areas together
+    else:
+        area = 0.0  # anonymous, or an area the index does not know: no evidence either way
+    relation, gap = date_relation(local, national)
+    when = DATE_POINTS[relation]
+    shared = local.names & national.names
+    bits = weights.shared_bits(shared) if shared else 0.0
+    if local.names and national.names:
+        similarity = title_similarity(local.title_key, national.title_key)
+        if shared:
+            names = min(NAME_POINTS_CAP, NAME_POINTS_PER_BIT * bits) + max(
+                NAME_UNSHARED_CAP, NAME_UNSHARED * len(local.names ^ national.names))
+        else:
+            names = NAME_CONFLICT
+        title = (similarity - 0.7) * 5
+    else:
+        # A title that names no one (a thematic review): the title is all there is. Compare content words,
+        # so "thematic review of" does not make neglect look like domestic abuse.
+        if local.content and national.content:
+            similarity = title_similarity(local.content, national.content)
+        else:
+            similarity = title_similarity(local.title_key, national.title_key)
+        names = 0.0
+        title = (similarity - 0.7) * 15
+    kind = type_points(local.review_type, national.review_type)
+    total = round(area + when + names + title + kind, 2)
+    return total, area, when, names, title, kind, relation, gap, bits, similarity
+
+
+def score(local: Record, national: Record, weights: Weights) -> float:
+    """The total points of a pair: what blocking candidates are ranked by."""
+    return _points(local, national, weights)[0]
+
+
+def compare(local: Record, national: Record, weights: Weights) -> tuple[float, dict[str, Any]]:
+    """Points for "the same review", and the features behind them (stored with the link)."""
+    total, area_p, date_p, names_p, title_p, type_p, relation, gap, bits, similarity = _points(
+        local, national, weights)
+    if national.codes and local.codes & national.codes:
+        area = "same"
+    else:
+        area = "anonymous" if national.anonymous else "unknown" if not national.codes else "different"
+    points = {"area": area_p, "date": date_p, "names": names_p, "title": title_p, "type": type_p}
+    shared = local.names & national.names
+    features = {
+        "area": area,
+        "date": relation,
+        "date_gap_days": gap,
+        "names_shared": sorted(shared),
+        "names_local_only": sorted(local.names - national.names),
+        "names_national_only": sorted(national.names - local.names),
+        "names_bits": round(bits, 2),
+        "title_similarity": round(similarity, 3),
+        "review_types": [local.review_type, national.review_type],
+        "points": {k: round(v, 2) for k, v in points.items()},
+    }
+    return total, features
+
+
+def band(score: float, national: Record) -> str | None:
+    """The band of a score: auto, review or None (not kept). Anonymous records are never auto."""
+    if score >= AUTO and national.placed:
+        return "auto"
+    if score >= REVIEW:
+        return "review"
     return None
 
 
-def group_entries(entries: Iterable[Mapping[str, Any]]) -> list[list[str]]:
-    """Entry ids grouped by review, each group sorted, groups in a stable order."""
-    by_key: dict[tuple, list[str]] = defaultdict(list)
-    alone: list[list[str]] = []
-    for entry in entries:
-        key = case_key(entry)
-        if key is None:
-            alone.append([entry["id"]])
-        else:
-            by_key[key].append(entry["id"])
-    groups = [sorted(ids) for ids in by_key.values()] + alone
-    return sorted(groups)
+# --- national dedupe -----------------------------------------------------------------------------------
+
+
+def _case(a: Record, b: Record, weights: Weights) -> tuple[str, bool] | None:
+    """How two national records agree on the case: ('equal'|'contained', distinctive), or None."""
+    if a.names and b.names:
+        shared = a.names & b.names
+        if not shared:
+            return None
+        distinctive = len(shared) >= 2 or weights.shared_bits(shared) >= DISTINCTIVE_BITS
+        if a.names == b.names:
+            return "equal", distinctive
+        if shared == a.names or shared == b.names:
+            return "contained", distinctive
+        return None
+    if a.names or b.names or not a.title_key:
+        return None
+    if a.title_key == b.title_key:
+        return "equal", len(a.tokens) >= 2
+    return None
+
+
+def _same_review(a: Record, b: Record, weights: Weights) -> str | None:
+    """'equal' or 'contained' when two national records are the same review, else None."""
+    if a.codes or b.codes:
+        if not (a.codes & b.codes):
+            return None
+    elif a.area or b.area:
+        if (a.area or "").lower() != (b.area or "").lower():
+            return None  # an area the index does not know: the same name as written
+    case = _case(a, b, weights)
+    if case is None:
+        return None
+    kind, distinctive = case
+    if a.anonymous and (kind != "equal" or not distinctive):
+        return None
+    relation, _ = date_relation(a, b)
+    if relation == "overlap":
+        return kind
+    # Slack only between two listings, and only on a distinctive case key (see the module docstring).
+    if not distinctive or a.source == b.source:
+        return None
+    if relation == "near" or (relation == "adjacent-year" and "year" in (a.precision, b.precision)):
+        return kind
+    return None
+
+
+class _UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(self, i: int, j: int) -> None:
+        ri, rj = self.find(i), self.find(j)
+        if ri != rj:
+            self.parent[max(ri, rj)] = min(ri, rj)
+
+
+def _dedupe_keys(record: Record) -> list[tuple]:
+    """Blocks a national record sits in for dedupe: area (or 'anonymous'), year, and one case word."""
+    if record.start is None:
+        return []
+    cases = [("n", n) for n in record.names] or ([("t", record.title_key)] if record.title_key else [])
+    if record.codes:
+        areas: Iterable[Any] = record.codes
+    elif record.area:
+        areas = [("text", record.area.lower())]
+    else:
+        areas = [None]
+    return [(area, year, case) for area in areas for year in record.years() for case in cases]
+
+
+def dedupe(national: list[Record], weights: Weights) -> list[list[int]]:
+    """Indexes into ``national`` grouped by review (every record in exactly one group)."""
+    blocks: dict[tuple, list[int]] = defaultdict(list)
+    for i, record in enumerate(national):
+        for key in _dedupe_keys(record):
+            blocks[key].append(i)
+    pairs: set[tuple[int, int]] = set()
+    for (area, year, case), members in blocks.items():
+        # within the block, and with the next year's block (the one year of slack)
+        nxt = blocks.get((area, year + 1, case), ())
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                pairs.add((i, j) if i < j else (j, i))
+            for j in nxt:
+                if i != j:
+                    pairs.add((i, j) if i < j else (j, i))
+    union = _UnionFind(len(national))
+    contained: dict[int, list[int]] = defaultdict(list)
+    for i, j in pairs:  # order does not matter: unions and the ambiguity test look at all pairs
+        kind = _same_review(national[i], national[j], weights)
+        if kind == "equal":
+            union.union(i, j)
+        elif kind == "contained":
+            big, small = (i, j) if len(national[i].names) > len(national[j].names) else (j, i)
+            contained[big].append(small)
+    for big, smalls in contained.items():
+        # Child J, Child K, Child V against three single records: ambiguous, join none.
+        name_sets = [national[s].names for s in smalls]
+        if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
+            for small in smalls:
+                union.union(big, small)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(national)):
+        groups[union.find(i)].append(i)
+    return list(groups.values())
+
+
+# --- decisions -----------------------------------------------------------------------------------------
+
+PERSON_DECISIONS = ("accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A person's word on a local-national pair; the newest ``decided_at`` (ISO UTC) wins."""
+
+    entry_a: str  # local
+    entry_b: str  # national
+    decision: str  # accepted | rejected
+    decided_at: str
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.entry_a, self.entry_b
+
+
+def merge_decisions(*sources: Iterable[Decision]) -> dict[tuple[str, str], Decision]:
+    """One decision per pair: the newest wins; on a tie, the source given first."""
+    merged: dict[tuple[str, str], Decision] = {}
+    for decisions in sources:
+        for decision in decisions:
+            kept = merged.get(decision.pair)
+            if kept is None or decision.decided_at > kept.decided_at:
+                merged[decision.pair] = decision
+    return merged
+
+
+# --- linking ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Link:
+    entry_a: str  # the local entry
+    entry_b: str  # the national entry (the review's representative, or the one a person decided on)
+    score: float
+    features: dict[str, Any] = field(default_factory=dict)
+    decision: str = "auto"  # auto | review | accepted | rejected
+    decided_at: str | None = None
+
+
+@dataclass
+class Linkage:
+    groups: list[list[str]]  # entry ids by review: national groups with their linked local entries, lone locals
+    links: list[Link]
+    national_groups: list[list[str]]  # the national dedupe alone
+
+
+_PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
+
+
+def _rank(score: float, record: Record) -> tuple[float, int, str]:
+    return -score, _PRECISION_RANK.get(record.precision or "", 3), record.id
+
+
+class Linker:
+    """The indexes of one collection; ``link_all`` is the one-call entry point."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self.records = [Record.from_row(row) for row in rows]
+        self.by_id = {r.id: r for r in self.records}
+        self.national = [r for r in self.records if r.kind == "national"]
+        self.local = [r for r in self.records if r.kind == "local"]
+        self.weights = Weights.from_records(self.national)
+        self.group_index = dedupe(self.national, self.weights)
+        self.group_of: dict[str, int] = {}
+        for g, members in enumerate(self.group_index):
+            for i in members:
+                self.group_of[self.national[i].id] = g
+        self._index()
+
+    def _index(self) -> None:
+        self.by_code_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        self.by_code_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
+        self.by_code_undated: dict[str, list[Record]] = defaultdict(list)
+        self.anon_by_name_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        self.anon_by_token_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        token_df: Counter = Counter()
+        for record in self.national:
+            if not record.codes and not record.names:
+                token_df.update(record.tokens)
+        # A title word is rare when few anonymous nameless records use it.
+        rare_limit = max(3, len(self.national) // 200)
+        for record in self.national:
+            if record.codes:
+                for code in record.codes:
+                    if record.start is None:
+                        self.by_code_undated[code].append(record)
+                    for year in record.years():
+                        self.by_code_year[(code, year)].append(record)
+                    for name in record.names:
+                        self.by_code_name[(code, name)].append(record)
+            elif record.names:
+                for name in record.names:
+                    for year in record.years():
+                        self.anon_by_name_year[(name, year)].append(record)
+            else:
+                for token in record.tokens:
+                    if token_df[token] <= rare_limit:
+                        for year in record.years():
+                            self.anon_by_token_year[(token, year)].append(record)
+
+    def candidates(self, local: Record) -> dict[str, Record]:
+        """National records worth scoring against one local entry (dict lookups only)."""
+        found: dict[str, Record] = {}
+        years = local.years(1)
+        for code in local.codes:
+            for year in years:  # pass A: the area, within a year
+                for record in self.by_code_year.get((code, year), ()):
+                    # worth scoring: a child in common, a content word in common, or two titles naming no one
+                    if record.id not in found and (
+                            local.names & record.names or local.tokens & record.tokens
+                            or not (local.names or record.names)):
+                        found[record.id] = record
+            for record in self.by_code_undated.get(code, ()):
+                found.setdefault(record.id, record)
+            if local.names and local.start is not None:  # pass A': the same names, up to three years apart
+                name = min(local.names)
+                for record in self.by_code_name.get((code, name), ()):
+                    if record.names == local.names and record.id not in found:
+                        relation, _ = date_relation(local, record)
+                        if relation != "far":
+                            found[record.id] = record
+        for name in local.names:  # pass B: anonymous records naming the same child
+            for year in years:
+                for record in self.anon_by_name_year.get((name, year), ()):
+                    shared = local.names & record.names
+                    if shared in (local.names, record.names):
+                        found.setdefault(record.id, record)
+        if not local.names:  # pass C: anonymous thematic reviews, by rare title words
+            for token in local.tokens:
+                for year in years:
+                    for record in self.anon_by_token_year.get((token, year), ()):
+                        found.setdefault(record.id, record)
+        return found
+
+    def link(self, decisions: Iterable[Decision] = ()) -> Linkage:
+        decided = {d.pair: d for d in decisions if d.entry_a in self.by_id and d.entry_b in self.by_id}
+        rejected_groups: dict[str, set[int]] = defaultdict(set)
+        accepted: dict[str, list[str]] = defaultdict(list)
+        for (a, b), d in decided.items():
+            if d.decision == "rejected":
+                rejected_groups[a].add(self.group_of.get(b, -1))
+            elif d.decision == "accepted":
+                accepted[a].append(b)
+
+        # Score every candidate; a national review scores as its best entry.
+        scored: dict[str, dict[int, tuple[float, Record]]] = {}
+        for local in self.local:
+            if local.id in accepted:
+                continue
+            best: dict[int, tuple[float, Record]] = {}
+            barred = rejected_groups.get(local.id, ())
+            for record in self.candidates(local).values():
+                group = self.group_of[record.id]
+                if group in barred:
+                    continue
+                points = score(local, record, self.weights)
+                kept = best.get(group)
+                # The representative: the best score, then the finest date, then the smallest id.
+                if kept is None or _rank(points, record) < _rank(kept[0], kept[1]):
+                    best[group] = (points, record)
+            scored[local.id] = best
+
+        # Person-accepted pairs first: they hold whatever the score.
+        taken: set[tuple[str, int]] = set()
+        assigned: dict[str, set[int]] = defaultdict(set)
+        for local_id, national_ids in accepted.items():
+            for national_id in national_ids:
+                group = self.group_of[national_id]
+                assigned[local_id].add(group)
+                taken.add((self.by_id[local_id].source, group))
+
+        # Automatic links: one-to-one, greedy by score, only with a clear lead over the next named review.
+        pool = []
+        for local_id, best in scored.items():
+            named = sorted(((s, g) for g, (s, r) in best.items() if r.placed), reverse=True)
+            if not named or named[0][0] < AUTO:
+                continue
+            if len(named) > 1 and named[1][0] >= REVIEW and named[0][0] - named[1][0] < MARGIN:
+                continue
+            pool.append((-named[0][0], local_id, named[0][1]))
+        auto: dict[str, int] = {}
+        for _, local_id, group in sorted(pool):
+            local = self.by_id[local_id]
+            key = (local.source, group)
+            # A local briefing is about a review its page may also list: it does not take the review.
+            if local.review_type != "briefing":
+                if key in taken:
+                    continue
+                taken.add(key)
+            auto[local_id] = group
+            assigned[local_id].add(group)
+
+        links: list[Link] = []
+        for local_id, best in scored.items():
+            local = self.by_id[local_id]
+            chosen = auto.get(local_id)
+            named, anonymous = [], []
+            for group, (points, record) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1].id)):
+                if group == chosen:
+                    links.append(self._link(local, group, record, "auto"))
+                    continue
+                if points < REVIEW:
+                    continue
+                if record.placed:
+                    if chosen is not None:
+                        # Already linked: only a record of the very same names dated before the local
+                        # publication is worth a person's look -- the same review catalogued by its document
+                        # date (York's Baby A: summary dated 2011, published 2013). One dated later, when
+                        # this review is already found, is a later review of the same area.
+                        if (record.names != local.names or not local.names or (local.source, group) in taken
+                                or record.end is None or local.start is None or record.end >= local.start):
+                            continue
+                    elif (local.source, group) in taken and points < AUTO:
+                        continue  # another entry of this page holds that review
+                    named.append((group, record))
+                elif chosen is None:
+                    anonymous.append((group, record))
+            for group, record in named[:QUEUE_PER_ENTRY] + anonymous[:QUEUE_PER_ENTRY]:
+                links.append(self._link(local, group, record, "review"))
+
+        # The pairs people decided on, rescored, with their decisions.
+        for (a, b), d in sorted(decided.items()):
+            local, national = self.by_id[a], self.by_id[b]
+            points, features = compare(local, national, self.weights)
+            features["review_entries"] = self._group_ids(self.group_of.get(b))
+            links.append(Link(a, b, points, features, d.decision, d.decided_at))
+
+        # Reviews: each national group with the local entries linked to it; a local entry a person linked to
+        # two national reviews merges them. Other local entries are reviews of their own.
+        national_groups = [sorted(self.national[i].id for i in members) for members in self.group_index]
+        union = _UnionFind(len(national_groups))
+        for groups in assigned.values():
+            first, *rest = sorted(groups)
+            for group in rest:
+                union.union(first, group)
+        merged: dict[int, list[str]] = defaultdict(list)
+        for group, ids in enumerate(national_groups):
+            merged[union.find(group)].extend(ids)
+        for local_id, groups in assigned.items():
+            merged[union.find(min(groups))].append(local_id)
+        reviews = [sorted(ids) if len(ids) > 1 else ids for ids in merged.values()]
+        reviews.extend([local.id] for local in self.local if local.id not in assigned)
+        reviews.sort()
+        national_groups.sort()
+        return Linkage(groups=reviews, links=links, national_groups=national_groups)
+
+    def _group_ids(self, group: int | None) -> list[str]:
+        if group is None:
+            return []
+        return sorted(self.national[i].id for i in self.group_index[group])
+
+    def _link(self, local: Record, group: int, record: Record, decision: str) -> Link:
+        points, features = compare(local, record, self.weights)
+        features["review_entries"] = self._group_ids(group)
+        return Link(local.id, record.id, points, features, decision)
+
+
+def link_all(rows: Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = ()) -> Linkage:
+    """Dedupe the national entries, link the local ones, apply people's decisions: one call for the sync."""
+    # Hundreds of thousands of small, acyclic objects: the cycle collector would only rescan them (it
+    # doubles the time at 500k records). It is switched back on, as it was, before returning.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return Linker(rows).link(decisions)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def score_pair(rows: Iterable[Mapping[str, Any]], local_id: str, national_id: str) -> tuple[float, dict[str, Any]]:
+    """The score and features of one pair, weighed against the whole collection (for a person's decision)."""
+    records = {r.id: r for r in map(Record.from_row, rows)}
+    weights = Weights.from_records(r for r in records.values() if r.kind == "national")
+    return compare(records[local_id], records[national_id], weights)
+
+
+# --- review ids ------------------------------------------------------------------------------------------
 
 
 def assign_review_ids(groups: list[list[str]], current: Mapping[str, int | None], next_id: int) -> dict[str, int]:
     """Give each group a review id, keeping ids stable: when reviews merge the oldest id stays."""
     assigned: dict[str, int] = {}
     used: set[int] = set()
+
     # Groups holding the oldest ids choose first, so a split keeps the id on its older part.
     def oldest(group: list[str]) -> int:
         ids = [current[e] for e in group if current.get(e) is not None]
         return min(ids) if ids else 1 << 62
 
     for group in sorted(groups, key=lambda g: (oldest(g), g)):
-        candidates = sorted({current[e] for e in group if current.get(e) is not None} - used)
+        candidates = sorted({current[e] for e in group if current.get(e) is not None} - used)  # type: ignore[misc]
         if candidates:
             review_id = candidates[0]
         else:
@@ -75,24 +779,3 @@ def assign_review_ids(groups: list[list[str]], current: Mapping[str, int | None]
         for entry_id in group:
             assigned[entry_id] = review_id
     return assigned
-
-
-@dataclass
-class Link:
-    entry_a: str  # the local entry
-    entry_b: str  # the national entry
-    score: float
-    features: dict[str, Any] = field(default_factory=dict)
-
-
-def local_links(groups: list[list[str]], entries: Mapping[str, Mapping[str, Any]]) -> list[Link]:
-    """Every local-national pair that shares a review by area, case and year."""
-    links = []
-    for group in groups:
-        local = [e for e in group if entries[e]["kind"] == "local"]
-        national = [e for e in group if entries[e]["kind"] == "national" and entries[e].get("la_codes")]
-        for a in local:
-            for b in national:
-                key = case_key(entries[a])
-                links.append(Link(a, b, 1.0, {"method": "exact", "key": repr(key)}))
-    return links

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from . import catalogue, report, settings
+from . import catalogue, decisions, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
@@ -177,6 +177,7 @@ def run_sync(
     db_path = db_path or config.paths.db
     archive = Archive(snapshots_path or config.paths.snapshots)
     crawl = config.crawl if delay is None else replace(config.crawl, delay=delay)
+    people = decisions.load(config.paths.decisions)  # a malformed file stops the run before any fetch
     with sync_lock(db_path):
         db = catalogue.open_db(db_path)
         try:
@@ -196,7 +197,10 @@ def run_sync(
                     outcomes.append(outcome)
             exit_code = max([o.exit_code for o in outcomes] + [EXIT_OK])
             result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
-                                         mode="offline" if offline else "live", inspect=report.build)
+                                         mode="offline" if offline else "live", inspect=report.build,
+                                         decisions=people)
+            if not dry_run:  # the catalogue's decisions (Datasette's too) reach the file a rebuild reads
+                decisions.export(db, config.paths.decisions)
             reviews = db.execute("SELECT count(*) FROM reviews").fetchone()[0]
             links = db.execute("SELECT count(*) FROM links").fetchone()[0]
         finally:
