@@ -133,6 +133,151 @@ def report_command(config_path: Path, db_path: Path | None, run_id: int | None, 
     click.echo(report.render(built, fmt), nl=False)
 
 
+def _open_catalogue(config_path: Path, db_path: Path | None):
+    """The config and the catalogue a `links` command works on (the catalogue must exist)."""
+    from .catalogue import open_db
+
+    config = load_config(config_path)
+    path = db_path or config.paths.db
+    if not Path(path).exists():
+        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
+    return config, open_db(path)
+
+
+def _entry_line(item: dict, prefix: str) -> str:
+    when = f" ({item['published']})" if item.get("published") else ""
+    return f"{prefix}{item['id']}  {item['title']}{when}"
+
+
+@cli.group("links", invoke_without_command=True)
+@config_option
+@db_option
+@click.pass_context
+@handle_errors
+def links_command(ctx: click.Context, config_path: Path, db_path: Path | None) -> None:
+    """The review queue and the unmatched, per partnership; accept or reject a proposed link.
+
+    Without a subcommand: the review queue, then the unmatched.
+    """
+    ctx.obj = {"config_path": config_path, "db_path": db_path}
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(links_review)
+        click.echo()
+        ctx.invoke(links_unmatched)
+
+
+def _options(ctx: click.Context, config_path: Path | None, db_path: Path | None) -> tuple[Path, Path | None]:
+    """A subcommand's own --config/--db, else the group's."""
+    parent = ctx.obj or {}
+    return config_path or parent.get("config_path") or Path(DEFAULT_CONFIG), db_path or parent.get("db_path")
+
+
+def _sub_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help="Catalogue file (default: [paths] db of the config).")(func)
+    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                        help=f"Sources file (default: {DEFAULT_CONFIG}).")(func)
+
+
+@links_command.command("review")
+@_sub_options
+@click.pass_context
+@handle_errors
+def links_review(ctx: click.Context, config_path: Path | None = None, db_path: Path | None = None) -> None:
+    """The review queue: proposed links a person should accept or reject."""
+    from . import decisions
+
+    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    try:
+        queue = decisions.review_queue(db)
+    finally:
+        db.close()
+    if not queue:
+        click.echo("Review queue: empty.")
+        return
+    click.echo(f"Review queue: {len(queue)} proposed links. Decide with "
+               "`reposync links accept LOCAL NATIONAL` or `reposync links reject LOCAL NATIONAL`.")
+    current = None
+    for item in queue:
+        if item["partnership"] != current:
+            current = item["partnership"]
+            click.echo(f"\n{current}")
+        local_when = f" ({item['local_published']})" if item.get("local_published") else ""
+        national_when = f", {item['national_published']}" if item.get("national_published") else ""
+        click.echo(f"  {item['local_id']}  {item['local_title']}{local_when}")
+        click.echo(f"    ? {item['national_id']}  {item['national_title']} ({item['national_area']}{national_when})"
+                   f"  score {item['score']}")
+        click.echo(f"      {decisions.explain(item['features'])}")
+
+
+@links_command.command("unmatched")
+@_sub_options
+@click.pass_context
+@handle_errors
+def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path: Path | None = None) -> None:
+    """Per partnership: its reviews the national repository lacks, and its area's national reviews it lacks."""
+    from . import decisions
+
+    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    local_sources = [s for s in config.sources if s.kind == "local"]
+    try:
+        found = decisions.unmatched(db, [s.id for s in local_sources])
+    finally:
+        db.close()
+    for source in local_sources:
+        lists = found[source.id]
+        area = source.area.name if source.area else "?"
+        click.echo(f"{source.id} ({area})")
+        missing = lists["local_missing_from_national"]
+        click.echo(f"  Local reviews with no national record ({len(missing)}): the list to send to the NSPCC")
+        for item in missing:
+            queued = f"  [{item['in_review_queue']} in the review queue]" if item["in_review_queue"] else ""
+            click.echo(_entry_line(item, "    ") + queued)
+        absent = lists["national_missing_from_local"]
+        click.echo(f"  National reviews of {area} missing from its page ({len(absent)})")
+        for item in absent:
+            queued = f"  [{item['in_review_queue']} in the review queue]" if item["in_review_queue"] else ""
+            click.echo(f"    review {item['review_id']}: {item['title']} ({item['published']}): "
+                       f"{item['national_ids']}{queued}")
+
+
+def _decide(ctx: click.Context, decision: str, entry_a: str, entry_b: str, config_path: Path | None,
+            db_path: Path | None) -> None:
+    from . import decisions
+
+    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    try:
+        made = decisions.record(db, config.paths.decisions, entry_a, entry_b, decision)
+    finally:
+        db.close()
+    click.echo(f"{decision}: {made.entry_a} <-> {made.entry_b} at {made.decided_at}; "
+               f"saved in {config.paths.decisions}; reviews follow at the next sync.")
+
+
+@links_command.command("accept")
+@click.argument("entry_a")
+@click.argument("entry_b")
+@_sub_options
+@click.pass_context
+@handle_errors
+def links_accept(ctx: click.Context, entry_a: str, entry_b: str, config_path: Path | None = None,
+                 db_path: Path | None = None) -> None:
+    """A person says: these two entries (a local and a national id) are the same review."""
+    _decide(ctx, "accepted", entry_a, entry_b, config_path, db_path)
+
+
+@links_command.command("reject")
+@click.argument("entry_a")
+@click.argument("entry_b")
+@_sub_options
+@click.pass_context
+@handle_errors
+def links_reject(ctx: click.Context, entry_a: str, entry_b: str, config_path: Path | None = None,
+                 db_path: Path | None = None) -> None:
+    """A person says: these two entries are not the same review; never propose them again."""
+    _decide(ctx, "rejected", entry_a, entry_b, config_path, db_path)
+
+
 @cli.command("serve")
 @config_option
 @db_option
