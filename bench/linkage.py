@@ -1,0 +1,285 @@
+"""Linkage figures: precision, recall and review-queue size per stratum on the gold set; or, with --scale,
+time and peak memory of the same linking at 5k, 50k and 500k synthetic national records against 5,000
+local entries.
+
+    .venv/bin/python bench/linkage.py            # the gold set (tests/fixtures/linkage/gold.json)
+    .venv/bin/python bench/linkage.py --scale    # 5k, 50k, 500k national x 5k local
+    .venv/bin/python bench/linkage.py --scale --sizes 5000,50000
+
+Both run ``reposync.link.link_all``, the function the sync runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import resource
+import sys
+import time
+import tracemalloc
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from reposync import link  # noqa: E402
+from reposync.areas import load_areas  # noqa: E402
+from reposync.config import Source  # noqa: E402
+from reposync.models import RawEntry  # noqa: E402
+from reposync.normalise import normalise  # noqa: E402
+
+GOLD = ROOT / "tests" / "fixtures" / "linkage" / "gold.json"
+AREAS = ROOT / "config" / "areas.toml"
+TODAY = date(2026, 11, 20)  # two-digit years read as of the snapshots' date
+URL = "https://example.invalid/"
+PARSERS = {"nspcc-library": "nspcc-library", "nspcc-recent": "nspcc-rolling", "nspcc-monthly": "nspcc-rolling"}
+
+# --- the gold set ------------------------------------------------------------------------------------------
+
+
+def load_gold(path: Path = GOLD) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def gold_rows(gold: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every gold entry through the real normalise(), as the sync would store it."""
+    areas = load_areas(AREAS)
+    rows = []
+    for kind in ("local", "national"):
+        for item in gold[kind]:
+            if kind == "local":
+                source = Source(id=item["source"], kind="local", parser="york", url=URL,
+                                area=areas.lookup(gold["local_sources"][item["source"]]))
+            else:
+                source = Source(id=item["source"], kind="national", parser=PARSERS.get(item["source"], "nspcc-yearly"),
+                                url=URL)
+            raw = RawEntry(title=item["title"], page_url=URL, date_text=item.get("date_text"),
+                           area_text=item.get("area_text"), copy_number=item.get("copy_number"),
+                           type_text=item.get("type_text"), note=item.get("note"))
+            row = normalise(raw, source, areas, today=TODAY)
+            assert row["id"] == item["id"], (row["id"], item["id"])
+            rows.append(row)
+    return rows
+
+
+def evaluate(gold: dict[str, Any], linkage: link.Linkage | None = None) -> dict[str, Any]:
+    """Auto-link precision, recall counting the queue, and queue sizes, overall and per stratum.
+
+    A link stands for its national review: it counts as a predicted pair with every entry of the review
+    (``features["review_entries"]``), which is how a librarian reads it.
+    """
+    if linkage is None:
+        linkage = link.link_all(gold_rows(gold))
+    national = {n["id"]: n for n in gold["national"]}
+    anonymous = {n["id"] for n in gold["national"]
+                 if (n.get("area_text") or "").lower() in ("anonymous", "nspcc on behalf of unnamed lscb")}
+    stratum_of = {l["id"]: l["stratum"] for l in gold["local"]}
+    true = {tuple(p) for p in gold["pairs"]}
+    auto: set[tuple[str, str]] = set()
+    queued: set[tuple[str, str]] = set()
+    queue_rows: dict[str, list[link.Link]] = defaultdict(list)
+    for item in linkage.links:
+        pairs = {(item.entry_a, n) for n in item.features.get("review_entries", [item.entry_b])}
+        if item.decision in ("auto", "accepted"):
+            auto |= pairs
+        elif item.decision == "review":
+            queued |= pairs
+            queue_rows[stratum_of[item.entry_a]].append(item)
+
+    def figures(locals_: set[str]) -> dict[str, Any]:
+        t = {p for p in true if p[0] in locals_}
+        a = {p for p in auto if p[0] in locals_}
+        q = {p for p in queued if p[0] in locals_}
+        rows = [r for s in {stratum_of[i] for i in locals_} for r in queue_rows[s] if r.entry_a in locals_]
+        named = [r for r in rows if r.entry_b not in anonymous]
+        return {
+            "local": len(locals_),
+            "true_pairs": len(t),
+            "auto_pairs": len(a),
+            "auto_correct": len(a & t),
+            "precision": round(len(a & t) / len(a), 3) if a else None,
+            "recall_auto": round(len(a & t) / len(t), 3) if t else None,
+            "recall": round(len((a | q) & t) / len(t), 3) if t else None,
+            "queue": len(rows),
+            "queue_named": len(named),
+            "queue_named_share": round(len(named) / len(locals_), 3) if locals_ else 0.0,
+            "missed": sorted(t - a - q),
+            "wrong_auto": sorted(a - t),
+        }
+
+    result: dict[str, Any] = {"overall": figures(set(stratum_of)), "strata": {}}
+    for stratum in sorted(set(stratum_of.values())):
+        result["strata"][stratum] = figures({i for i, s in stratum_of.items() if s == stratum})
+    # National dedupe against the case labels: pairs of national entries put in one review.
+    case = {n["id"]: n["case"] for n in national.values()}
+    predicted = {(a, b) for g in linkage.national_groups for i, a in enumerate(g) for b in g[i + 1:]}
+    by_case: dict[str, list[str]] = defaultdict(list)
+    for entry_id, c in case.items():
+        by_case[c].append(entry_id)
+    actual = {tuple(sorted((a, b))) for ids in by_case.values() for i, a in enumerate(ids) for b in ids[i + 1:]}
+    predicted = {tuple(sorted(p)) for p in predicted}
+    result["dedupe"] = {
+        "predicted_pairs": len(predicted),
+        "true_pairs": len(actual),
+        "precision": round(len(predicted & actual) / len(predicted), 3) if predicted else None,
+        "recall": round(len(predicted & actual) / len(actual), 3) if actual else None,
+        "wrong": sorted(predicted - actual),
+    }
+    return result
+
+
+def print_gold(result: dict[str, Any]) -> None:
+    header = f"{'stratum':28} {'local':>5} {'true':>5} {'auto':>5} {'prec':>6} {'rec(auto)':>9} {'recall':>7} " \
+             f"{'queue':>5} {'named':>5} {'named%':>7}"
+    print(header)
+    print("-" * len(header))
+    for name, f in [*result["strata"].items(), ("OVERALL", result["overall"])]:
+        def fmt(x: Any) -> str:
+            return "-" if x is None else f"{x:.2f}"
+        print(f"{name:28} {f['local']:>5} {f['true_pairs']:>5} {f['auto_pairs']:>5} {fmt(f['precision']):>6} "
+              f"{fmt(f['recall_auto']):>9} {fmt(f['recall']):>7} {f['queue']:>5} {f['queue_named']:>5} "
+              f"{f['queue_named_share'] * 100:>6.1f}%")
+    overall = result["overall"]
+    print()
+    print("targets: auto precision 1.00, recall (auto + queue) >= 0.95, queue against named records <= 10% of local")
+    if overall["missed"]:
+        print("missed pairs:", *(f"  {a} -- {b}" for a, b in overall["missed"]), sep="\n")
+    if overall["wrong_auto"]:
+        print("WRONG automatic links:", *(f"  {a} -- {b}" for a, b in overall["wrong_auto"]), sep="\n")
+    d = result["dedupe"]
+    print(f"national dedupe: {d['predicted_pairs']} pairs joined, precision {d['precision']}, recall {d['recall']}"
+          f" (of {d['true_pairs']} same-review pairs; common pseudonyms without overlapping dates and anonymous "
+          "records with common pseudonyms are left apart on purpose)")
+    for a, b in d["wrong"]:
+        print(f"  WRONG merge: {a} -- {b}")
+
+
+# --- scale --------------------------------------------------------------------------------------------------
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_NAMES = ["Gabriel", "Katie", "John", "Jack", "Olivia", "Harry", "Ellie", "Tyrone", "Amy", "Ben", "Sam", "Charlie",
+          "Elias", "Leo", "Mia", "Noah", "Ava", "Isla", "Oscar", "Ruby", "Alfie", "Poppy", "Archie", "Freya"]
+_THEMES = ["neglect", "exploitation", "domestic abuse", "adolescent suicide", "sudden infant death",
+           "criminal exploitation", "bruising in non-mobile babies", "online harm", "county lines", "self harm"]
+
+
+def _pseudonym(rng: random.Random) -> tuple[str, list[str]]:
+    """A title and its pseudonyms, with the skew of real listings: single letters most common."""
+    roll = rng.random()
+    if roll < 0.45:
+        role = rng.choice(["Child", "Child", "Child", "Baby", "Young Person", "Family"])
+        ident = rng.choice(_LETTERS) if role != "Young Person" else str(rng.randint(1, 9))
+        return f"{role} {ident}", [f"{role.lower()} {ident.lower()}"]
+    if roll < 0.70:
+        ident = rng.choice(_LETTERS) + rng.choice(_LETTERS + "123456789")
+        return f"Child {ident}", [f"child {ident.lower()}"]
+    if roll < 0.85:
+        name = rng.choice(_NAMES) + ("" if rng.random() < 0.7 else f" {rng.choice(_LETTERS)}{rng.randint(1, 99)}")
+        return name, [name.lower()] if " " not in name else [name.split()[0].lower(), name.split()[1].lower()]
+    if roll < 0.93:
+        a, b = rng.sample(_LETTERS, 2)
+        return f"Children {a} and {b}", [f"child {a.lower()}", f"child {b.lower()}"]
+    theme = rng.choice(_THEMES)
+    return f"Thematic review of {theme} {rng.randint(1, 999)}", []
+
+
+def synthetic_collection(n_national: int, n_local: int = 5000, seed: int = 4) -> list[dict[str, Any]]:
+    """Rows shaped like the catalogue's: national reviews listed 1-3 times, local pages listing some of them.
+
+    Areas are the real ONS codes of config/areas.toml (about 250), years 1995-2025, so blocks grow with
+    the collection as they would (a collection 300 times today's packs 300 times more into each area-year).
+    """
+    rng = random.Random(seed)
+    areas = list(load_areas(AREAS).areas.values())
+    rows: list[dict[str, Any]] = []
+    reviews = []
+    n = 0
+    while n < n_national:
+        area = rng.choice(areas) if rng.random() > 0.1 else None  # one in ten anonymous
+        year = rng.randint(1995, 2025)
+        title, names = _pseudonym(rng)
+        reviews.append((area, year, title, names))
+        for copy in range(rng.choice((1, 1, 2, 3))):
+            precision = rng.choice(("year", "year", "month"))
+            month = rng.randint(1, 12)
+            start, end = (date(year, 1, 1), date(year, 12, 31)) if precision == "year" else (
+                date(year, month, 1), date(year, month, 28))
+            rows.append({
+                "id": f"nat:{n}", "kind": "national", "source": f"national-{copy}",
+                "la_codes": list(area.codes) if area else [], "area": area.name if area else None,
+                "pseudonyms": names, "title_key": title.lower(), "published_start": start.isoformat(),
+                "published_end": end.isoformat(), "published_precision": precision, "published_year": year,
+                "review_type": "thematic" if not names else "scr",
+            })
+            n += 1
+            if n >= n_national:
+                break
+    for i in range(n_local):
+        area, year, title, names = rng.choice(reviews)
+        if area is None or rng.random() < 0.3:  # a review the national repository does not hold
+            area = rng.choice(areas)
+            title, names = _pseudonym(rng)
+        day = date(year, rng.randint(1, 12), rng.randint(1, 28))
+        rows.append({
+            "id": f"loc:{i}", "kind": "local", "source": f"local-{area.name}", "la_codes": list(area.codes),
+            "area": area.name, "pseudonyms": names, "title_key": title.lower(),
+            "published_start": day.isoformat(), "published_end": day.isoformat(), "published_precision": "day",
+            "published_year": year, "review_type": "thematic" if not names else "scr",
+        })
+    return rows
+
+
+def run_scale(sizes: list[int], n_local: int, trace: bool) -> None:
+    print(f"{'national':>9} {'local':>6} {'seconds':>8} {'us/record':>10} {'peak MB':>8} {'links':>7} {'auto':>6} "
+          f"{'review':>6}")
+    for size in sizes:
+        rows = synthetic_collection(size, n_local)
+        gc.collect()
+        if trace:
+            tracemalloc.start()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.perf_counter()
+        linkage = link.link_all(rows)
+        seconds = time.perf_counter() - started
+        if trace:
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            peak_mb = peak / 2**20
+        else:
+            peak_mb = max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+        auto = sum(1 for l in linkage.links if l.decision == "auto")
+        review = sum(1 for l in linkage.links if l.decision == "review")
+        print(f"{size:>9} {n_local:>6} {seconds:>8.2f} {seconds / (size + n_local) * 1e6:>10.1f} {peak_mb:>8.1f} "
+              f"{len(linkage.links):>7} {auto:>6} {review:>6}", flush=True)
+        del rows, linkage
+    print("peak MB: tracemalloc peak of the linking alone" if trace else
+          "peak MB: growth of the process's peak RSS during the linking (0 when an earlier, larger peak covers it)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="time synthetic collections instead of the gold set")
+    parser.add_argument("--sizes", default="5000,50000,500000", help="national record counts for --scale")
+    parser.add_argument("--local", type=int, default=5000, help="local entries for --scale")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="measure peak memory with tracemalloc (exact, but slows the run 2-3x)")
+    parser.add_argument("--json", action="store_true", help="print the gold figures as JSON")
+    args = parser.parse_args(argv)
+    if args.scale:
+        run_scale([int(s) for s in args.sizes.split(",")], args.local, args.tracemalloc)
+        return 0
+    result = evaluate(load_gold())
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        print_gold(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
