@@ -29,7 +29,7 @@ from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_TEMPORARY
 from reposync.snapshots import Archive
 from reposync.sync import SyncResult, run_sync
 
-YORK_PAGE = (FIXTURES / "pages" / "york" / "entries-in-li.html").read_bytes()  # synthetic, four entries
+YORK_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()  # synthetic, four entries
 YORK_TITLES = {"Child XA, XB and XC", "Baby XD", "Child XE", "Messages from reviews"}
 RETRIES = 2
 
@@ -175,7 +175,7 @@ FAILURES = [
     ("/status/404", EXIT_DATA, 1, "HTTP 404"),
     ("/status/410", EXIT_DATA, 1, "HTTP 410"),
     ("/empty", EXIT_DATA, 1, "empty page"),
-    ("/garbage", EXIT_DATA, 1, "not the York reviews page"),
+    ("/garbage", EXIT_DATA, 1, "not a page of reviews"),
     ("/private/york", EXIT_DATA, 0, "robots.txt forbids"),
 ]
 
