@@ -12,7 +12,8 @@ in one selectolax (lexbor) parse and one walk of the tree:
 2. The rest is read as *lines*, in document order: a block's inline content,
    split at ``<br>`` and at nested blocks (read on their own). Each line keeps
    its links, its block, its heading level, its table cell, and its *item*:
-   the nearest list item, table row or article around it.
+   the nearest list item, table row or article around it (one that holds
+   other items, a page heading or many lines is layout, not an item).
 3. Each line is looked at for a date: ``31/01/11``, ``24/1/13``, ``6th January
    2020``, ``July 2023``, ``Dec 2024``, or a year when it is labelled
    (``Published 2014``), bracketed (``(2014)``), or alone in a date column or
@@ -27,12 +28,16 @@ in one selectolax (lexbor) parse and one walk of the tree:
      date in the same list item or table row, or in a line of its own right
      after it, or anywhere in the heading's section;
    - links under a heading that is nothing but a date (``<h3>July 2023</h3>``).
-   Text after the date, and further lines of the same block, item or heading
-   section, are the note. Review types in words or abbreviations (serious case
-   review, safeguarding practice review, SCR, SPR, CSPR, LCSPR, learning
-   review, 7 minute briefing, learning summary), and whatever a table's "Type"
-   column holds, go into ``type_text``; a type written before or after the
-   title with a separator ("SCR: Child X") leaves the title.
+   A title with no date is not taken (a selector override aside). Text after
+   the date, and further lines of the same block, item or heading section,
+   are the note. Review types in words or abbreviations (serious case review,
+   safeguarding practice review, SCR, SPR, CSPR, LCSPR, learning review, 7
+   minute briefing, learning summary) go into ``type_text``: what a table's
+   "Type" column says first, else types in the entry's own text, else those
+   in the words of its document links ("Read the 7 minute briefing"). A type
+   written before or after the title with a separator ("SCR: Child X") leaves
+   the title. ``heading`` is the entry's line as written (a table row's cells
+   joined by " | ").
 5. Links and lines that are not reviews are not taken: titles naming
    policies, procedures, guidance, newsletters, contact pages, training,
    annual reports, "Top of page" and the like (unless they name a child, as
@@ -56,6 +61,7 @@ learning reviews or briefings); any other page raises ``ParseError``.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -343,7 +349,8 @@ _NOT_REVIEW = re.compile(
 )
 # A title that names a child is a review whatever else it says ("Child C: procedures").
 _NAMES_A_CHILD = re.compile(
-    r"\b(?:Child(?:ren)?|Baby|Babies|Young\s+(?:Person|People)|Family|Infant|Siblings?)\s+(?:[A-Z]{1,3}\d{0,3}|\d{1,3})\b"
+    r"\b(?:Child(?:ren)?|Baby|Babies|Young\s+(?:Person|People)|Family|Infant|Siblings?)"
+    r"\s+(?:[A-Z]{1,3}\d{0,3}|\d{1,3})\b"
 )
 # Section headings over entries, not entries: "Published reviews", "7 minute briefings", "Documents".
 _SECTION_HEADING = re.compile(
@@ -426,7 +433,8 @@ def _find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool) -> 
             rest = _PUNCT.sub("", text[:start] + text[end:])
             if not (alone_ok and not rest):
                 continue  # a bare year in text is not a publication date ("Working Together 2018")
-        found = _Date(span_start, span_end, clean(text[label.start() if label else start:end]), bool(label) or bracketed)
+        as_written = clean(text[label.start() if label else start:end])
+        found = _Date(span_start, span_end, as_written, marked=bool(label) or bracketed)
         (labelled if label else plain).append(found)
         if is_custom:
             break  # the person's pattern wins over the built-in forms
@@ -589,7 +597,7 @@ class _Reader:
     def emit(
         self, title_raw: str, date_text: str | None, *, line: _Line, heading: str, hrefs: list[str],
         types: list[str], notes: list[str], key: tuple[str, int], section: int | None,
-        doc_types: list[str] = (), column_types: list[str] = (),
+        doc_types: Sequence[str] = (), column_types: Sequence[str] = (),
     ) -> bool:
         title, title_types = _split_title(title_raw)
         if not title or _is_generic(title) or _not_review(title):
@@ -657,7 +665,7 @@ class _Reader:
     # -- one line -------------------------------------------------------------------------
     def read(self, index: int, line: _Line) -> None:
         text = line.text.strip(_LINE_EDGE)
-        links = [(h, t) for h, t in line.links]
+        links = line.links
         if not text and not links:
             return
         if line.item_tag == "tr" and text:
@@ -719,9 +727,6 @@ class _Reader:
             if pending is not None and self.accepts(pending, index, line):
                 self.complete(pending, date, after, line)
                 return True
-            if self.continues(line) and not self.current.entry.date_text:
-                self.current.entry.date_text = date.text  # an undated entry's date, further on
-                return True
             if not _residue(after):
                 if line.item is not None:
                     self.pending_date = (date, after, line)
@@ -757,16 +762,12 @@ class _Reader:
             self.pending = None  # the title cell was a lead-in; this line names the review
         self.flush_pending()
         note = _NOTE_LEAD.sub("", after).strip(_LINE_EDGE)
-        if self.current is not None and self.current.section is not None and self.continues(line) \
-                and (_is_generic(title) or not _residue(title)):
-            return True
         return self.emit(title, date.text, line=line, heading=text, hrefs=self.hrefs(line),
                          types=_types(text), notes=[_strip_file_info(note)], key=_key(line), section=None)
 
     def hrefs(self, line: _Line) -> list[str]:
-        """The line's links, those that do not name a non-review page first."""
-        good = [h for h, t in line.links if not _not_review(t)]
-        return good or []
+        """The line's links, less those to pages that are not reviews ("contact us")."""
+        return [h for h, t in line.links if not _not_review(t)]
 
     def read_undated(self, index: int, line: _Line, text: str, role: str | None) -> None:
         links = line.links
