@@ -81,6 +81,12 @@ def test_a_good_config_loads_with_paths_relative_to_its_folder(tmp_path: Path) -
         ('user_agent = "reposync/test (+https://example.org/contact)"', 'user_agent = "bot"', "crawl.user_agent",
          "contact URL"),
         ('area = "City of York"\n', "", "source 'york'.area", "a local source needs its area"),
+        ('parser = "york"', 'parser = "generic"\nentry_selector = "div >> p"', "source 'york'.entry_selector",
+         "not a valid CSS selector"),
+        ('id = "nspcc-library"\n', 'id = "nspcc-library"\nentry_selector = "li"\n', "source 'nspcc-library'.entry_selector",
+         "takes no entry_selector"),
+        ('parser = "york"', 'parser = "generic"\ndate_pattern = "(?P<year"', "source 'york'.date_pattern",
+         "not a valid regular expression"),
     ],
 )
 def test_each_bad_value_names_file_key_and_problem(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:

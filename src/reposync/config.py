@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
 from . import __version__, settings
 from .areas import Area, AreaIndex, load_areas
 from .errors import ConfigError
@@ -185,6 +187,15 @@ def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str
             re.compile(table["date_pattern"])
         except re.error as exc:
             raise ConfigError(path, f"{where}.date_pattern", f"not a valid regular expression: {exc}") from None
+    if "entry_selector" in table:
+        from .parsers import OPTIONS
+
+        if "entry_selector" not in OPTIONS.get(parser, ()):
+            raise ConfigError(path, f"{where}.entry_selector", f"the {parser!r} parser takes no entry_selector")
+        try:  # found now, not at parse time: a bad selector is a config error (exit 2)
+            LexborHTMLParser("<p></p>").css(table["entry_selector"])
+        except SelectolaxError as exc:
+            raise ConfigError(path, f"{where}.entry_selector", f"not a valid CSS selector: {exc}") from None
     return Source(
         id=source_id,
         kind=kind,
