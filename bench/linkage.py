@@ -201,35 +201,40 @@ def synthetic_collection(n_national: int, n_local: int = 5000, seed: int = 4) ->
     n = 0
     while n < n_national:
         area = rng.choice(areas) if rng.random() > 0.1 else None  # one in ten anonymous
-        year = rng.randint(1995, 2025)
+        published = date(rng.randint(1995, 2025), rng.randint(1, 12), rng.randint(1, 28))
         title, names = _pseudonym(rng)
-        reviews.append((area, year, title, names))
+        reviews.append((area, published, title, names))
         for copy in range(rng.choice((1, 1, 2, 3))):
-            precision = rng.choice(("year", "year", "month"))
-            month = rng.randint(1, 12)
-            start, end = (date(year, 1, 1), date(year, 12, 31)) if precision == "year" else (
-                date(year, month, 1), date(year, month, 28))
+            if rng.random() < 0.6:  # a library record: the year only
+                precision, start, end = "year", date(published.year, 1, 1), date(published.year, 12, 31)
+            else:  # a list entry: the month it reached the list, up to two months after publication
+                month = published.month - 1 + rng.randint(0, 2)
+                year, month = published.year + month // 12, month % 12 + 1
+                precision, start, end = "month", date(year, month, 1), date(year, month, 28)
             rows.append({
                 "id": f"nat:{n}", "kind": "national", "source": f"national-{copy}",
                 "la_codes": list(area.codes) if area else [], "area": area.name if area else None,
                 "pseudonyms": names, "title_key": title.lower(), "published_start": start.isoformat(),
-                "published_end": end.isoformat(), "published_precision": precision, "published_year": year,
+                "published_end": end.isoformat(), "published_precision": precision, "published_year": start.year,
                 "review_type": "thematic" if not names else "scr",
             })
             n += 1
             if n >= n_national:
                 break
+    # Each local entry is a review of its own (a page lists a review once): 70% of them held nationally.
+    held = rng.sample(reviews, min(len(reviews), int(n_local * 0.7)))
     for i in range(n_local):
-        area, year, title, names = rng.choice(reviews)
-        if area is None or rng.random() < 0.3:  # a review the national repository does not hold
-            area = rng.choice(areas)
+        if i < len(held) and held[i][0] is not None:
+            area, published, title, names = held[i]
+        else:  # a review the national repository does not hold
+            area, published = rng.choice(areas), date(rng.randint(1995, 2025), rng.randint(1, 12), rng.randint(1, 28))
             title, names = _pseudonym(rng)
-        day = date(year, rng.randint(1, 12), rng.randint(1, 28))
         rows.append({
             "id": f"loc:{i}", "kind": "local", "source": f"local-{area.name}", "la_codes": list(area.codes),
             "area": area.name, "pseudonyms": names, "title_key": title.lower(),
-            "published_start": day.isoformat(), "published_end": day.isoformat(), "published_precision": "day",
-            "published_year": year, "review_type": "thematic" if not names else "scr",
+            "published_start": published.isoformat(), "published_end": published.isoformat(),
+            "published_precision": "day", "published_year": published.year,
+            "review_type": "thematic" if not names else "scr",
         })
     return rows
 

@@ -268,6 +268,13 @@ def test_blocking_finds_the_area_the_anonymous_and_the_thematic_by_dict_lookups(
     assert set(linker.candidates(linker.by_id["kent:t"])) == {"n:anon-theme"}
 
 
+def test_an_undated_local_entry_finds_its_namesakes_for_a_person() -> None:
+    undated = local("kent:a")
+    undated.update(published_start=None, published_end=None, published_precision=None)
+    found = decisions_of(link.link_all([undated, row("n:a"), row("n:b", names=("child b",))]))
+    assert found == {("kent:a", "n:a"): "review"}
+
+
 def test_linking_scores_candidates_not_all_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
     rows = bench.synthetic_collection(20000, 1000)
     calls = Counter()
@@ -361,9 +368,11 @@ def test_an_accepted_pair_holds_whatever_the_score_and_joins_the_review() -> Non
     assert ["kent:a", "n:far"] in linkage.groups
 
 
-def test_decisions_on_entries_not_in_the_collection_are_ignored() -> None:
+def test_decisions_on_entries_not_in_the_collection_or_not_a_local_national_pair_are_ignored() -> None:
     gone = link.Decision("kent:gone", "n:gone", "accepted", "2026-01-01T00:00:00+00:00")
-    assert link.link_all([local("kent:a")], [gone]).links == []
+    reversed_ = link.Decision("n:far", "kent:a", "accepted", "2026-01-01T00:00:00+00:00")
+    rows = [local("kent:a"), row("n:far", codes=("E10000030",), names=("child q",))]
+    assert link.link_all(rows, [gone, reversed_]).links == []
 
 
 def test_the_newest_decision_on_a_pair_wins() -> None:

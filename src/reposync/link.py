@@ -1,6 +1,7 @@
 """Which entries are the same review, and which local entries reached the national repository.
 
-Two jobs, both pure functions of the entry rows (and of the decisions people made):
+Two jobs, both pure functions of the entry rows (and of the decisions people made); ``link_all`` does both
+and is what the sync and ``bench/linkage.py`` run.
 
 1. **Dedupe national entries** (a yearly-list entry, a rolling-page entry, library records for the overview
    report, the executive summary, a briefing) into one group per real review. Two national entries are the
@@ -9,10 +10,11 @@ Two jobs, both pure functions of the entry rows (and of the decisions people mad
    - *area*: their ONS code sets overlap (or, for an area the index does not know, the same name as written);
    - *case*: the same pseudonym set, or one set inside the other (``Child R`` and ``Child R and Family R``);
      for titles that name no one, the same cleaned title;
-   - *dates*: their publication intervals overlap. One year of slack is allowed where one side is only a
-     year (a library "Date of publication") and the other comes from a different listing, and only when the
-     case key is distinctive: a list dated December 2013 and a library record dated 2014 are routinely the
-     same review (listed in the month it arrived, catalogued the next year), but ``Child A`` in Kent in two
+   - *dates*: their publication intervals overlap -- or, between two different listings and only on a
+     distinctive case key (two or more names, or names worth ``DISTINCTIVE_BITS``: ``Child BR``, ``BDS12``,
+     ``Katie``), they are at most two months apart or in adjacent years with one side known only to the year.
+     Why: a list entry is dated by the month it reached the list and a library record by a year, often
+     the next one, so "December 2013" and "2014" are routinely one review; but ``Child A`` of Kent in two
      adjacent years is usually two children, so a common pseudonym gets no slack.
 
    Title and date alone are never a key. Anonymous national records group only with each other, only on a
@@ -22,31 +24,39 @@ Two jobs, both pure functions of the entry rows (and of the decisions people mad
 
 2. **Link local entries to national reviews.** Candidates come from dict lookups, never all pairs:
 
-   - pass A: national entries sharing an ONS code with the local entry, published within one year of it;
-   - pass A': same code and the same pseudonym set up to three years apart (a summary dated 2011 and
-     published locally in 2013: York's Baby A) -- at most the review queue, by its date points;
-   - pass B: anonymous national entries sharing a pseudonym with the local entry, within one year;
+   - pass A: national entries sharing an ONS code with the local entry, published within a year of it, that
+     share a pseudonym or a content word with it (or, like it, name no one);
+   - pass A': same code and the same pseudonym set up to three years apart, or undated (a summary dated 2011
+     and published locally in 2013: York's Baby A) -- its date points keep it to the review queue;
+   - pass B: anonymous national entries naming the same child(ren), within a year;
    - pass C: anonymous national entries that name no one (thematic reviews), by rare title words.
 
-   Each pair is scored by adding points for its features (see ``compare``): area, the gap between the date
-   intervals, pseudonym agreement weighted by how rare each pseudonym is in the national collection (IDF
-   smoothed with a prior from its shape, so ``Child A`` is weak evidence and ``Child BR`` or ``BDS12``
-   strong), title similarity (rapidfuzz token set/sort ratio), and review type. A national review scores as
-   its best entry.
+   Each pair is scored by adding points for its features (``compare`` returns them with the score):
+   area (+4 same), the gap between the date intervals (+3 overlap ... -8 far apart), pseudonym agreement
+   weighted by how rare each pseudonym is among national cases (IDF smoothed towards a prior from its shape,
+   so ``Child A`` agreeing adds about 2.8 and ``Child BR`` 4.3; children named on one side only cost 1 each;
+   no child in common costs 10), title similarity (rapidfuzz token set and sort ratios; for titles naming no
+   one, of their content words, and then it weighs three times as much), and review type. A national review
+   scores as its best entry.
 
    Assignment is one-to-one: a local entry gets at most one automatic link to a national review, and a
-   national review at most one automatic link from each local source (greedy by score, which for these
-   sparse, well separated candidates gives what an optimal assignment would). An automatic link also needs
-   a clear margin over the entry's next best named review. Three bands: ``auto`` (score >= AUTO),
-   ``review`` (>= REVIEW: the queue a person works through), below that nothing is stored.
-   Anonymous national records never link automatically.
+   national review at most one automatic link from each local page (a local briefing about a review may
+   link beside it); greedy by score, which for these sparse, well separated candidates gives what an optimal
+   assignment would. An automatic link also needs a lead of ``MARGIN`` over the entry's next best named
+   review. Three bands: ``auto`` (score >= ``AUTO``), ``review`` (>= ``REVIEW``: the queue a person works
+   through, at most ``QUEUE_PER_ENTRY`` named and as many anonymous candidates per entry), and below that
+   nothing is stored. Anonymous national records never link automatically. An entry that is linked is
+   queued against nothing else but a record of the very same names dated before its publication (perhaps
+   the same review catalogued by its document date); an entry left unlinked is queued against its named
+   and, failing those, its anonymous candidates.
 
 **A link points at a review, through one entry.** The links table pairs the local entry with the national
-entry of the review that matches it best (the representative); the review's other national entries are
-in ``features["review_entries"]`` and share the review id. One row per question keeps the review queue
-one line per decision; a person's decision on that row applies to the whole national review:
-a rejected pair bars the local entry from every entry of that review (unless the dedupe later splits
-the review), and an accepted pair puts the local entry in the review whatever the score.
+entry of the review that matches it best (the representative: best score, then finest date, then id); the
+review's other national entries are in ``features["review_entries"]`` and share the review id. One row per
+question keeps the review queue one line per decision, and a person's decision on that row applies to the
+whole national review: a rejected pair bars the local entry from every entry of that review (unless the
+dedupe later splits it), and an accepted pair puts the local entry in the review whatever the score (two
+accepted reviews for one local entry become one review).
 """
 
 from __future__ import annotations
@@ -350,15 +360,6 @@ def compare(local: Record, national: Record, weights: Weights) -> tuple[float, d
     return total, features
 
 
-def band(score: float, national: Record) -> str | None:
-    """The band of a score: auto, review or None (not kept). Anonymous records are never auto."""
-    if score >= AUTO and national.placed:
-        return "auto"
-    if score >= REVIEW:
-        return "review"
-    return None
-
-
 # --- national dedupe -----------------------------------------------------------------------------------
 
 
@@ -443,28 +444,27 @@ def dedupe(national: list[Record], weights: Weights) -> list[list[int]]:
     for i, record in enumerate(national):
         for key in _dedupe_keys(record):
             blocks[key].append(i)
-    pairs: set[tuple[int, int]] = set()
+    union = _UnionFind(len(national))
+    find = union.find
+    contained: dict[int, set[int]] = defaultdict(set)
     for (area, year, case), members in blocks.items():
         # within the block, and with the next year's block (the one year of slack)
-        nxt = blocks.get((area, year + 1, case), ())
+        nxt = blocks.get((area, year + 1, case))
         for x, i in enumerate(members):
-            for j in members[x + 1:]:
-                pairs.add((i, j) if i < j else (j, i))
-            for j in nxt:
-                if i != j:
-                    pairs.add((i, j) if i < j else (j, i))
-    union = _UnionFind(len(national))
-    contained: dict[int, list[int]] = defaultdict(list)
-    for i, j in pairs:  # order does not matter: unions and the ambiguity test look at all pairs
-        kind = _same_review(national[i], national[j], weights)
-        if kind == "equal":
-            union.union(i, j)
-        elif kind == "contained":
-            big, small = (i, j) if len(national[i].names) > len(national[j].names) else (j, i)
-            contained[big].append(small)
+            for j in (members[x + 1:] + nxt) if nxt else members[x + 1:]:
+                # Already one review: nothing to learn (a review is one name set until the containment
+                # pass below, so two of its records are never a containment pair).
+                if i == j or find(i) == find(j):
+                    continue
+                kind = _same_review(national[i], national[j], weights)
+                if kind == "equal":
+                    union.union(i, j)
+                elif kind == "contained":
+                    big, small = (i, j) if len(national[i].names) > len(national[j].names) else (j, i)
+                    contained[big].add(small)
     for big, smalls in contained.items():
         # Child J, Child K, Child V against three single records: ambiguous, join none.
-        name_sets = [national[s].names for s in smalls]
+        name_sets = list({national[s].names for s in smalls})
         if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
             for small in smalls:
                 union.union(big, small)
@@ -592,7 +592,7 @@ class Linker:
                         found[record.id] = record
             for record in self.by_code_undated.get(code, ()):
                 found.setdefault(record.id, record)
-            if local.names and local.start is not None:  # pass A': the same names, up to three years apart
+            if local.names:  # pass A': the same names, up to three years apart (or either undated)
                 name = min(local.names)
                 for record in self.by_code_name.get((code, name), ()):
                     if record.names == local.names and record.id not in found:
@@ -613,7 +613,10 @@ class Linker:
         return found
 
     def link(self, decisions: Iterable[Decision] = ()) -> Linkage:
-        decided = {d.pair: d for d in decisions if d.entry_a in self.by_id and d.entry_b in self.by_id}
+        # A decision counts when both entries are here, a local one and a national one (a hand-edited file
+        # may say otherwise: such a decision is left in the file and ignored here).
+        decided = {d.pair: d for d in decisions if d.entry_a in self.by_id and d.entry_b in self.by_id
+                   and self.by_id[d.entry_a].kind == "local" and self.by_id[d.entry_b].kind == "national"}
         rejected_groups: dict[str, set[int]] = defaultdict(set)
         accepted: dict[str, list[str]] = defaultdict(list)
         for (a, b), d in decided.items():
