@@ -32,6 +32,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -94,29 +95,57 @@ class Archive:
         self.objects = self.root / "objects"
         self.manifest = self.root / "manifest.jsonl"
         self.parses = self.root / "parses"
-        self._newest: dict[str, ManifestRow] | None = None  # url -> newest row with a body
+        self._newest: dict[bytes, int] | None = None  # url key -> offset of its newest row with a body
 
     # -- reading ------------------------------------------------------------
     def rows(self) -> list[ManifestRow]:
+        return [row for _, row in self.scan()]
+
+    def scan(self) -> Iterator[tuple[int, ManifestRow]]:
+        """Every row with the byte offset of its line, in order, one at a time (150,000 rows are not a list)."""
         if not self.manifest.exists():
-            return []
-        rows = []
-        with self.manifest.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
+            return
+        with self.manifest.open("rb") as handle:
+            number, offset = 0, 0
+            for raw in handle:
+                number += 1
+                start, offset = offset, offset + len(raw)
+                if not raw.strip():
                     continue
-                try:
-                    data = json.loads(line)
-                    row = ManifestRow(**data)
-                except (ValueError, TypeError) as exc:
-                    # A torn last line (a crash mid-append) is skipped, not fatal.
-                    if number == 1 or not line.endswith("\n"):
-                        continue
-                    raise ValueError(f"{self.manifest}:{number}: bad manifest row: {exc}") from exc
-                if row.sha256 is not None and not _SHA256.match(row.sha256):
-                    raise ValueError(f"{self.manifest}:{number}: sha256 is not a hash: {row.sha256!r}")
-                rows.append(row)
-        return rows
+                row = self._read_row(raw, number)
+                if row is not None:
+                    yield start, row
+
+    def _read_row(self, raw: bytes, number: int | str) -> ManifestRow | None:
+        try:
+            line = raw.decode("utf-8")
+            row = ManifestRow(**json.loads(line))
+        except (ValueError, TypeError) as exc:
+            # A torn last line (a crash mid-append) is skipped, not fatal.
+            if number == 1 or not raw.endswith(b"\n"):
+                return None
+            raise ValueError(f"{self.manifest}:{number}: bad manifest row: {exc}") from exc
+        if row.sha256 is not None and not _SHA256.match(row.sha256):
+            raise ValueError(f"{self.manifest}:{number}: sha256 is not a hash: {row.sha256!r}")
+        return row
+
+    def row_at(self, offset: int) -> ManifestRow | None:
+        """The row whose line starts at ``offset`` (from ``scan``)."""
+        with self.manifest.open("rb") as handle:
+            handle.seek(offset)
+            return self._read_row(handle.readline(), f"byte {offset}")
+
+    def index(self, keep: Callable[[ManifestRow], bool]) -> dict[bytes, int]:
+        """URL key -> offset of the last row that ``keep`` takes: an index that stays small at 150,000 URLs."""
+        return {url_key(row.url): offset for offset, row in self.scan() if keep(row)}
+
+    def lookup(self, index: dict[bytes, int], url: str) -> ManifestRow | None:
+        """The row an ``index`` holds for ``url``."""
+        offset = index.get(url_key(url))
+        if offset is None:
+            return None
+        row = self.row_at(offset)
+        return row if row is not None and row.url == url else None
 
     def latest(self, url: str, as_of_run: int | None = None) -> ManifestRow | None:
         """The newest row with a body for ``url``, or the one run ``as_of_run`` saw."""
@@ -136,8 +165,8 @@ class Archive:
         pages asks this for each one.
         """
         if self._newest is None:
-            self._newest = {row.url: row for row in self.rows() if row.sha256 is not None}
-        return self._newest.get(url)
+            self._newest = self.index(lambda row: row.sha256 is not None)
+        return self.lookup(self._newest, url)
 
     def body(self, sha256: str) -> bytes:
         """The stored body, checked against its hash: a damaged file is never read back."""
@@ -194,11 +223,12 @@ class Archive:
         line = (row.to_json() + "\n").encode("utf-8")
         with self.manifest.open("ab") as handle:
             _cut_torn_tail(handle)
+            offset = os.fstat(handle.fileno()).st_size
             handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
         if self._newest is not None and row.sha256 is not None:
-            self._newest[row.url] = row
+            self._newest[url_key(row.url)] = offset
 
     def forget(self, url: str) -> int:
         """Drop every manifest row of ``url`` (objects stay: others may share them)."""
@@ -240,6 +270,11 @@ class Archive:
         return row
 
 
+def url_key(url: str) -> bytes:
+    """A URL as an index key: 16 bytes of its hash, where the URL itself is often 300 characters."""
+    return hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _cut_torn_tail(handle: BinaryIO) -> None:
     """Drop a torn last line (a crash mid-append) so the next row starts on a line of its own."""
     end = handle.seek(0, os.SEEK_END)
@@ -275,19 +310,17 @@ class ReplayTransport(httpx.BaseTransport):
     def __init__(self, archive: Archive, as_of_run: int | None = None) -> None:
         self.archive = archive
         self.as_of_run = as_of_run
-        self._index: dict[str, ManifestRow] | None = None
+        self._index: dict[bytes, int] | None = None
+
+    def _keep(self, row: ManifestRow) -> bool:
+        if row.sha256 is None and row.location is None:
+            return False
+        return self.as_of_run is None or row.run is None or row.run <= self.as_of_run
 
     def _lookup(self, url: str) -> ManifestRow | None:
         if self._index is None:
-            index: dict[str, ManifestRow] = {}
-            for row in self.archive.rows():
-                if row.sha256 is None and row.location is None:
-                    continue
-                if self.as_of_run is not None and row.run is not None and row.run > self.as_of_run:
-                    continue
-                index[row.url] = row  # later rows win: the newest fetch
-            self._index = index
-        return self._index.get(url)
+            self._index = self.archive.index(self._keep)  # later rows win: the newest fetch
+        return self.archive.lookup(self._index, url)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
