@@ -11,16 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from . import link, settings
 from .snapshots import utc_now
+
+if TYPE_CHECKING:
+    from .spool import Spool
 
 migrations = Migrations("reposync")
 
@@ -258,12 +261,14 @@ class SourceOutcome:
 
     source: str
     departure: str  # the status an entry takes when a complete walk no longer finds it
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[dict[str, Any]] | Spool = field(default_factory=list)  # a walk's are a Spool
     complete: bool = False
     error: str | None = None
     error_url: str | None = None
     exit_code: int = 0
     pages: int = 0
+    walk: str = "full"  # or "incremental": stopped at a run of known, unchanged records (never complete)
+    newest_first: bool | None = None  # the walk found publication years non-increasing (None: not walked)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -272,6 +277,8 @@ class SourceOutcome:
             "complete": self.complete,
             "error": self.error,
             "url": self.error_url,
+            "walk": self.walk,
+            "newest_first": self.newest_first,
         }
 
 
@@ -312,16 +319,21 @@ class _Writer:
         )
 
     def apply_source(self, outcome: SourceOutcome) -> None:
-        existing = {
-            row["id"]: _loaded(row)
-            for row in self.db.query("SELECT * FROM entries WHERE source = ?", [outcome.source])
-        }
-        by_report = {row["report_url"]: row["id"] for row in existing.values() if row.get("report_url")}
+        # What the catalogue holds of the source, compactly (150,000 whole rows would not fit in memory):
+        # id -> content hash of a listed entry ("" for one in another status); report link -> id.
+        # A whole row is read only for an entry that changed or comes back.
+        known: dict[str, str] = {}
+        by_report: dict[str, str] = {}
+        for entry_id, digest, status, report_url in self.db.execute(
+                "SELECT id, content_hash, status, report_url FROM entries WHERE source = ?", [outcome.source]):
+            known[entry_id] = (digest or "-") if status == "listed" else ""
+            if report_url:
+                by_report[report_url] = entry_id
         seen: set[str] = set()
         for entry in outcome.entries:
             entry = dict(entry)
             # A corrected title changes the derived id; the report link says it is the same entry.
-            if entry["id"] not in existing and entry.get("report_url") in by_report:
+            if entry["id"] not in known and entry.get("report_url") in by_report:
                 old_id = by_report[entry["report_url"]]
                 if old_id not in seen:
                     entry["id"] = old_id
@@ -329,14 +341,17 @@ class _Writer:
                 continue  # the same entry twice on one walk: keep the first
             seen.add(entry["id"])
             digest = content_hash(entry)
-            old = existing.get(entry["id"])
-            if old is None:
+            state = known.get(entry["id"])
+            if state is None:
                 self._insert(outcome.source, entry, digest)
+            elif state == digest:  # listed and unchanged: seen again, nothing else
+                self.db.execute("UPDATE entries SET last_seen_run = ? WHERE id = ?", [self.run_id, entry["id"]])
             else:
+                old = _loaded(next(self.db.query("SELECT * FROM entries WHERE id = ?", [entry["id"]])))
                 self._update(outcome.source, old, entry, digest)
         if outcome.complete:
-            for entry_id, old in existing.items():
-                if entry_id not in seen and old["status"] == "listed":
+            for entry_id, state in known.items():
+                if entry_id not in seen and state:  # listed
                     self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
                     self.change(outcome.source, entry_id, outcome.departure, "status", "listed", outcome.departure)
 
@@ -374,13 +389,19 @@ class _Writer:
         ``decisions`` (from decisions.toml) are merged with those already in the links table (set by
         ``reposync links`` or in Datasette): per pair, the newest ``decided_at`` wins.
         """
-        rows = {row["id"]: _loaded(row) for row in self.db.query(LINK_ROWS_SQL)}
+        current: dict[str, int | None] = {}  # entry id -> its review id now
+
+        def rows() -> Iterator[dict[str, Any]]:  # streamed into the linker's compact records, not kept
+            for row in self.db.query(LINK_ROWS_SQL):
+                current[row["id"]] = row["review_id"]
+                yield row
+
         merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
-        linkage = link.link_all(rows.values(), merged.values())
+        linkage = link.link_all(rows(), merged.values())
         next_id = (self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0])
-        assigned = link.assign_review_ids(linkage.groups, {e: r["review_id"] for e, r in rows.items()}, next_id)
+        assigned = link.assign_review_ids(linkage.groups, current, next_id)
         for entry_id, review_id in assigned.items():
-            if rows[entry_id]["review_id"] != review_id:
+            if current[entry_id] != review_id:
                 self.db.execute("UPDATE entries SET review_id = ? WHERE id = ?", [review_id, entry_id])
         self._write_reviews()
         self._write_links(linkage.links)
@@ -532,6 +553,26 @@ def apply_run(
             db.execute("ROLLBACK")
         raise
     return RunResult(run_id=run_id, counts=writer.counts, status=status, inspected=inspected)
+
+
+def stored_hash(db: sqlite_utils.Database, entry_id: str) -> str | None:
+    """The content hash of a listed entry (None when there is no such listed entry)."""
+    row = db.execute("SELECT content_hash FROM entries WHERE id = ? AND status = 'listed'", [entry_id]).fetchone()
+    return row[0] if row else None
+
+
+def last_complete_walk(db: sqlite_utils.Database, source: str) -> dict[str, Any] | None:
+    """When the last complete walk of a source started, and whether it found it newest first (runs.sources)."""
+    path = f'$."{source}"'  # source ids are [a-z0-9_-]: safe inside a quoted JSON path
+    row = db.execute(
+        "SELECT started_at, json_extract(sources, ? || '.newest_first') FROM runs "
+        "WHERE finished_at IS NOT NULL AND json_valid(sources) AND json_extract(sources, ? || '.complete') = 1 "
+        "ORDER BY id DESC LIMIT 1",
+        [path, path],
+    ).fetchone()
+    if row is None:
+        return None
+    return {"started_at": row[0], "newest_first": bool(row[1])}
 
 
 def listed_count(db: sqlite_utils.Database, source: str) -> int:

@@ -1,8 +1,13 @@
 """One sync: walk every source, normalise, then apply the whole run to the catalogue at once.
 
-Data flows one way: fetch -> parse -> normalise (per source, nothing written),
-then ``catalogue.apply_run`` writes everything in one transaction. A source
-that fails at any step contributes an error, never a partial set of entries.
+Data flows one way: fetch -> parse -> normalise (per source, nothing written;
+the rows wait in a ``Spool``), then ``catalogue.apply_run`` writes everything in
+one transaction. A source that fails at any step contributes an error, never a
+partial set of entries.
+
+A live sync walks the library catalogue incrementally on most nights (it stops
+at a run of known, unchanged records, and marks nothing it did not visit) and in
+full every ``crawl.full_walk_days``; see ``walk_source`` and ``full_walk_due``.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import httpx
+import sqlite_utils
 
 from . import catalogue, decisions, report, settings
 from .catalogue import SourceOutcome
@@ -26,7 +33,8 @@ from .fetch import Fetcher, Page
 from .models import ParseResult, RawEntry
 from .normalise import normalise
 from .parsers import parser_for
-from .snapshots import Archive, ReplayTransport
+from .snapshots import Archive, ReplayTransport, url_key
+from .spool import Spool, Spooler
 
 Progress = Callable[[str], None]
 
@@ -95,50 +103,109 @@ def parse_page(page: Page, source: Source, archive: Archive | None) -> ParseResu
     return result
 
 
-def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Progress | None = None) -> SourceOutcome:
-    """Fetch and parse every page of one source, following its next links within its site."""
+# Sources walked incrementally on most nights: a chain of one-record pages that
+# sorts newest first (checked on every walk, see ``walk_source``).
+INCREMENTAL_PARSERS = frozenset({"nspcc-library"})
+# Look up the stored content hash of a listed entry by id (None: not known, or not listed).
+StoredHash = Callable[[str], "str | None"]
+
+
+def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Progress | None = None, *,
+                stored: StoredHash | None = None, spooler: Spooler | None = None) -> SourceOutcome:
+    """Fetch and parse every page of one source, following its next links within its site.
+
+    Entries go to a ``Spool`` (of the run's ``spooler``) as pages come: a long
+    catalogue is not held in memory.
+    Along the walk the publication years are checked to be non-increasing
+    (``newest_first``), which is what lets a later walk be incremental.
+
+    With ``stored`` the walk is incremental: once ``settings.INCREMENTAL_KNOWN_RUN``
+    entries in a row are known and unchanged (their content hash is the stored
+    one of a listed entry), it stops, and the outcome is not complete, so it marks
+    nothing it did not visit. If the records turn out not to be newest first it
+    does not stop early: it walks on to the end, as a full walk. A walk that
+    reaches the end is complete, whichever way it started.
+    """
     outcome = SourceOutcome(source=source.id, departure=departure_kind(source))
     url: str | None = source.url
-    visited: set[str] = set()
-    entries: list[dict] = []
+    visited: set[bytes] = set()
+    entries = (spooler or Spooler()).spool()
+    newest_first, oldest_year = True, None  # publication years so far non-increasing; the last year seen
+    known_run = 0  # entries in a row, up to here, that are known and unchanged
     try:
         while url is not None:
-            if url in visited:
+            key = url_key(url)  # 16 bytes, not a 300-character URL, for each of 150,000 pages
+            if key in visited:
                 raise NeedsPerson(url, "the next-page links loop")
             if len(visited) >= settings.MAX_PAGES_PER_SOURCE:
                 raise NeedsPerson(url, f"more than {settings.MAX_PAGES_PER_SOURCE} pages")
-            visited.add(url)
+            visited.add(key)
             page = fetcher.get(url, source.site)
             result = parse_page(page, source, fetcher.archive)
             outcome.pages += 1
             for raw in result.entries:
-                entries.append(normalise(raw, source, config.areas))
+                entry = normalise(raw, source, config.areas)
+                entries.append(entry)
+                year = entry.get("published_year")
+                if year is not None:
+                    if oldest_year is not None and year > oldest_year:
+                        newest_first = False
+                    oldest_year = year
+                if stored is not None:
+                    unchanged = stored(entry["id"]) == catalogue.content_hash(entry)
+                    known_run = known_run + 1 if unchanged else 0
             if progress and outcome.pages % 50 == 0:
                 progress(f"{source.id}: {outcome.pages} pages, {len(entries)} entries")
             url = result.next_url
             if url is not None and site_of(url) != source.site:
                 url = None  # a next link off the site is recorded nowhere and never fetched
+            if (url is not None and stored is not None and newest_first
+                    and known_run >= settings.INCREMENTAL_KNOWN_RUN):
+                outcome.walk = "incremental"
+                break
     except SourceError as exc:
+        entries.close()
         outcome.error, outcome.error_url, outcome.exit_code = exc.reason, exc.url, exc.exit_code
         return outcome
     except Exception as exc:  # a parser bug on hostile input must not take the other sources down
+        entries.close()
         outcome.error, outcome.error_url, outcome.exit_code = f"{type(exc).__name__}: {exc}", url, EXIT_DATA
         return outcome
+    entries.flush()
     outcome.entries = entries
-    outcome.complete = True
+    outcome.newest_first = newest_first
+    outcome.complete = outcome.walk == "full"
     return outcome
+
+
+def full_walk_due(db: sqlite_utils.Database, source: Source, days: int, today: date | None = None) -> bool:
+    """Whether a source that may walk incrementally must walk in full this time.
+
+    Yes when no complete walk of it is on record, when the last one did not find
+    the records newest first, or when it started ``days`` or more calendar days
+    (UTC) ago.
+    """
+    last = catalogue.last_complete_walk(db, source.id)
+    if last is None or not last.get("newest_first"):
+        return True
+    started = datetime.fromisoformat(last["started_at"]).astimezone(timezone.utc).date()
+    today = today or datetime.now(timezone.utc).date()
+    return (today - started).days >= days
 
 
 def guard_layout(outcome: SourceOutcome, previous: int) -> SourceOutcome:
     """A walk that finds far fewer entries than last time is a changed layout, not removals."""
-    if outcome.error is not None or previous == 0:
-        return outcome
-    if len(outcome.entries) < previous * settings.GUARD_MIN_SHARE:
+    if outcome.error is not None or previous == 0 or outcome.walk == "incremental":
+        return outcome  # an incremental walk stops early by design: its few entries say nothing
+    found = len(outcome.entries)
+    if found < previous * settings.GUARD_MIN_SHARE:
+        if isinstance(outcome.entries, Spool):
+            outcome.entries.close()
         return replace(
             outcome,
             entries=[],
             complete=False,
-            error=(f"layout guard: {len(outcome.entries)} entries where the last good walk had {previous}; "
+            error=(f"layout guard: {found} entries where the last good walk had {previous}; "
                    "nothing was changed"),
             error_url=None,
             exit_code=EXIT_DATA,
@@ -189,10 +256,15 @@ def run_sync(
             with Fetcher(crawl, transport=transport, archive=None if offline else archive, run_id=run_id,
                          offline=offline) as fetcher:
                 outcomes = []
+                spooler = Spooler()  # the run's rows until the apply; freed with the outcomes
                 for source in sources:
                     if progress:
                         progress(f"{source.id}: {source.url}")
-                    outcome = walk_source(source, fetcher, config, progress)
+                    stored = None  # offline walks are free: always in full
+                    if (not offline and source.parser in INCREMENTAL_PARSERS
+                            and not full_walk_due(db, source, crawl.full_walk_days)):
+                        stored = functools.partial(catalogue.stored_hash, db)
+                    outcome = walk_source(source, fetcher, config, progress, stored=stored, spooler=spooler)
                     outcome = guard_layout(outcome, catalogue.listed_count(db, source.id))
                     outcomes.append(outcome)
             exit_code = max([o.exit_code for o in outcomes] + [EXIT_OK])
