@@ -48,7 +48,7 @@ and is what the sync and ``bench/linkage.py`` run.
    nothing is stored. Anonymous national records never link automatically. An entry that is linked is
    queued against nothing else but a record of the very same names dated before its publication (perhaps
    the same review catalogued by its document date); an entry left unlinked is queued against its named
-   and, failing those, its anonymous candidates.
+   and its anonymous candidates.
 
 **A link points at a review, through one entry.** The links table pairs the local entry with the national
 entry of the review that matches it best (the representative: best score, then finest date, then id); the
@@ -705,6 +705,7 @@ class Linker:
         for (a, b), d in sorted(decided.items()):
             local, national = self.by_id[a], self.by_id[b]
             points, features = compare(local, national, self.weights)
+            features["decided_by"] = "person"
             features["review_entries"] = self._group_ids(self.group_of.get(b))
             links.append(Link(a, b, points, features, d.decision, d.decided_at))
 
