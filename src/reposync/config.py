@@ -6,6 +6,7 @@ found before anything is fetched (exit 2).
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -77,18 +78,35 @@ class Config:
 
 
 def site_of(url: str) -> tuple[str, str, int | None]:
-    """A site is the scheme, host and port of a URL (port made explicit)."""
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    """A site is the scheme, host and port of a URL (port made explicit).
+
+    A URL that does not parse ("//[evil", a port over 65535) is no site: ``("", "", None)``,
+    never equal to a source's.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:
+        return "", "", None
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
 def _check_url(path: Path, key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise ConfigError(path, key, "must be a string URL")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        raise ConfigError(path, key, f"must be an http(s) URL with a host, got {value!r} ({exc})") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(path, key, f"must be an http(s) URL with a host, got {value!r}")
+    import httpx  # late: only to ask whether the fetcher will take it
+
+    try:
+        httpx.URL(value)
+    except httpx.InvalidURL as exc:
+        raise ConfigError(path, key, f"not a URL the fetcher can request, {value!r}: {exc}") from None
     return value
 
 
@@ -97,6 +115,8 @@ def _number(path: Path, table: dict, key: str, default: float, *, integer: bool 
     kinds = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds):
         raise ConfigError(path, f"crawl.{key}", f"must be a {'whole ' if integer else ''}number, got {value!r}")
+    if not math.isfinite(value):  # TOML has inf and nan: a pause of inf never ends, one of nan never starts
+        raise ConfigError(path, f"crawl.{key}", f"must be a finite number, got {value!r}")
     if value < minimum:
         raise ConfigError(path, f"crawl.{key}", f"must be at least {minimum}, got {value!r}")
     return value
@@ -142,7 +162,29 @@ def _paths(path: Path, table: Any) -> Paths:
             raise ConfigError(path, f"paths.{key}", "must be a non-empty string")
         # Relative to the config's folder, so cron may run from anywhere.
         resolved[key] = (path.parent / value).resolve()
+        _check_place(path, f"paths.{key}", resolved[key], folder=key in _FOLDERS)
     return Paths(**resolved)
+
+
+_FOLDERS = ("snapshots", "reports")  # the other paths name files
+
+
+def _check_place(path: Path, key: str, place: Path, *, folder: bool) -> None:
+    """Where a path may go is the user's choice; that it can be a file (or a folder) there is checked now."""
+    try:
+        if place.exists():
+            if folder and not place.is_dir():
+                raise ConfigError(path, key, f"{place} is a file, not a folder")
+            if not folder and place.is_dir():
+                raise ConfigError(path, key, f"{place} is a folder, not a file")
+            return
+        for parent in place.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ConfigError(path, key, f"{place} cannot be made: {parent} is a file")
+                return
+    except OSError as exc:  # e.g. a folder on the way that may not be read
+        raise ConfigError(path, key, f"{place} cannot be used: {exc.strerror or exc}") from None
 
 
 def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str]) -> Source:
@@ -168,7 +210,7 @@ def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str
     if kind not in KINDS:
         raise ConfigError(path, f"{where}.kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     parser = table["parser"]
-    if parser not in PARSERS:
+    if not isinstance(parser, str) or parser not in PARSERS:
         raise ConfigError(path, f"{where}.parser", f"unknown parser {parser!r}; known: {', '.join(sorted(PARSERS))}")
     url = _check_url(path, f"{where}.url", table["url"])
     area = None
