@@ -41,6 +41,13 @@ FULL_WALK_DAYS = 7
 INCREMENTAL_KNOWN_RUN = 100
 USER_AGENT = "reposync/{version} (+https://github.com/reposync/reposync)"
 
+# --- parsing ----------------------------------------------------------------
+# A page nested deeper than this (an estimate from its tags) is refused as a
+# ParseError before it is parsed. Real pages are well under 100 deep (Blink
+# flattens anything past 512); tree building and walking a tree slow down with
+# the square of its depth, so 10 MB of nested <div> would take hours.
+MAX_NESTING = 2000
+
 # --- layout guard ---------------------------------------------------------
 # A complete walk that yields fewer than this share of the entries of the
 # source's last good walk is treated as a changed layout, not as removals.

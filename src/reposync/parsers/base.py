@@ -7,14 +7,57 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .. import settings
 from ..errors import ParseError
 
 _SPACE = re.compile(r"\s+")
+
+# For the nesting estimate: elements that never hold others (void), and elements
+# the HTML parser closes by itself when a sibling opens or their parent ends (an
+# unclosed <p>, <li> or <td> does not nest), so neither counts as a level.
+_VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param source "
+                  "track wbr".split())
+_FLAT = frozenset("a body caption colgroup dd dt head html li optgroup option p rb rp rt rtc tbody td tfoot th "
+                  "thead tr".split())
+# A comment, a raw-text element with its content (no tags inside), or a tag.
+_TAG = re.compile(
+    r"<!--.*?(?:-->|\Z)"
+    r"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)\b.*?(?:</\1\s*>|\Z)"
+    r"|<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>",
+    re.I | re.S,
+)
+
+
+def nested_deeper_than(html: str, limit: int) -> bool:
+    """Whether ``html`` opens elements more than ``limit`` deep (an estimate from its tags, before parsing).
+
+    Cheap when the page has fewer tags than ``limit`` (always, for a real page),
+    and stops at the first level over ``limit``.
+    """
+    if html.count("<") <= limit:
+        return False
+    depth = 0
+    for match in _TAG.finditer(html):
+        name = match[3]
+        if name is None:
+            continue
+        name = name.lower()
+        if name in _VOID or name in _FLAT:
+            continue
+        if match[2]:
+            depth = max(0, depth - 1)
+        elif not match[4]:
+            depth += 1
+            if depth > limit:
+                return True
+    return False
 
 
 def tree(html: str, url: str) -> LexborHTMLParser:
     if not html or not html.strip():
         raise ParseError(url, "empty page")
+    if nested_deeper_than(html, settings.MAX_NESTING):
+        raise ParseError(url, f"elements nested more than {settings.MAX_NESTING} deep: not a page a person wrote")
     return LexborHTMLParser(html)
 
 
@@ -22,7 +65,9 @@ def clean(value: str | None) -> str:
     """Collapse runs of white space (including non-breaking) to one space."""
     if not value:
         return ""
-    return _SPACE.sub(" ", value.replace("\xa0", " ")).strip()
+    # str.split() splits at exactly what the regex \s+ matches (every character for which
+    # str.isspace() holds, \xa0 included), and is several times faster: this runs ~40 times an entry.
+    return " ".join(value.split())
 
 
 def text(node: LexborNode | None) -> str:
@@ -35,7 +80,10 @@ def absolute(base: str, href: str | None) -> str | None:
     """Resolve a link against its page, keeping the encoding the site used."""
     if not href or not href.strip():
         return None
-    return urljoin(base, href.strip())
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # "//[evil", "http://[::1": no URL at all; kept as written, as text
+        return href.strip()
 
 
 # NSPCC headings: "2025 - Cambridgeshire and Peterborough - Gabriel",

@@ -415,31 +415,76 @@ def _find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool) -> 
     labelled: list[_Date] = []
     plain: list[_Date] = []
     page_meta = False
+    words: tuple[int, int] | None = None  # first and last character that is not punctuation, when asked
+    # Each candidate looks only near itself (the label window, the spaces around it), so a
+    # line of thousands of dates costs linear time, not the square of its length.
     for start, end, is_custom, year_only in candidates:
-        before = text[:start]
-        if _PAGE_META.search(before):
-            page_meta = True
-            continue
-        label = _LABEL_TAIL.search(before)
-        span_start = label.start() if label else start
-        left = text[:span_start].rstrip()
-        right = text[end:].lstrip()
-        bracketed = bool(left) and left[-1] in "([" and bool(right) and right[0] in ")]"
+        label = None
+        if _may_be_labelled(text, start):
+            offset = max(0, start - _LABEL_WINDOW)
+            before = text[offset:start]
+            if _PAGE_META.search(before):
+                page_meta = True
+                continue
+            label = _LABEL_TAIL.search(before)
+        label_start = offset + label.start() if label else start
+        span_start = label_start
+        left = span_start  # just past the last non-space before the date (and its label)
+        while left > 0 and text[left - 1].isspace():
+            left -= 1
+        right = end  # the first non-space after it
+        while right < len(text) and text[right].isspace():
+            right += 1
+        bracketed = left > 0 and text[left - 1] in "([" and right < len(text) and text[right] in ")]"
         if bracketed:
-            span_start, span_end = len(left) - 1, len(text) - len(right) + 1
+            span_start, span_end = left - 1, right + 1
         else:
             span_end = end
         if year_only and not is_custom and not label and not bracketed:
-            rest = _PUNCT.sub("", text[:start] + text[end:])
-            if not (alone_ok and not rest):
+            if not alone_ok:
                 continue  # a bare year in text is not a publication date ("Working Together 2018")
-        as_written = clean(text[label.start() if label else start:end])
+            if words is None:
+                words = _word_bounds(text)
+            if words[0] <= words[1] and (words[0] < start or words[1] >= end):
+                continue  # more than punctuation beside the year
+        as_written = clean(text[label_start:end])
         found = _Date(span_start, span_end, as_written, marked=bool(label) or bracketed)
         (labelled if label else plain).append(found)
-        if is_custom:
-            break  # the person's pattern wins over the built-in forms
+        if is_custom or label:
+            break  # the person's pattern wins over the built-in forms; the first labelled date wins
     chosen = (labelled or plain or [None])[0]
     return chosen, page_meta and chosen is None
+
+
+# A label sits right before its date, and a line's text is clean (one space at most between
+# words): a label is sought only in this many characters before a date.
+_LABEL_WINDOW = 80
+
+
+def _may_be_labelled(text: str, start: int) -> bool:
+    """Whether a label (or a page date's words) can end right before ``start``: both patterns end in a
+    word, then spaces, at most one of ``:-–``, spaces. A cheap test before the regular expressions."""
+    at = start
+    while at > 0 and text[at - 1].isspace():
+        at -= 1
+    if at > 0 and text[at - 1] in ":-\u2013":
+        at -= 1
+        while at > 0 and text[at - 1].isspace():
+            at -= 1
+    return at > 0 and text[at - 1].isalpha()
+
+
+_PUNCT_CHAR = re.compile(_PUNCT.pattern.removesuffix("+"))  # one character of _PUNCT
+
+
+def _word_bounds(text: str) -> tuple[int, int]:
+    """The first and the last index of a character that is not punctuation (first > last: none)."""
+    lead = _PUNCT.match(text)
+    first = lead.end() if lead else 0
+    last = len(text) - 1
+    while last >= first and _PUNCT_CHAR.match(text, last):
+        last -= 1
+    return first, last
 
 
 def _strip_file_info(text: str) -> str:

@@ -15,7 +15,9 @@ types: every field is text as written.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -106,27 +108,41 @@ class _Flattener:
     def __init__(self) -> None:
         self.lines: list[Line] = []
         self._parts: list[str] = []
+        self._text = False  # whether the parts hold more than white space (kept as they come: no re-join)
         self._links: list[tuple[str, str | None]] = []
         self._lead = ""
         self._level = 0
         self._item = 0
 
     def _empty(self) -> bool:
-        return not "".join(self._parts).strip()
+        return not self._text
 
     def flush(self) -> None:
         text = clean("".join(self._parts))
         if text:
             self.lines.append(Line(text, self._level, self._item > 0, clean(self._lead), self._links))
         self._parts = []
+        self._text = False
         self._links = []
         self._lead = ""
 
     def walk(self, node: LexborNode) -> None:
-        for child in node.iter(include_text=True):
+        # An explicit stack of (children still to read, what to do after them), not
+        # recursion: a hostile page nested thousands deep cannot overflow Python's stack.
+        stack: list[tuple[Iterator[LexborNode], Callable[[], None] | None]] = [(node.iter(include_text=True), None)]
+        while stack:
+            children, after = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if after is not None:
+                    after()
+                continue
             tag = child.tag
             if tag == "-text":
-                self._parts.append(child.text_content or "")
+                part = child.text_content or ""
+                self._parts.append(part)
+                self._text = self._text or bool(part.strip())
                 continue
             if tag is None or tag.startswith("-") or tag in _SKIP:
                 continue
@@ -135,33 +151,40 @@ class _Flattener:
                 continue
             if tag == "br":
                 self.flush()
+                after = None
             elif tag in _HEADINGS:
                 self.flush()
                 outer, self._level = self._level, _HEADINGS[tag]
-                self.walk(child)
-                self.flush()
-                self._level = outer
+                after = partial(self._end_heading, outer)
             elif tag == "li":
                 self.flush()
                 self._item += 1
-                self.walk(child)
-                self.flush()
-                self._item -= 1
+                after = self._end_item
             elif tag in _BLOCKS:
                 self.flush()
-                self.walk(child)
-                self.flush()
+                after = self.flush
             elif tag in _BOLD and self._empty():
-                start = len(self._parts)
-                self.walk(child)
-                if not self._lead:
-                    self._lead = "".join(self._parts[start:])
+                after = partial(self._end_bold, len(self._parts))
             elif tag == "a":
-                start = len(self._parts)
-                self.walk(child)
-                self._links.append((clean("".join(self._parts[start:])), child.attributes.get("href")))
+                after = partial(self._end_link, len(self._parts), attrs.get("href"))
             else:
-                self.walk(child)
+                after = None
+            stack.append((child.iter(include_text=True), after))
+
+    def _end_heading(self, outer: int) -> None:
+        self.flush()
+        self._level = outer
+
+    def _end_item(self) -> None:
+        self.flush()
+        self._item -= 1
+
+    def _end_bold(self, start: int) -> None:
+        if not self._lead:
+            self._lead = "".join(self._parts[start:])
+
+    def _end_link(self, start: int, href: str | None) -> None:
+        self._links.append((clean("".join(self._parts[start:])), href))
 
 
 def content_root(doc: LexborHTMLParser) -> LexborNode | None:
