@@ -8,7 +8,9 @@ also a polite crawler:
 - robots.txt is fetched once per site (scheme, host and port) per run and
   obeyed. A 4xx answer (404 included) means no rules; a 5xx or no answer after
   the retries is a temporary failure of every source on that site, and is not
-  asked again in the same run. Its redirects are followed, up to the limit.
+  asked again in the same run. Its redirects are followed, up to the limit, on
+  the same host only (http to https, say); one to another host is not
+  requested, and the site has no rules (RFC 9309's "unavailable").
 - one request at a time (the fetcher is synchronous), and between two requests
   to one host at least ``crawl.delay`` seconds, or the host's robots.txt
   Crawl-delay (or Request-rate) when that is longer: ``--delay`` cannot go
@@ -37,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 from protego import Protego
@@ -71,22 +73,105 @@ class Page:
 
 
 def decode(body: bytes, content_type: str | None) -> str:
-    """Bytes to text: a BOM, then the HTTP charset, then a <meta> charset, then UTF-8."""
-    if body.startswith(codecs.BOM_UTF8):
-        return body[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
-    candidates = []
-    if content_type and "charset=" in content_type.lower():
-        candidates.append(content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'"))
-    meta = _CHARSET.search(body[:4096])
-    if meta:
-        candidates.append(meta.group(1).decode("ascii", "ignore").lower())
-    candidates.append("utf-8")
-    for name in candidates:
+    """Bytes to text, with no mojibake where the bytes themselves say what they are.
+
+    1. A byte order mark wins (UTF-8, UTF-16).
+    2. Bytes that are valid UTF-8 are UTF-8, whatever is declared: valid UTF-8
+       with anything but ASCII in it is never chance, and ASCII reads the same in
+       every charset a web page declares (a page saved as UTF-8 under an old
+       ``charset=windows-1252`` header is common).
+    3. Mostly UTF-8, with a few bytes that are not (a smart quote pasted into a
+       UTF-8 page): UTF-8, those bytes read as windows-1252.
+    4. Else the charset of the Content-Type header, then of a ``<meta>`` in the
+       first 4 KB, as browsers read labels (latin-1 and ASCII mean windows-1252:
+       the WHATWG Encoding Standard); an unknown label is passed over.
+    5. Else windows-1252, what an undeclared legacy English page is.
+    """
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            errors = _CP1252_BYTES if codec == "utf-8" else "replace"
+            return body[len(bom):].decode(codec, errors=errors)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    high = len(body) - len(body.translate(None, _HIGH_BYTES))
+    sequences = _UTF8_SEQUENCE.findall(body)
+    stray = high - sum(map(len, sequences))
+    if len(sequences) > stray:
+        return body.decode("utf-8", errors=_CP1252_BYTES)
+    for codec in _declared(body, content_type):
         try:
-            return body.decode(name)
-        except (LookupError, UnicodeDecodeError):
+            return body.decode(codec)
+        except (LookupError, UnicodeError):
             continue
     return body.decode("windows-1252", errors="replace")
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+# One well-formed UTF-8 sequence of two to four bytes.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+# Labels browsers read as windows-1252 (Python would read latin-1 0x80-0x9F as control characters).
+_AS_CP1252 = frozenset(("iso8859-1", "ascii", "cp1252"))
+# Python codecs that are not a web page's charset. UTF-8 is not (step 2), and a
+# label of UTF-16 or UTF-32 without a BOM is not either (browsers read it as UTF-8).
+_NOT_CHARSETS = frozenset(("utf-8", "utf-8-sig", "unicode-escape", "raw-unicode-escape", "utf-7", "idna",
+                           "punycode", "undefined", "charmap"))
+_CP1252_BYTES = "reposync-cp1252"
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: bytes that are not UTF-8 are read as windows-1252."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("windows-1252", errors="replace"), error.end
+
+
+codecs.register_error(_CP1252_BYTES, _cp1252_bytes)
+
+
+def _declared(body: bytes, content_type: str | None) -> list[str]:
+    """The codecs the page declares, header first, as Python names; unknown labels left out."""
+    labels = []
+    if content_type and "charset=" in content_type.lower():
+        labels.append(content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'"))
+    meta = _CHARSET.search(body[:4096])
+    if meta:
+        labels.append(meta.group(1).decode("ascii", "ignore").lower())
+    codecs_found = []
+    for label in labels:
+        try:
+            info = codecs.lookup(label)
+        except LookupError:
+            continue
+        name = info.name
+        if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS or name.startswith(("utf-16",
+                                                                                                       "utf-32")):
+            continue
+        codecs_found.append("windows-1252" if name in _AS_CP1252 else name)
+    return codecs_found
+
+
+_LOCATION = "X-Reposync-Location"
+
+
+def _hide_location(response: httpx.Response) -> None:
+    """Keep a redirect's Location from httpx, which would parse it to build a redirect it never sends, and
+    raise on junk (``javascript:``, ``http://[::1``) before the fetcher could refuse it as off the site."""
+    if "Location" in response.headers:
+        response.headers[_LOCATION] = response.headers.pop("Location")
+
+
+def _join(base: str, location: str) -> str:
+    """``location`` resolved against ``base``; what is not a URL stays as written (and is no site)."""
+    try:
+        return urljoin(base, location)
+    except ValueError:
+        return location
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
@@ -177,6 +262,7 @@ class Fetcher:
             timeout=timeout,
             headers={"User-Agent": crawl.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
             follow_redirects=False,  # redirects are followed by hand, within the site only
+            event_hooks={"response": [_hide_location]},
         )
 
     def close(self) -> None:
@@ -207,10 +293,10 @@ class Fetcher:
             answer = self._exchange_with_retries(url, headers)
             status = answer.status
             if status in REDIRECTS:
-                location = answer.headers.get("Location")
+                location = answer.headers.get(_LOCATION)
                 if not location:
                     raise NeedsPerson(url, f"HTTP {status} without a Location")
-                target = urljoin(url, location)
+                target = _join(url, location)  # "http://[::1" is no URL, and off every site
                 self._archive(ManifestRow(url, utc_now(), status, None, 0, None, None, None, self.run_id,
                                           location=target))
                 if site_of(target) != site:
@@ -289,10 +375,13 @@ class Fetcher:
         try:
             for _hop in range(settings.MAX_REDIRECTS + 1):
                 answer = self._exchange_with_retries(url, {})
-                target = urljoin(url, answer.headers.get("Location", ""))
-                if answer.status not in REDIRECTS or urlsplit(target).scheme not in ("http", "https"):
+                if answer.status not in REDIRECTS:
                     break
-                url = target  # RFC 9309: follow robots.txt redirects, even to another host
+                target = _join(url, answer.headers.get(_LOCATION, ""))
+                scheme, host, _port = site_of(target)
+                if scheme not in ("http", "https") or host != site_of(robots_url)[1]:
+                    break  # nothing is fetched off the source's host, not even its robots.txt
+                url = target  # RFC 9309: follow robots.txt redirects (http to https, say) on the same host
         except SourceError as exc:  # 5xx or no answer after retries, a Retry-After over the cap, the size cap
             return _Robots(failure=type(exc)(robots_url, f"robots.txt could not be read: {exc.reason}"))
         if answer.status in REDIRECTS:
@@ -375,6 +464,8 @@ class Fetcher:
             raise _Retryable(url, f"{type(exc).__name__}: {exc or 'no detail'}") from None
         except httpx.RequestError as exc:  # e.g. a body that does not decode as its Content-Encoding says
             raise NeedsPerson(url, f"{type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:  # a link with a control character in it: never requested
+            raise NeedsPerson(url, f"not a URL that can be requested: {exc}") from None
         finally:
             self._last_end[host] = self.clock()
         status = answer.status
