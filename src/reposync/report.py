@@ -248,9 +248,12 @@ def render(report: dict[str, Any], fmt: str) -> str:
 
 def write_reports(report: dict[str, Any], directory: Path) -> list[Path]:
     """``<run>.md``, ``.json`` and ``.html``, each written atomically."""
+    run = report["run"]
+    if not isinstance(run, int) or isinstance(run, bool):  # the file name is the run's number, nothing else
+        raise ValueError(f"not a run number: {run!r}")
     paths = []
     for fmt in FORMATS:
-        path = Path(directory) / f"{report['run']}.{fmt}"
+        path = Path(directory) / f"{run}.{fmt}"
         atomic_write(path, render(report, fmt).encode("utf-8"))
         paths.append(path)
     return paths

@@ -40,7 +40,7 @@ from typing import BinaryIO
 
 import httpx
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")  # \Z, not $: "<hash>\n" is no file name of ours
 
 
 @dataclass
