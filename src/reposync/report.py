@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import sqlite_utils
 
@@ -109,11 +110,15 @@ def is_eventful(report: dict[str, Any]) -> bool:
 
 # --- Markdown ---------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+# Markdown's punctuation, and an & that would start an entity ("&lt;" would show as "<").
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~]|&(?=#|[A-Za-z][A-Za-z0-9]*;))")
+# What a link destination keeps as it is: printable ASCII but <, >, \ and space (the rest is percent-encoded,
+# so a URL from a page cannot end the link, or the line, and start markup of its own).
+_URL_SAFE = "!#$%&'()*+,-./:;=?@[]^_`{|}~"
 
 
 def md_escape(text: Any) -> str:
-    """Page text as literal Markdown text: no links, emphasis or HTML from a title."""
+    """Page text as literal Markdown text: no links, emphasis, entities or HTML from a title."""
     if text is None:
         return ""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
@@ -122,7 +127,7 @@ def md_escape(text: Any) -> str:
 def _md_link(text: Any, url: str | None) -> str:
     label = md_escape(text) or "(untitled)"
     if url and url.startswith(("http://", "https://")):
-        return f"[{label}](<{url.replace('>', '%3E').replace(' ', '%20')}>)"
+        return f"[{label}](<{quote(url, safe=_URL_SAFE)}>)"
     return label
 
 
