@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(EXIT_BUG)
 
     return wrapper
+
+
+def _finite(value: float | None) -> float | None:
+    # FloatRange lets nan (no pause at all) and inf (a crash in sleep) through.
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number of seconds")
+    return value
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -71,7 +79,8 @@ def cli() -> None:
 @click.option("--as-of", "as_of", type=click.IntRange(min=0), default=None,
               help="With --offline: replay the snapshots as run N saw them.")
 @click.option("--source", "source_ids", multiple=True, help="Sync only this source id (repeatable).")
-@click.option("--delay", type=click.FloatRange(min=0), default=None, help="Seconds between two requests to one host.")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, callback=lambda ctx, param, value: _finite(value),
+              help="Seconds between two requests to one host.")
 @click.option("--dry-run", is_flag=True, help="Do everything but write the catalogue.")
 @click.option("--quiet", is_flag=True, help="Print nothing unless something changed or failed.")
 @click.option("--verbose", is_flag=True, help="Print progress as pages are fetched.")
