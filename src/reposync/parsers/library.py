@@ -40,9 +40,14 @@ def _is_label(node: LexborNode) -> bool:
     return node.tag != "-text" and "fulllabel" in (node.attributes.get("class") or "").lower().split()
 
 
+def _has_elements(node: LexborNode) -> bool:
+    """Whether the node holds any element (most value cells hold text only: no CSS query for them)."""
+    return next(node.iter(), None) is not None
+
+
 def _text(node: LexborNode) -> str:
     """Inline text as written; lines and paragraphs inside become spaces."""
-    separator = " " if node.css_first("br, p, div, li, tr, td") is not None else ""
+    separator = " " if _has_elements(node) and node.css_first("br, p, div, li, tr, td") is not None else ""
     return clean(node.text(deep=True, separator=separator))
 
 
@@ -50,7 +55,8 @@ def _hrefs(node: LexborNode) -> list[str]:
     found = []
     if node.tag == "a" and node.attributes.get("href"):
         found.append(node.attributes["href"])
-    found.extend(a.attributes["href"] for a in node.css("a[href]") if a.attributes.get("href"))
+    if _has_elements(node):
+        found.extend(a.attributes["href"] for a in node.css("a[href]") if a.attributes.get("href"))
     return found
 
 
