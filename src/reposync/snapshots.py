@@ -72,15 +72,20 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write beside the target and rename, so no reader sees half a file."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write beside the target and rename, so no reader sees half a file.
+
+    ``durable`` also syncs the data to disk before the rename (about 1.5 ms a file here): what a
+    power cut must not lose. A derived cache that its reader checks and rebuilds does without.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -96,6 +101,7 @@ class Archive:
         self.manifest = self.root / "manifest.jsonl"
         self.parses = self.root / "parses"
         self._newest: dict[bytes, int] | None = None  # url key -> offset of its newest row with a body
+        self._unsynced: list[Path] | None = None  # with defer_sync(): files written, not yet synced to disk
 
     # -- reading ------------------------------------------------------------
     def rows(self) -> list[ManifestRow]:
@@ -203,20 +209,57 @@ class Archive:
 
     def save_parse(self, sha256: str, parser: str, url: str, code: str, result: dict) -> None:
         record = {"url": url, "code": code, "result": result}
-        atomic_write(self._parse_path(sha256, parser), json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        # A cache: a file a power cut spoils does not read back (load_parse: a miss), and is parsed again.
+        atomic_write(self._parse_path(sha256, parser), json.dumps(record, ensure_ascii=False).encode("utf-8"),
+                     durable=False)
 
     # -- writing ------------------------------------------------------------
     def store(self, body: bytes) -> str:
         digest = hashlib.sha256(body).hexdigest()
         path = self.objects / digest
         if not path.exists():  # an unchanged page adds no file
-            atomic_write(path, body)
+            self._write(path, body)
         else:
             try:
                 self.body(digest)
             except DamagedSnapshot:  # a damaged copy is replaced by the good bytes in hand
-                atomic_write(path, body)
+                self._write(path, body)
         return digest
+
+    def _write(self, path: Path, body: bytes) -> None:
+        atomic_write(path, body, durable=self._unsynced is None)
+        if self._unsynced is not None:
+            self._unsynced.append(path)
+
+    # -- durability, one write at a time or once for a walk ---------------------
+    def defer_sync(self) -> None:
+        """From now on, write without syncing each file; ``sync`` makes it all durable at once.
+
+        A live walk syncs once before its run is committed to the catalogue, instead of twice a
+        page (1.5 ms a file here: most of a loopback crawl's time). What a power cut before then
+        spoils is what the archive already survives: an object that does not hash to its name is
+        damaged (refetched, replaced, never replayed) and a torn manifest tail is cut off. A
+        killed process loses nothing either way: the kernel has the writes.
+        """
+        if self._unsynced is None:
+            self._unsynced = []
+
+    def sync(self) -> None:
+        """Sync to disk every file written since ``defer_sync`` (and the manifest, and the folders' entries)."""
+        if self._unsynced is None:
+            return
+        paths, self._unsynced = self._unsynced, []
+        if paths and _syncfs(self.root):
+            return  # the whole file system at once: one call where Linux has it, for thousands of files
+        for path in [*paths, self.manifest, self.objects, self.root]:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def record(self, row: ManifestRow) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -226,7 +269,8 @@ class Archive:
             offset = os.fstat(handle.fileno()).st_size
             handle.write(line)
             handle.flush()
-            os.fsync(handle.fileno())
+            if self._unsynced is None:
+                os.fsync(handle.fileno())
         if self._newest is not None and row.sha256 is not None:
             self._newest[url_key(row.url)] = offset
 
@@ -268,6 +312,25 @@ class Archive:
         )
         self.record(row)
         return row
+
+
+def _syncfs(folder: Path) -> bool:
+    """syncfs(2) on the file system holding ``folder`` (Linux); False where it cannot be had."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        syncfs = libc.syncfs
+    except (OSError, AttributeError):
+        return False
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return syncfs(fd) == 0
+    finally:
+        os.close(fd)
 
 
 def url_key(url: str) -> bytes:
