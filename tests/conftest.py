@@ -4,7 +4,11 @@ import json
 import os
 from pathlib import Path
 
+from collections.abc import Iterator
+
 import pytest
+
+from mockserver import MockServer
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -28,3 +32,11 @@ def check_expected(path: Path, actual: dict) -> None:
     expected = json.loads(path.read_text(encoding="utf-8"))
     for key, value in actual.items():
         assert expected.get(key) == value, f"{path.relative_to(ROOT)}: {key} differs"
+
+
+@pytest.fixture
+def server() -> Iterator[MockServer]:
+    """A real HTTP server on 127.0.0.1 (tests/mockserver.py), one endpoint per way a site fails."""
+    mock = MockServer().start()
+    yield mock
+    mock.stop()

@@ -7,7 +7,6 @@ given ``sleep`` and ``clock``, so the tests assert the waits without sleeping.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,13 +35,6 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.waits.append(round(seconds, 3))
         self.now += seconds
-
-
-@pytest.fixture
-def server() -> Iterator[MockServer]:
-    mock = MockServer().start()
-    yield mock
-    mock.stop()
 
 
 @pytest.fixture

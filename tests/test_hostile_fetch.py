@@ -35,13 +35,6 @@ GENERIC = "generic" if "generic" in parsers.PARSERS else "york"
 
 
 @pytest.fixture
-def server() -> Iterator[MockServer]:
-    mock = MockServer().start()
-    yield mock
-    mock.stop()
-
-
-@pytest.fixture
 def elsewhere() -> Iterator[MockServer]:
     """Another site: the same address, another port."""
     mock = MockServer().start()

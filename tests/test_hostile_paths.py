@@ -16,7 +16,6 @@ import hashlib
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ import tomli_w
 from click.testing import CliRunner
 
 from conftest import ROOT
-from mockserver import MockServer, Resource
+from mockserver import Resource
 from reposync import parsers, report
 from reposync.cli import cli
 from reposync.config import load_config
@@ -162,13 +161,6 @@ def test_a_redirect_row_location_is_a_url_to_site_check_never_a_file(tmp_path: P
 
 
 # --- a live sync writes where it was told, and only there -----------------------------------------------------------------
-
-@pytest.fixture
-def server() -> Iterator[MockServer]:
-    mock = MockServer().start()
-    yield mock
-    mock.stop()
-
 
 def test_a_live_sync_of_an_odd_url_writes_only_under_its_paths(tmp_path: Path, server: MockServer) -> None:
     target = "/reviews/..%2F..%2F..%2Fetc%2Fpasswd%00/a%20b%3C%3E%7C?x=..%2F..%2F&y=%2Fetc%2Fpasswd"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -67,13 +66,6 @@ def serve(server: MockServer, records: list[Rec]) -> None:
     for offset, rec in enumerate(records, 1):
         body = page(rec, offset, len(records))
         server.pages[target(offset)] = Resource(body, etag=f'"{hashlib.sha256(body).hexdigest()[:16]}"')
-
-
-@pytest.fixture
-def server() -> Iterator[MockServer]:
-    mock = MockServer().start()
-    yield mock
-    mock.stop()
 
 
 @pytest.fixture(autouse=True)
