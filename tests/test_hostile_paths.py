@@ -23,7 +23,7 @@ import tomli_w
 from click.testing import CliRunner
 
 from conftest import ROOT
-from mockserver import Resource
+from mockserver import MockServer, Resource
 from reposync import parsers, report
 from reposync.cli import cli
 from reposync.config import load_config
