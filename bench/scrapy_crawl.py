@@ -1,0 +1,62 @@
+"""Scrapy crawling the loopback mirror: the baseline of the crawl benchmark (run in bench/.venv only).
+
+The same pages reposync walks: every source's start URL, then each library record's ``a.navNext`` link,
+one request at a time to the one host (CONCURRENT_REQUESTS_PER_DOMAIN=1), no delay, robots.txt obeyed.
+The spider extracts nothing but the next link (Scrapy's best case; reposync parses, normalises and
+archives every page). Prints JSON: pages, the crawl's seconds (engine start to finish, from Scrapy's
+stats) and the process's wall seconds.
+
+    bench/.venv/bin/python bench/scrapy_crawl.py URL [URL ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+
+class MirrorSpider(scrapy.Spider):
+    name = "mirror"
+    custom_settings = {
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "CONCURRENT_REQUESTS": 1,
+        "DOWNLOAD_DELAY": 0,
+        "RANDOMIZE_DOWNLOAD_DELAY": False,
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        "USER_AGENT": "scrapy-baseline (+https://github.com/reposync/reposync; benchmark)",
+    }
+    pages = 0
+
+    def __init__(self, urls: list[str], **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.start_urls = urls
+
+    def parse(self, response):  # noqa: ANN001, ANN201 - Scrapy's signature
+        MirrorSpider.pages += 1
+        href = response.css("a.navNext::attr(href)").get() or response.css(".navNext a::attr(href)").get()
+        if href:
+            yield response.follow(href, callback=self.parse)
+
+
+def main() -> None:
+    started = time.perf_counter()
+    process = CrawlerProcess({"LOG_INSTALL_ROOT_HANDLER": False})
+    crawler = process.create_crawler(MirrorSpider)
+    process.crawl(crawler, urls=sys.argv[1:])
+    process.start()
+    stats = crawler.stats.get_stats()
+    seconds = (stats["finish_time"] - stats["start_time"]).total_seconds()
+    print(json.dumps({"pages": MirrorSpider.pages, "seconds": seconds, "wall": time.perf_counter() - started,
+                      "requests": stats.get("downloader/request_count"), "scrapy": scrapy.__version__}))
+
+
+if __name__ == "__main__":
+    main()

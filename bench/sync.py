@@ -1,0 +1,180 @@
+"""Benchmark 2: a full offline sync of a synthetic national collection at 1x, 10x and 100x the real size.
+
+For each scale, bench/generate.py writes (or reuses) the archive and its config; the sync runs in a child
+process (``reposync.sync.run_sync``, offline, into a new catalogue), which reports the time of each phase;
+the parent takes the child's peak RSS from ``os.wait4``. The catalogue write (``catalogue.apply_run``:
+entries, versions, changes, full-text index, relinking, reviews, the run's report) is compared with a plain
+``sqlite3`` ``executemany`` of the same entry rows into a table of the same columns, in one transaction,
+in another child (so that holding the rows does not count against the sync's memory).
+
+A 150,000-record library is 30 times ``settings.MAX_PAGES_PER_SOURCE`` (a guard against loops sized for the
+real catalogue): the child raises it, and nothing else.
+
+    python bench/sync.py [--scales 1,10,100]
+    python bench/sync.py --child CONFIG DB [--live] [--delay S]   # one sync, JSON on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+TARGET_1X_SECONDS = 2.0
+TARGET_100X_MB = 200
+
+
+def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
+    """One sync in this process, with the time of each phase."""
+    from reposync import catalogue, report, settings, sync
+    from reposync.config import load_config
+
+    settings.MAX_PAGES_PER_SOURCE = 10**6
+    phases: dict[str, float] = {}
+
+    def timed(owner: object, name: str, key: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+
+        setattr(owner, name, wrapper)
+
+    timed(sync, "walk_source", "walk")
+    timed(catalogue, "apply_run", "apply")
+    timed(catalogue._Writer, "apply_source", "apply_entries")
+    timed(catalogue._Writer, "relink", "relink")
+    timed(report, "build", "report")
+    started = time.perf_counter()
+    config = load_config(config_path)
+    result = sync.run_sync(config, offline=not live, db_path=Path(db), delay=delay)
+    wall = time.perf_counter() - started
+    return {
+        "wall": wall,
+        **phases,
+        "exit_code": result.exit_code,
+        "counts": result.counts,
+        "requests": result.requests,
+        "bytes": result.bytes,
+        "pages": sum(o.pages for o in result.outcomes),
+        "entries": sum(len(o.entries) for o in result.outcomes),
+        "walks": {o.source: o.walk for o in result.outcomes if o.source == "nspcc-library"},
+        "errors": [f"{o.source}: {o.error}" for o in result.outcomes if o.error][:5],
+        "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def run_child(args: list[str], python: str = sys.executable) -> dict:
+    """Run ``bench/sync.py --child ...``; its JSON, with ``peak_mb`` from wait4."""
+    process = subprocess.Popen([python, __file__, "--child", *args], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    out = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"sync child failed ({process.returncode}): {out[-2000:]}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["peak_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def executemany_baseline(db: str) -> dict:
+    """Seconds of a plain executemany of the catalogue's entry rows into a fresh table (in a child)."""
+    code = f"""
+import json, sqlite3, time, tempfile, os
+src = sqlite3.connect({db!r})
+cols = [r[1] for r in src.execute("PRAGMA table_info(entries)")]
+rows = src.execute("SELECT * FROM entries").fetchall()
+src.close()
+folder = tempfile.mkdtemp(dir=os.path.dirname({db!r}))
+dst = sqlite3.connect(os.path.join(folder, "plain.db"), isolation_level=None)
+dst.execute("PRAGMA journal_mode = WAL")
+dst.execute("CREATE TABLE entries (" + ", ".join(cols) + ")")
+started = time.perf_counter()
+dst.execute("BEGIN")
+dst.executemany("INSERT INTO entries VALUES (" + ", ".join("?" for _ in cols) + ")", rows)
+dst.execute("COMMIT")
+print(json.dumps({{"rows": len(rows), "seconds": time.perf_counter() - started}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def run(scales: list[int], out: Path | None = None) -> dict:
+    from generate import generate
+
+    results = {}
+    for scale in scales:
+        folder = (out or ROOT / "bench" / "out") / f"scale-{scale}"
+        config = generate(folder, scale)
+        with tempfile.TemporaryDirectory(dir=folder) as work:
+            db = str(Path(work) / "catalogue.db")
+            figures = run_child([str(config), db])
+            figures["baseline"] = executemany_baseline(db)
+        results[scale] = figures
+    return results
+
+
+def table(results: dict) -> str:
+    lines = [
+        "Full offline sync of a synthetic collection (child process; peak RSS from wait4)",
+        f"{'scale':>5} {'pages':>7} {'entries':>7} {'wall s':>7} {'ms/1k entries':>13} {'walk s':>7} "
+        f"{'apply s':>7} {'relink s':>8} {'report s':>8} {'peak MB':>8} {'executemany s':>13} {'apply/plain':>11} "
+        f"{'entries/plain':>13}",
+    ]
+    for scale, r in results.items():
+        plain = r["baseline"]["seconds"]
+        lines.append(
+            f"{scale:>4}x {r['pages']:7d} {r['entries']:7d} {r['wall']:7.2f} {r['wall'] / r['entries'] * 1e6:13.1f} "
+            f"{r.get('walk', 0):7.2f} {r.get('apply', 0):7.2f} {r.get('relink', 0):8.2f} {r.get('report', 0):8.2f} "
+            f"{r['peak_mb']:8.0f} {plain:13.3f} {r.get('apply', 0) / plain:10.0f}x "
+            f"{r.get('apply_entries', 0) / plain:12.0f}x"
+        )
+    verdicts = []
+    if 1 in results:
+        verdicts.append(f"1x under {TARGET_1X_SECONDS:.0f} s: {'met' if results[1]['wall'] < TARGET_1X_SECONDS else 'MISSED'}"
+                        f" ({results[1]['wall']:.2f} s)")
+    if 100 in results:
+        verdicts.append(f"100x peak under {TARGET_100X_MB} MB: "
+                        f"{'met' if results[100]['peak_mb'] < TARGET_100X_MB else 'MISSED'} "
+                        f"({results[100]['peak_mb']:.0f} MB)")
+    scales = sorted(results)
+    if len(scales) > 1:
+        per = [results[s]["wall"] / results[s]["entries"] for s in scales]
+        verdicts.append("time per entry, smallest to largest scale: " + " -> ".join(f"{p * 1e6:.0f} us" for p in per)
+                        + f" ({per[-1] / per[0]:.2f}x: {'linear' if per[-1] / per[0] < 1.5 else 'NOT linear'})")
+    return "\n".join(lines + ["  " + v for v in verdicts])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--child", nargs=2, metavar=("CONFIG", "DB"))
+    parser.add_argument("--live", action="store_true")
+    parser.add_argument("--delay", type=float, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(*args.child, args.live, args.delay)))
+        return
+    results = run([int(s) for s in args.scales.split(",")])
+    print(json.dumps(results, indent=2) if args.json else table(results))
+
+
+if __name__ == "__main__":
+    main()
