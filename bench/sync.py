@@ -42,6 +42,7 @@ def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
 
     settings.MAX_PAGES_PER_SOURCE = 10**6
     phases: dict[str, float] = {}
+    peaks: dict[str, float] = {}  # the process's peak RSS (MB) when each phase last ended
 
     def timed(owner: object, name: str, key: str) -> None:
         original = getattr(owner, name)
@@ -52,6 +53,7 @@ def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
                 return original(*args, **kwargs)
             finally:
                 phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+                peaks[key] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         setattr(owner, name, wrapper)
 
@@ -76,6 +78,7 @@ def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
         "walks": {o.source: o.walk for o in result.outcomes if o.source == "nspcc-library"},
         "errors": [f"{o.source}: {o.error}" for o in result.outcomes if o.error][:5],
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_after_mb": peaks,
     }
 
 
@@ -158,6 +161,12 @@ def table(results: dict) -> str:
         per = [results[s]["wall"] / results[s]["entries"] for s in scales]
         verdicts.append("time per entry, smallest to largest scale: " + " -> ".join(f"{p * 1e6:.0f} us" for p in per)
                         + f" ({per[-1] / per[0]:.2f}x: {'linear' if per[-1] / per[0] < 1.5 else 'NOT linear'})")
+    for scale, r in results.items():
+        after = r.get("peak_after_mb", {})
+        if after:
+            order = [k for k in ("walk", "apply_entries", "relink", "report", "apply") if k in after]
+            verdicts.append(f"{scale}x peak RSS when each phase ended: "
+                            + ", ".join(f"{k} {after[k]:.0f} MB" for k in order))
     return "\n".join(lines + ["  " + v for v in verdicts])
 
 

@@ -102,6 +102,7 @@ class Archive:
         self.parses = self.root / "parses"
         self._newest: dict[bytes, int] | None = None  # url key -> offset of its newest row with a body
         self._unsynced: list[Path] | None = None  # with defer_sync(): files written, not yet synced to disk
+        self._ours: tuple[int, int] | None = None  # (inode, size) of the manifest as our last append left it
 
     # -- reading ------------------------------------------------------------
     def rows(self) -> list[ManifestRow]:
@@ -265,12 +266,16 @@ class Archive:
         self.root.mkdir(parents=True, exist_ok=True)
         line = (row.to_json() + "\n").encode("utf-8")
         with self.manifest.open("ab") as handle:
-            _cut_torn_tail(handle)
-            offset = os.fstat(handle.fileno()).st_size
+            stat = os.fstat(handle.fileno())
+            if (stat.st_ino, stat.st_size) != self._ours:  # not as our last append left it: look at the tail
+                _cut_torn_tail(handle)
+                stat = os.fstat(handle.fileno())
+            offset = stat.st_size
             handle.write(line)
             handle.flush()
             if self._unsynced is None:
                 os.fsync(handle.fileno())
+            self._ours = (stat.st_ino, offset + len(line))
         if self._newest is not None and row.sha256 is not None:
             self._newest[url_key(row.url)] = offset
 
