@@ -110,3 +110,17 @@ def test_dry_run_prints_the_report_and_changes_nothing(tmp_path: Path) -> None:
     after = {t: list(db.query(f"SELECT * FROM {t}")) for t in ("entries", "changes", "runs", "reviews", "links")}
     assert after == before
     assert not (tmp_path / "reports" / "2.md").exists()
+
+
+def test_a_first_sync_report_lists_a_few_and_counts_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reposync import report, settings
+
+    assert sync(tmp_path, SNAPSHOTS).exit_code == 0
+    monkeypatch.setattr(settings, "REPORT_MAX_ITEMS", 3)
+    db = sqlite_utils.Database(tmp_path / "c.db")
+    added = db["changes"].count_where("run_id = 1 AND kind = 'added'")
+    built = report.build(db, 1)
+    assert built["counts"]["added"] == added and len(built["sections"]["added"]) == 3
+    assert built["omitted"] == {"added": added - 3}
+    assert f"## Added ({added})" in report.render_md(built)
+    assert f"… and {added - 3} more" in report.render_md(built)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from . import settings
 from .snapshots import atomic_write
 
 if TYPE_CHECKING:
@@ -63,22 +64,32 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         """,
         [run_id],
     )
-    changed: dict[str, dict[str, Any]] = {}
+    counts: dict[str, int] = {}
+    last_changed: str | None = None  # a changed entry's field rows are written together
+    item: dict[str, Any] = {}
     for row in rows:
         kind = row["kind"]
+        if kind == "changed" and row["entry_id"] == last_changed:
+            if item.get("entry") == row["entry_id"]:
+                item["fields"].append({"field": row["field"], "old": row["old"], "new": row["new"]})
+            continue
+        counts[kind] = counts.get(kind, 0) + 1
+        listed = sections.setdefault(kind, [])
+        # A first sync adds every entry: list the first few hundred, count the rest.
+        if len(listed) >= settings.REPORT_MAX_ITEMS and kind != "source-failed":
+            last_changed = row["entry_id"] if kind == "changed" else last_changed
+            continue
         if kind == "changed":  # one item per entry, with every field that changed
-            item = changed.get(row["entry_id"])
-            if item is None:
-                item = changed[row["entry_id"]] = _item(row) | {"fields": []}
-                sections["changed"].append(item)
-            item["fields"].append({"field": row["field"], "old": row["old"], "new": row["new"]})
+            last_changed = row["entry_id"]
+            item = _item(row) | {"fields": [{"field": row["field"], "old": row["old"], "new": row["new"]}]}
         elif kind == "source-failed":
-            sections[kind].append({"source": row["source"], "url": row["field"], "reason": row["new"]})
+            item = {"source": row["source"], "url": row["field"], "reason": row["new"]}
         elif kind in ("linked", "unlinked"):
-            sections[kind].append(_item(row) | {"other": row["new"] or row["old"]})
+            item = _item(row) | {"other": row["new"] or row["old"]}
         else:
-            sections.setdefault(kind, []).append(_item(row))
-    counts = {kind: len(items) for kind, items in sections.items() if items}
+            item = _item(row)
+        listed.append(item)
+    omitted = {kind: counts[kind] - len(sections[kind]) for kind in counts if counts[kind] > len(sections[kind])}
     return {
         "run": run["id"],
         "started_at": run["started_at"],
@@ -86,7 +97,8 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         "mode": run["mode"],
         "status": run["status"],
         "exit_code": run["exit_code"],
-        "counts": counts,
+        "counts": {kind: counts[kind] for kind in KINDS if kind in counts},
+        "omitted": omitted,  # items counted but not listed, by kind (the changes table has them all)
         "sources": json.loads(run["sources"] or "{}"),
         "sections": {kind: items for kind, items in sections.items() if items},
     }
@@ -145,9 +157,11 @@ def render_md(report: dict[str, Any]) -> str:
         items = sections.get(kind)
         if not items:
             continue
-        lines += ["", f"## {TITLES[kind]} ({len(items)})", ""]
+        lines += ["", f"## {TITLES[kind]} ({report['counts'].get(kind, len(items))})", ""]
         for item in items:
             lines.append(_md_item(kind, item))
+        if report.get("omitted", {}).get(kind):
+            lines.append(f"- … and {report['omitted'][kind]} more (the `changes` table has them all)")
     lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
     for name, outcome in report["sources"].items():
         lines.append(
@@ -203,9 +217,11 @@ def render_html(report: dict[str, Any]) -> str:
         if not items:
             continue
         cls = ' class="failed"' if kind == "source-failed" else ""
-        out.append(f"<h2{cls}>{e(TITLES[kind])} ({len(items)})</h2><ul>")
+        out.append(f"<h2{cls}>{e(TITLES[kind])} ({report['counts'].get(kind, len(items))})</h2><ul>")
         for item in items:
             out.append(f"<li>{_html_item(kind, item)}</li>")
+        if report.get("omitted", {}).get(kind):
+            out.append(f"<li>… and {report['omitted'][kind]} more (the <code>changes</code> table has them all)</li>")
         out.append("</ul>")
     out.append("<h2>Sources</h2><table><tr><th>source</th><th>entries</th><th>pages</th><th>complete</th>"
                "<th>error</th></tr>")

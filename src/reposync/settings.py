@@ -71,3 +71,8 @@ SPOOL_CACHE_KIB = 4096
 # A reader (Datasette) and the nightly writer share the file; a writer waits
 # this long for a lock rather than failing at once.
 BUSY_TIMEOUT_MS = 30_000
+
+# --- reports ----------------------------------------------------------------
+# A first sync adds every entry: a report lists this many items of a kind and
+# counts the rest, so it stays readable in a mail and small in memory.
+REPORT_MAX_ITEMS = 500
