@@ -147,37 +147,53 @@ class Record:
     area: str | None
     names: frozenset[str]
     title_key: str
-    tokens: frozenset[str]
-    content: str  # the content words, sorted: what titles that name no one are compared on
+    tokens: tuple[str, ...]  # the content words of the title, sorted, each once
+    content: str  # the same words joined: what titles that name no one are compared on
     start: int | None
     end: int | None
     first_year: int
     last_year: int
     precision: str | None
     review_type: str | None
+    group: int = -1  # a national record's review in the dedupe (``Linker.group_index``)
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Record:
+    def from_row(cls, row: Mapping[str, Any], shared: dict | None = None) -> Record:
+        """``shared``: a dict kept across the rows of one collection, through which equal values (area codes,
+        pseudonym sets, title words, sources, types) become one object rather than one for every record."""
+        if shared is None:
+            shared = {}
+        keep = shared.setdefault
+
+        def one(value: Any) -> Any:
+            return keep(value, value)
+
         title_key = row.get("title_key") or ""
         start = _ordinal(row.get("published_start"))
         end = _ordinal(row.get("published_end")) or start
-        tokens = frozenset(t for t in title_key.split() if len(t) > 1 and t not in _STOP)
+        tokens = one(tuple(sorted({one(t) for t in title_key.split() if len(t) > 1 and t not in _STOP})))
+        content = shared.get(("content", tokens))
+        if content is None:
+            content = shared[("content", tokens)] = " ".join(tokens)
+        area = row.get("area")
+        precision = row.get("published_precision")
+        review_type = row.get("review_type")
         return cls(
             id=row["id"],
-            kind=row.get("kind") or "national",
-            source=row.get("source") or "",
-            codes=frozenset(_json_list(row.get("la_codes"))),
-            area=row.get("area"),
-            names=frozenset(_json_list(row.get("pseudonyms"))),
+            kind=one(row.get("kind") or "national"),
+            source=one(row.get("source") or ""),
+            codes=one(frozenset([one(c) for c in _json_list(row.get("la_codes"))])),
+            area=one(area),
+            names=one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))])),
             title_key=title_key,
             tokens=tokens,
-            content=" ".join(sorted(tokens)),
+            content=content,
             start=start[0] if start else None,
             end=end[0] if end else None,
             first_year=start[1] if start else 0,
             last_year=end[1] if end else -1,
-            precision=row.get("published_precision"),
-            review_type=row.get("review_type"),
+            precision=one(precision),
+            review_type=one(review_type),
         )
 
     @property
@@ -424,44 +440,60 @@ class _UnionFind:
             self.parent[max(ri, rj)] = min(ri, rj)
 
 
-def _dedupe_keys(record: Record) -> list[tuple]:
-    """Blocks a national record sits in for dedupe: area (or 'anonymous'), year, and one case word."""
-    if record.start is None:
-        return []
-    cases = [("n", n) for n in record.names] or ([("t", record.title_key)] if record.title_key else [])
+def _dedupe_areas(record: Record) -> Iterable[Any]:
+    """The areas a national record is blocked under for dedupe: its codes, its area as written, or None."""
     if record.codes:
-        areas: Iterable[Any] = record.codes
-    elif record.area:
-        areas = [("text", record.area.lower())]
-    else:
-        areas = [None]
-    return [(area, year, case) for area in areas for year in record.years() for case in cases]
+        return record.codes
+    if record.area:
+        return [("text", record.area.lower())]
+    return [None]
 
 
-def dedupe(national: list[Record], weights: Weights) -> list[list[int]]:
-    """Indexes into ``national`` grouped by review (every record in exactly one group)."""
+def _dedupe_blocks(national: list[Record], members: list[int]) -> dict[tuple, list[int]]:
+    """The dedupe blocks of one area: (year, one case word) -> indexes, in order."""
     blocks: dict[tuple, list[int]] = defaultdict(list)
+    for i in members:
+        record = national[i]
+        cases: Iterable[Any] = record.names or (("t", record.title_key),)
+        for year in record.years():
+            for case in cases:
+                blocks[(year, case)].append(i)
+    return blocks
+
+
+def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
+    """Indexes into ``national`` grouped by review (every record in exactly one group).
+
+    Two records are compared only when they share a block: an area (or 'anonymous'), a year (or the next
+    one), and a case word (a pseudonym, or the title of a record naming no one). The blocks are built and
+    compared one area at a time, so only one area's blocks are held at once.
+    """
+    by_area: dict[Any, list[int]] = defaultdict(list)
     for i, record in enumerate(national):
-        for key in _dedupe_keys(record):
-            blocks[key].append(i)
+        if record.start is not None and (record.names or record.title_key):
+            for area in _dedupe_areas(record):
+                by_area[area].append(i)
     union = _UnionFind(len(national))
     find = union.find
     contained: dict[int, set[int]] = defaultdict(set)
-    for (area, year, case), members in blocks.items():
-        # within the block, and with the next year's block (the one year of slack)
-        nxt = blocks.get((area, year + 1, case))
-        for x, i in enumerate(members):
-            for j in (members[x + 1:] + nxt) if nxt else members[x + 1:]:
-                # Already one review: nothing to learn (a review is one name set until the containment
-                # pass below, so two of its records are never a containment pair).
-                if i == j or find(i) == find(j):
-                    continue
-                kind = _same_review(national[i], national[j], weights)
-                if kind == "equal":
-                    union.union(i, j)
-                elif kind == "contained":
-                    big, small = (i, j) if len(national[i].names) > len(national[j].names) else (j, i)
-                    contained[big].add(small)
+    for area in list(by_area):
+        blocks = _dedupe_blocks(national, by_area.pop(area))
+        for (year, case), members in blocks.items():
+            # within the block, and with the next year's block (the one year of slack)
+            nxt = blocks.get((year + 1, case))
+            for x, i in enumerate(members):
+                for j in (members[x + 1:] + nxt) if nxt else members[x + 1:]:
+                    # Already one review: nothing to learn (a review is one name set until the containment
+                    # pass below, so two of its records are never a containment pair).
+                    if i == j or find(i) == find(j):
+                        continue
+                    kind = _same_review(national[i], national[j], weights)
+                    if kind == "equal":
+                        union.union(i, j)
+                    elif kind == "contained":
+                        big, small = (i, j) if len(national[i].names) > len(national[j].names) else (j, i)
+                        contained[big].add(small)
+        del blocks
     for big, smalls in contained.items():
         # Child J, Child K, Child V against three single records: ambiguous, join none.
         name_sets = list({national[s].names for s in smalls})
@@ -471,7 +503,7 @@ def dedupe(national: list[Record], weights: Weights) -> list[list[int]]:
     groups: dict[int, list[int]] = defaultdict(list)
     for i in range(len(national)):
         groups[union.find(i)].append(i)
-    return list(groups.values())
+    return [tuple(groups.pop(root)) for root in list(groups)]  # each list freed as its tuple is made
 
 
 # --- decisions -----------------------------------------------------------------------------------------
@@ -535,16 +567,18 @@ class Linker:
     """The indexes of one collection; ``link_all`` is the one-call entry point."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        self.records = [Record.from_row(row) for row in rows]
+        shared: dict = {}  # equal values of different rows become one object; dropped once read
+        self.records = [Record.from_row(row, shared) for row in rows]
+        del shared
         self.by_id = {r.id: r for r in self.records}
         self.national = [r for r in self.records if r.kind == "national"]
         self.local = [r for r in self.records if r.kind == "local"]
         self.weights = Weights.from_records(self.national)
         self.group_index = dedupe(self.national, self.weights)
-        self.group_of: dict[str, int] = {}
+        national = self.national
         for g, members in enumerate(self.group_index):
             for i in members:
-                self.group_of[self.national[i].id] = g
+                national[i].group = g
         self._index()
 
     def _index(self) -> None:
@@ -582,12 +616,13 @@ class Linker:
         """National records worth scoring against one local entry (dict lookups only)."""
         found: dict[str, Record] = {}
         years = local.years(1)
+        tokens = frozenset(local.tokens)
         for code in local.codes:
             for year in years:  # pass A: the area, within a year
                 for record in self.by_code_year.get((code, year), ()):
                     # worth scoring: a child in common, a content word in common, or two titles naming no one
                     if record.id not in found and (
-                            local.names & record.names or local.tokens & record.tokens
+                            local.names & record.names or not tokens.isdisjoint(record.tokens)
                             or not (local.names or record.names)):
                         found[record.id] = record
             for record in self.by_code_undated.get(code, ()):
@@ -621,7 +656,7 @@ class Linker:
         accepted: dict[str, list[str]] = defaultdict(list)
         for (a, b), d in decided.items():
             if d.decision == "rejected":
-                rejected_groups[a].add(self.group_of.get(b, -1))
+                rejected_groups[a].add(self.by_id[b].group)
             elif d.decision == "accepted":
                 accepted[a].append(b)
 
@@ -633,7 +668,7 @@ class Linker:
             best: dict[int, tuple[float, Record]] = {}
             barred = rejected_groups.get(local.id, ())
             for record in self.candidates(local).values():
-                group = self.group_of[record.id]
+                group = record.group
                 if group in barred:
                     continue
                 points = score(local, record, self.weights)
@@ -648,7 +683,7 @@ class Linker:
         assigned: dict[str, set[int]] = defaultdict(set)
         for local_id, national_ids in accepted.items():
             for national_id in national_ids:
-                group = self.group_of[national_id]
+                group = self.by_id[national_id].group
                 assigned[local_id].add(group)
                 taken.add((self.by_id[local_id].source, group))
 
@@ -706,7 +741,7 @@ class Linker:
             local, national = self.by_id[a], self.by_id[b]
             points, features = compare(local, national, self.weights)
             features["decided_by"] = "person"
-            features["review_entries"] = self._group_ids(self.group_of.get(b))
+            features["review_entries"] = self._group_ids(self.by_id[b].group)
             links.append(Link(a, b, points, features, d.decision, d.decided_at))
 
         # Reviews: each national group with the local entries linked to it; a local entry a person linked to
@@ -717,12 +752,20 @@ class Linker:
             first, *rest = sorted(groups)
             for group in rest:
                 union.union(first, group)
-        merged: dict[int, list[str]] = defaultdict(list)
+        # What joins a review beyond its own national group: other groups merged into it, local entries.
+        joined: dict[int, list[str]] = defaultdict(list)
         for group, ids in enumerate(national_groups):
-            merged[union.find(group)].extend(ids)
+            root = union.find(group)
+            if root != group:
+                joined[root].extend(ids)
         for local_id, groups in assigned.items():
-            merged[union.find(min(groups))].append(local_id)
-        reviews = [sorted(ids) if len(ids) > 1 else ids for ids in merged.values()]
+            joined[union.find(min(groups))].append(local_id)
+        reviews = []
+        for group, ids in enumerate(national_groups):
+            if union.find(group) == group:
+                more = joined.get(group)
+                reviews.append(sorted(ids + more) if more else list(ids))
+        del joined
         reviews.extend([local.id] for local in self.local if local.id not in assigned)
         reviews.sort()
         national_groups.sort()
@@ -754,7 +797,8 @@ def link_all(rows: Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = 
 
 def score_pair(rows: Iterable[Mapping[str, Any]], local_id: str, national_id: str) -> tuple[float, dict[str, Any]]:
     """The score and features of one pair, weighed against the whole collection (for a person's decision)."""
-    records = {r.id: r for r in map(Record.from_row, rows)}
+    shared: dict = {}
+    records = {r.id: r for r in (Record.from_row(row, shared) for row in rows)}
     weights = Weights.from_records(r for r in records.values() if r.kind == "national")
     return compare(records[local_id], records[national_id], weights)
 
