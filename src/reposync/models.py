@@ -32,10 +32,25 @@ class ParseResult:
     entries: list[RawEntry]
     next_url: str | None = None  # the next page or record of the same listing, absolute
     meta: dict[str, str] = field(default_factory=dict)  # page-level facts: last updated, list year
+    layout: str | None = None  # fingerprint of how the page's entries are laid out: the containers and classes they were found in, never text
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (text as written, why it was not taken as an entry)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "entries": [e.to_dict() for e in self.entries],
             "next_url": self.next_url,
             "meta": self.meta,
+            "layout": self.layout,
+            "skipped": [list(pair) for pair in self.skipped],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParseResult:
+        """The inverse of ``to_dict`` (a stored parse); KeyError or TypeError when it does not fit."""
+        return cls(
+            entries=[RawEntry(**entry) for entry in data["entries"]],
+            next_url=data["next_url"],
+            meta=data["meta"],
+            layout=data["layout"],
+            skipped=[(str(text), str(why)) for text, why in data["skipped"]],
+        )

@@ -30,7 +30,7 @@ from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
 from .fetch import Fetcher, Page
-from .models import ParseResult, RawEntry
+from .models import ParseResult
 from .normalise import normalise
 from .parsers import parser_for
 from .snapshots import Archive, ReplayTransport, url_key
@@ -74,8 +74,9 @@ def parsing_code() -> str:
     from . import models, parsers
 
     digest = hashlib.sha256()
-    for path in sorted(Path(parsers.__file__).parent.glob("*.py")) + [Path(models.__file__)]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    root = Path(parsers.__file__).parent
+    for path in sorted(root.rglob("*.py")) + [Path(models.__file__)]:  # rglob: parsers/ may hold packages
+        digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -90,19 +91,15 @@ def parse_page(page: Page, source: Source, archive: Archive | None) -> ParseResu
         stored = archive.load_parse(page.sha256, source.parser, page.url, key)
         if stored is not None:
             try:
-                return ParseResult(
-                    entries=[RawEntry(**entry) for entry in stored["entries"]],
-                    next_url=stored["next_url"],
-                    meta=stored["meta"],
-                )
-            except (KeyError, TypeError):
+                return ParseResult.from_dict(stored)
+            except (KeyError, TypeError, ValueError):
                 pass  # a parse that does not fit the records any more: parse again
     result = parser_for(source)(page.text, page.url)
     if archive is not None and page.sha256:
         # result.to_dict() as it would be, without dataclasses.asdict's deep copy of every string
         # (a fifth of a page's time on a loopback crawl): json.dumps only reads the values.
         stored_result = {"entries": [dict(vars(entry)) for entry in result.entries], "next_url": result.next_url,
-                         "meta": result.meta}
+                         "meta": result.meta, "layout": result.layout, "skipped": result.skipped}
         archive.save_parse(page.sha256, source.parser, page.url, key, stored_result)
     return result
 

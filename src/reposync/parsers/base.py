@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import urljoin
 
@@ -201,3 +202,33 @@ def looks_like_keywords(value: str) -> bool:
             if word[:1].isupper() and not word.isupper():
                 return False
     return True
+
+
+# --- layout fingerprints ----------------------------------------------------------------
+# How a page lays out its entries, never what they say: the elements an entry was found
+# in (tag and sorted class names, from <body> down), as a sorted set, hashed. The same
+# entries in new markup give a new fingerprint; a text edit, a new entry in the same
+# markup or a changed link does not.
+
+
+def describe(tag: str, classes: str | None) -> str:
+    """``div.card.grid`` for ``<div class="grid card">``."""
+    names = sorted(set(classes.split())) if classes else ()
+    return ".".join((tag, *names))
+
+
+def node_path(node: LexborNode) -> str:
+    """The structural path of ``node``: its and its ancestors' descriptions, below <body>."""
+    parts: list[str] = []
+    while node is not None and node.tag not in ("body", "html", None) and not node.tag.startswith("-"):
+        parts.append(describe(node.tag, node.attributes.get("class")))
+        node = node.parent
+    return ">".join(reversed(parts))
+
+
+def layout_fingerprint(paths: set[str] | list[str]) -> str | None:
+    """16 hex characters of the sorted set of paths; None when no entry was found (nothing to compare)."""
+    unique = sorted(set(paths))
+    if not unique:
+        return None
+    return hashlib.sha256("\n".join(unique).encode("utf-8")).hexdigest()[:16]

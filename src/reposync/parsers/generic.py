@@ -69,7 +69,7 @@ from selectolax.lexbor import LexborNode, SelectolaxError
 
 from ..errors import ParseError
 from ..models import ParseResult, RawEntry
-from .base import absolute, clean, tree
+from .base import absolute, clean, describe, layout_fingerprint, tree
 
 # --- the tree ----------------------------------------------------------------------
 
@@ -164,11 +164,12 @@ class _State:
     path: tuple[int, ...] = ()
 
 
-def _lines(root: LexborNode, scopes: set[int] | None) -> list[_Line]:
+def _lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, LexborNode]) -> list[_Line]:
     """Every line of text under ``root`` outside the chrome, in document order.
 
     With ``scopes`` (the ids of the entry_selector's matches) only lines
-    inside a match are kept, each bounded by its innermost match.
+    inside a match are kept, each bounded by its innermost match. ``nodes``
+    gets each element read, by identity (for the layout fingerprint).
     """
     lines: list[_Line] = []
     parts: list[str] = []
@@ -223,6 +224,7 @@ def _lines(root: LexborNode, scopes: set[int] | None) -> list[_Line]:
         if _is_chrome(node, state.owned):
             continue
         ident = node.mem_id
+        nodes[ident] = node
         child = _State(**vars(state))
         child.path = (*state.path, ident)
         is_scope = scopes is not None and ident in scopes
@@ -510,6 +512,11 @@ def _not_review(title: str) -> bool:
     return bool(_NOT_REVIEW.search(title)) and not _NAMES_A_CHILD.search(title)
 
 
+def _not_review_reason(title: str) -> str:
+    match = _NOT_REVIEW.search(title)
+    return f"not a review: names {clean(match[0]).lower()!r}" if match else "not a review"
+
+
 def _prose(title: str) -> bool:
     return (
         len(title.split()) > _MAX_TITLE_WORDS
@@ -624,6 +631,13 @@ class _Reader:
         self.scope_types: dict[int, list[str]] = {}  # entry_selector match -> the types it names
         self.rows: dict[int, list[str]] = {}  # table row -> the text of its cells
         self.row_types: dict[int, list[str]] = {}  # table row -> what its type column says
+        self.paths: set[tuple[int, ...]] = set()  # the elements each entry's title was found in
+        self.skipped: dict[str, str] = {}  # text as written -> why it is not an entry (first reason kept)
+
+    def skip(self, text: str, why: str) -> None:
+        text = clean(text)
+        if text:
+            self.skipped.setdefault(text, why)
 
     # -- bookkeeping ----------------------------------------------------------------------
     def close(self) -> None:
@@ -645,9 +659,13 @@ class _Reader:
         doc_types: Sequence[str] = (), column_types: Sequence[str] = (),
     ) -> bool:
         title, title_types = _split_title(title_raw)
-        if not title or _is_generic(title) or _not_review(title):
+        if not title or _is_generic(title):
+            return False
+        if _not_review(title):
+            self.skip(title_raw, _not_review_reason(title))
             return False
         self.close()
+        self.paths.add(line.path)
         entry = RawEntry(
             title=title,
             page_url=self.url,
@@ -664,6 +682,8 @@ class _Reader:
 
     def flush_pending(self) -> None:
         pending, self.pending = self.pending, None
+        if pending is not None and self.group_date is None:
+            self.skip(pending.title, "no publication date with it")
         if pending is not None and self.group_date is not None:
             self.emit(pending.title, self.group_date[0], line=pending.line, heading=pending.line.text.strip(_LINE_EDGE),
                       hrefs=pending.hrefs, types=pending.types, notes=pending.notes, key=_key(pending.line),
@@ -816,6 +836,9 @@ class _Reader:
 
     def read_undated(self, index: int, line: _Line, text: str, role: str | None) -> None:
         links = line.links
+        for _, link_text in links:
+            if link_text and _not_review(link_text):
+                self.skip(link_text, _not_review_reason(link_text))
         title_links = [(h, t) for h, t in links if t and not _is_generic(t) and not _not_review(t)]
         titled = role == "title" or bool(title_links) or (
             line.tag == "dt" and _residue(text) and not _not_review(text) and not _prose(text))
@@ -911,10 +934,16 @@ def parse(html: str, url: str, *, entry_selector: str | None = None, date_patter
             recognised = True
             reader.meta["title"] = text
             break
-    for index, line in enumerate(_lines(root, scopes)):
+    nodes: dict[int, LexborNode] = {}
+    for index, line in enumerate(_lines(root, scopes, nodes)):
         reader.read(index, line)
     reader.finish()
+    layout = layout_fingerprint({
+        ">".join(describe(nodes[ident].tag, nodes[ident].attributes.get("class")) for ident in path)
+        for path in reader.paths
+    })
     if not reader.entries and not recognised:
         raise ParseError(url, "no review entries, and neither its title nor a heading names case reviews: "
                               "not a page of reviews")
-    return ParseResult(entries=reader.entries, next_url=None, meta=reader.meta)
+    return ParseResult(entries=reader.entries, next_url=None, meta=reader.meta, layout=layout,
+                       skipped=list(reader.skipped.items()))

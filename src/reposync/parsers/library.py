@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborNode
 
 from ..errors import ParseError
 from ..models import ParseResult, RawEntry
-from .base import absolute, clean, split_keywords, tree
+from .base import absolute, clean, layout_fingerprint, node_path, split_keywords, tree
 
 # Which label feeds which field. The board's label is not certain: accept the
 # names a Heritage install uses for a corporate body.
@@ -121,10 +121,12 @@ def parse(html: str, url: str) -> ParseResult:
     copy_number = date_text = summary = area_text = pdf = None
     keywords: list[str] = []
     details: dict[str, str] = {}
+    paths: set[str] = set()  # where the record's fields are laid out
     for label in labels:
         name = _label_name(label)
         if not name:
             continue
+        paths.add(node_path(label))
         value, hrefs = _value(label)
         if name in _TITLE:
             title = title or value or None
@@ -158,7 +160,7 @@ def parse(html: str, url: str) -> ParseResult:
     if title is None:
         # A record page without a title cannot be an entry; the walk goes on.
         meta["skipped"] = "record has no Title field"
-        return ParseResult(entries=[], next_url=next_url, meta=meta)
+        return ParseResult(entries=[], next_url=next_url, meta=meta, layout=layout_fingerprint(paths))
 
     entry = RawEntry(
         title=title,
@@ -171,4 +173,4 @@ def parse(html: str, url: str) -> ParseResult:
         keywords=keywords,
         details=details,
     )
-    return ParseResult(entries=[entry], next_url=next_url, meta=meta)
+    return ParseResult(entries=[entry], next_url=next_url, meta=meta, layout=layout_fingerprint(paths))

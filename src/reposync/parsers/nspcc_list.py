@@ -23,7 +23,19 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..errors import ParseError
 from ..models import ParseResult, RawEntry
-from .base import absolute, clean, label_name, looks_like_keywords, split_heading, split_keywords, split_label, tree
+from .base import (
+    absolute,
+    clean,
+    describe,
+    label_name,
+    layout_fingerprint,
+    looks_like_keywords,
+    node_path,
+    split_heading,
+    split_keywords,
+    split_label,
+    tree,
+)
 
 # Where the page body lives, most specific first; the whole <body> otherwise.
 _ROOTS = (
@@ -95,6 +107,7 @@ class Line:
     item: bool = False  # inside a list item
     lead: str = ""  # the bold text the line starts with, if any
     links: list[tuple[str, str | None]] = field(default_factory=list)  # (link text, href) in order
+    path: str = ""  # the elements around the line, from the walk's root (for the layout fingerprint)
 
     @property
     def bold(self) -> bool:
@@ -113,6 +126,7 @@ class _Flattener:
         self._lead = ""
         self._level = 0
         self._item = 0
+        self._path: list[str] = []  # descriptions of the open elements (base.describe)
 
     def _empty(self) -> bool:
         return not self._text
@@ -120,7 +134,8 @@ class _Flattener:
     def flush(self) -> None:
         text = clean("".join(self._parts))
         if text:
-            self.lines.append(Line(text, self._level, self._item > 0, clean(self._lead), self._links))
+            self.lines.append(Line(text, self._level, self._item > 0, clean(self._lead), self._links,
+                                   ">".join(self._path)))
         self._parts = []
         self._text = False
         self._links = []
@@ -130,6 +145,7 @@ class _Flattener:
         # An explicit stack of (children still to read, what to do after them), not
         # recursion: a hostile page nested thousands deep cannot overflow Python's stack.
         stack: list[tuple[Iterator[LexborNode], Callable[[], None] | None]] = [(node.iter(include_text=True), None)]
+        path = self._path
         while stack:
             children, after = stack[-1]
             child = next(children, None)
@@ -137,6 +153,8 @@ class _Flattener:
                 stack.pop()
                 if after is not None:
                     after()
+                if stack:  # an element's children are read (the root's own entry is the last)
+                    path.pop()
                 continue
             tag = child.tag
             if tag == "-text":
@@ -169,6 +187,7 @@ class _Flattener:
                 after = partial(self._end_link, len(self._parts), attrs.get("href"))
             else:
                 after = None
+            path.append(describe(tag, attrs.get("class")))
             stack.append((child.iter(include_text=True), after))
 
     def _end_heading(self, outer: int) -> None:
@@ -339,4 +358,6 @@ def read_list(html: str, url: str) -> ParseResult:
     if not found and "list_heading" not in meta:
         raise ParseError(url, "not an NSPCC case review list: no list heading and no entry headings")
     entries = [_entry(heading, parts, body, url) for heading, parts, body in found]
-    return ParseResult(entries=entries, next_url=None, meta=meta)
+    above = node_path(root)
+    layout = layout_fingerprint({f"{above}>{heading.path}" if above else heading.path for heading, _, _ in found})
+    return ParseResult(entries=entries, next_url=None, meta=meta, layout=layout)
