@@ -90,7 +90,7 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
          quiet: bool, verbose: bool) -> None:
     """Crawl the sources (or replay them with --offline) and update the catalogue."""
     from . import report
-    from .sync import run_sync
+    from .sync import run_sync, summary_text
 
     if as_of is not None and not offline:
         raise click.UsageError("--as-of goes with --offline")
@@ -112,7 +112,7 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
         text = report.render_md(built)  # what it would have written
     else:
         report.write_reports(built, (reports_path or config.paths.reports).resolve())
-        text = report.render_md(built) if quiet else report.summary_text(result)
+        text = report.render_md(built) if quiet else summary_text(result)
     if not quiet or report.is_eventful(built):
         click.echo(text)
     sys.exit(result.exit_code)

@@ -11,16 +11,13 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import sqlite_utils
 
 from . import settings
 from .snapshots import atomic_write
-
-if TYPE_CHECKING:
-    from .sync import SyncResult
 
 FORMATS = ("md", "json", "html")
 # Sections in the order a maintainer wants them: failures first, then what moved.
@@ -278,25 +275,3 @@ def write_reports(report: dict[str, Any], directory: Path) -> list[Path]:
         atomic_write(path, render(report, fmt).encode("utf-8"))
         paths.append(path)
     return paths
-
-
-# --- the short summary a sync prints -------------------------------------------
-
-
-def summary_text(result: SyncResult) -> str:
-    """Entries per source, reviews, links and where the catalogue is; failures first."""
-    lines = []
-    for outcome in result.outcomes:
-        if outcome.error is not None:
-            where = f" ({outcome.error_url})" if outcome.error_url else ""
-            lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
-    head = "dry run" if result.dry_run else f"run {result.run_id}"
-    changes = ", ".join(f"{result.counts[k]} {k}" for k in KINDS if result.counts.get(k)) or "no changes"
-    lines.append(f"reposync {head}: {changes}")
-    width = max((len(o.source) for o in result.outcomes), default=0)
-    for outcome in result.outcomes:
-        state = "failed" if outcome.error else f"{len(outcome.entries)} entries, {outcome.pages} pages"
-        lines.append(f"  {outcome.source:<{width}}  {state}")
-    lines.append(f"reviews: {result.reviews}  links: {result.links}")
-    lines.append(f"catalogue: {result.db_path}")
-    return "\n".join(lines)

@@ -229,6 +229,28 @@ class SyncResult:
     report: dict
 
 
+def summary_text(result: SyncResult) -> str:
+    """The short summary a sync prints: entries per source, reviews, links, where the catalogue is; failures first.
+
+    It lives here, not in ``report``, so imports run one way: sync -> report.
+    """
+    lines = []
+    for outcome in result.outcomes:
+        if outcome.error is not None:
+            where = f" ({outcome.error_url})" if outcome.error_url else ""
+            lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
+    head = "dry run" if result.dry_run else f"run {result.run_id}"
+    changes = ", ".join(f"{result.counts[k]} {k}" for k in report.KINDS if result.counts.get(k)) or "no changes"
+    lines.append(f"reposync {head}: {changes}")
+    width = max((len(o.source) for o in result.outcomes), default=0)
+    for outcome in result.outcomes:
+        state = "failed" if outcome.error else f"{len(outcome.entries)} entries, {outcome.pages} pages"
+        lines.append(f"  {outcome.source:<{width}}  {state}")
+    lines.append(f"reviews: {result.reviews}  links: {result.links}")
+    lines.append(f"catalogue: {result.db_path}")
+    return "\n".join(lines)
+
+
 def run_sync(
     config: Config,
     *,
