@@ -11,6 +11,8 @@ requests it cost.
     /status/<code>          that status, always
     /too-many?after=<v>     429 with ``Retry-After: v`` (seconds, or ``date+N`` for an HTTP date N s ahead)
     /slow?seconds=<s>       answers after s seconds
+    /trickle?every=<s>&bytes=<n>[&headers=1]   200 with a body of n bytes (default 1000), one byte every s
+                            seconds (default 1); with headers=1 the status line and headers come a byte at a time too
     /truncated              Content-Length 1000, 100 bytes, then the connection closes
     /reset                  the connection is reset (RST) before any answer
     /huge[?chunked=1]       200 MB, generated while streaming (declared length, or chunked with none)
@@ -226,6 +228,9 @@ class _Handler(BaseHTTPRequestHandler):
             while time.monotonic() < deadline and not mock.stopping.is_set():
                 time.sleep(0.01)
             return self._resource(mock.page)
+        if path == "/trickle":
+            return self._trickle(float(query.get("every", "1")), int(query.get("bytes", "1000")),
+                                 headers=query.get("headers") == "1")
         if path == "/truncated":
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -263,6 +268,25 @@ class _Handler(BaseHTTPRequestHandler):
             except (TypeError, ValueError):
                 return False
         return False
+
+    def _trickle(self, every: float, size: int, *, headers: bool) -> None:
+        """A server that is never silent for long but never done: a byte, a pause, a byte."""
+        head = (f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {size}\r\n"
+                "X-Padding: " + "x" * 200 + "\r\n\r\n").encode()
+        self._entry.status = 200
+        self.close_connection = True
+        pieces = [head[i:i + 1] for i in range(len(head))] if headers else [head]
+        pieces += [b"x"] * size
+        body_from = len(pieces) - size
+        for n, piece in enumerate(pieces):
+            if self.mock.stopping.is_set():
+                return
+            if n:
+                time.sleep(every)
+            self.wfile.write(piece)
+            self.wfile.flush()
+            if n >= body_from:
+                self._entry.sent += 1
 
     def _huge(self, *, chunked: bool) -> None:
         self.send_response(200)

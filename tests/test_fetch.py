@@ -152,6 +152,35 @@ def test_an_answer_slower_than_the_timeout(server: MockServer, fake: FakeTime):
     assert server.count("/slow") == 2 and time.monotonic() - started < 1.5
 
 
+@pytest.mark.parametrize("target", ["/trickle?every=0.05&bytes=1000", "/trickle?every=0.05&headers=1&bytes=10"],
+                         ids=["body", "headers"])
+def test_a_trickled_answer_fails_within_the_deadline(server: MockServer, fake: FakeTime, target: str):
+    # A byte every 0.05 s never lets a read wait 0.5 s: only a deadline on the whole request ends it
+    # (the body would take 50 s, the headers about 14 s).
+    started = time.monotonic()
+    with fetcher(None, fake, timeout=0.5, retries=1, backoff=0.0) as f, \
+            pytest.raises(Temporary, match=r"no whole answer within 0.5 s.*2 attempts"):
+        get(f, server, target)
+    elapsed = time.monotonic() - started
+    assert 1.0 <= elapsed < 2.5  # two attempts of 0.5 s each, and not much more
+    assert server.count("/trickle") == 2
+    assert server.sent() < 40  # the body was cut off far from its end
+
+
+def test_a_trickle_that_ends_within_the_deadline_is_an_answer(server: MockServer, fake: FakeTime):
+    with fetcher(None, fake, timeout=3.0, retries=0) as f:
+        page = get(f, server, "/trickle?every=0.01&bytes=20")
+    assert page.body == b"x" * 20 and server.count("/trickle") == 1
+
+
+def test_the_deadline_is_per_request_not_per_fetcher(server: MockServer, fake: FakeTime):
+    # Three answers of 0.3 s each under a 0.5 s timeout: each request has its own deadline.
+    with fetcher(None, fake, timeout=0.5, retries=0) as f:
+        for _ in range(3):
+            assert get(f, server, "/slow?seconds=0.3").body == OK_PAGE
+    assert server.count("/slow") == 3
+
+
 def test_a_slow_answer_then_a_quick_one_recovers(server: MockServer, fake: FakeTime):
     with fetcher(None, fake, timeout=0.15, retries=1, backoff=0.0) as f:
         assert get(f, server, "/slow?seconds=2&fail=1").body == OK_PAGE

@@ -167,6 +167,7 @@ FAILURES = [
     ("/too-many?after=3600", EXIT_TEMPORARY, 1, "over the 120 s cap"),
     ("/slow?seconds=2", EXIT_TEMPORARY, RETRIES + 1, "ReadTimeout"),
     ("/truncated", EXIT_TEMPORARY, RETRIES + 1, "RemoteProtocolError"),
+    ("/trickle?every=0.05", EXIT_TEMPORARY, RETRIES + 1, "no whole answer within 0.3 s"),  # 50 s if let run
     ("/reset", EXIT_TEMPORARY, RETRIES + 1, f"gave up after {RETRIES + 1} attempts"),
     ("/huge", EXIT_DATA, 1, "cap"),
     ("/huge?chunked=1", EXIT_DATA, 1, "cap"),

@@ -22,6 +22,9 @@ also a polite crawler:
   that body is reused (``sync.parse_page``).
 - every answer kept (200 bodies, 304s and redirects) goes to the archive.
 
+``crawl.timeout`` is the deadline of a whole request (``reposync.deadline``): a
+server that trickles its headers or body fails the attempt when it passes.
+
 Temporary failures (connection errors, timeouts, 408, 429, 5xx) are retried
 with exponential backoff; a Retry-After (seconds or an HTTP date) is honoured
 as the wait, and one over ``settings.RETRY_AFTER_CAP`` gives up at once.
@@ -47,6 +50,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 
 from . import settings
 from .config import Crawl, site_of
+from .deadline import Deadline, deadline_transport
 from .errors import NeedsPerson, SourceError, Temporary
 from .snapshots import Archive, DamagedSnapshot, ManifestRow, utc_now
 
@@ -251,6 +255,11 @@ class Fetcher:
         self._host_delay: dict[str, float] = {}  # host -> robots.txt's pause, when it asks for one
         self._last_end: dict[str, float] = {}  # host -> clock() when its last answer ended
         self._token = robots_token(crawl.user_agent)
+        # ``crawl.timeout`` bounds a whole request (connect, headers and body), not each read: a live
+        # transport's sockets wait at most what is left of it. A given transport (the replay) needs no bound.
+        self._deadline = Deadline()
+        if transport is None:
+            transport = deadline_transport(self._deadline)
         timeout = httpx.Timeout(
             connect=settings.TIMEOUT_CONNECT,
             read=crawl.timeout,
@@ -448,7 +457,8 @@ class Fetcher:
         self.requests += 1
         cap = self.crawl.max_bytes
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
+            with (self._deadline.within(self.crawl.timeout),  # the whole exchange, body included
+                  self.client.stream("GET", url, headers=headers) as response):
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > cap:
                     raise NeedsPerson(url, f"body of {declared} bytes is over the {cap}-byte cap")

@@ -10,10 +10,12 @@ from __future__ import annotations
 # At least a second between two requests to one host: these are small
 # charity and council sites, and a nightly job has all night.
 DELAY_SECONDS = 1.0
-# Connect fails fast (a dead host), reading may be slow (an OPAC page is built
-# on demand); the pool wait only matters when a host is shared by sources.
+# Connect fails fast (a dead host); a whole request (connect, headers and body)
+# gets 30 s, room for an OPAC page built on demand, and a server that trickles
+# its answer a byte at a time fails there rather than holding the night. The
+# pool wait only matters when a host is shared by sources.
 TIMEOUT_CONNECT = 10.0
-TIMEOUT_READ = 30.0
+TIMEOUT_READ = 30.0  # [crawl] timeout: the deadline of one whole request
 TIMEOUT_POOL = 10.0
 # A listing page is well under 1 MB; 10 MB is room for the largest and stops a
 # runaway body (a PDF served instead of HTML, an endless stream) early.
