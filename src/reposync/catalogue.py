@@ -215,6 +215,14 @@ def m002_link_views(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m004_completeness(db: sqlite_utils.Database) -> None:
+    """Views for completeness and lag per partnership (reposync completeness, pack, Datasette)."""
+    from . import completeness
+
+    completeness.create_views(db)
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if need be) the catalogue, migrated, in WAL mode."""
     path = Path(path)

@@ -324,3 +324,10 @@ def serve_command(config_path: Path, db_path: Path | None, host: str, port: int)
 
 def main() -> None:  # pragma: no cover - the console script
     cli()
+
+
+# Commands kept in modules of their own (they import the shared options above, so they come last).
+from .commands.completeness import completeness_command, pack_command  # noqa: E402
+
+cli.add_command(completeness_command)
+cli.add_command(pack_command)

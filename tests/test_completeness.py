@@ -1,0 +1,305 @@
+"""Completeness, lag and the submission pack (`reposync completeness`, `reposync pack`, the m004 views).
+
+The bundled snapshots are checked against counts made by hand from the pages themselves (PAGES below);
+the lag arithmetic (intervals, medians, percentiles, the run that saw a listing first) against a small
+SYNTHETIC catalogue whose every number can be worked out on paper.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CONFIG
+from datasette_server import build_catalogue
+from reposync import completeness, normalise
+from reposync.catalogue import open_db
+from reposync.cli import cli
+
+# Hand-counted from the bundled pages (snapshots/), one partnership page each:
+# - York: five entries. Child A, B and C (SCR, 31/01/11), Child B (SCR, 10/10/13), Baby A (SCR, 11/10/13),
+#   Thematic review of child neglect (thematic, 24/1/13) are reviews; Messages from reviews (2014) is a review
+#   of reviews, another document. Only Baby A is in the national lists (NSPCC 2013 list, October 2013: a
+#   month-only date, so its lag is 0 to 20 days from 11 October). No other York review is listed nationally,
+#   and it is not anonymous.
+# - North Tyneside (Claire/Anne, 6 January 2020), South Gloucestershire (Baby M, July 2023) and Essex
+#   (Child PP, Dec 2024): one review each, none in the national lists, and no national review of their areas.
+PAGES: dict[str, dict[str, Any]] = {
+    "York": {
+        "source": "york", "local_reviews": 4, "in_national": 1, "share": 0.25, "queued": 0, "other_documents": 1,
+        "missing": ["york:child-a-b-and-c", "york:thematic-review-of-child-neglect", "york:child-b"],
+        "median_lag_days": [0, 20], "p90_lag_days": [0, 20], "national_not_local": 0, "anonymous_share": 0.0,
+    },
+    "North Tyneside": {
+        "source": "north-tyneside", "local_reviews": 1, "in_national": 0, "share": 0.0, "queued": 0,
+        "other_documents": 0, "missing": ["north-tyneside:claire-anne"], "median_lag_days": None,
+        "p90_lag_days": None, "national_not_local": 0, "anonymous_share": None,
+    },
+    "South Gloucestershire": {
+        "source": "south-gloucestershire", "local_reviews": 1, "in_national": 0, "share": 0.0, "queued": 0,
+        "other_documents": 0, "missing": ["south-gloucestershire:baby-m"], "median_lag_days": None,
+        "p90_lag_days": None, "national_not_local": 0, "anonymous_share": None,
+    },
+    "Essex": {
+        "source": "essex", "local_reviews": 1, "in_national": 0, "share": 0.0, "queued": 0, "other_documents": 0,
+        "missing": ["essex:child-pp"], "median_lag_days": None, "p90_lag_days": None, "national_not_local": 0,
+        "anonymous_share": None,
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A catalogue of the bundled snapshots (built once: the tests below only read it, or copy it)."""
+    return build_catalogue(tmp_path_factory.mktemp("bundled"))[1]
+
+
+def reposync(*args: str, db: Path) -> Any:
+    return CliRunner().invoke(cli, [args[0], "--config", str(CONFIG), "--db", str(db), *args[1:]])
+
+
+def test_every_review_type_is_a_review_or_another_document() -> None:
+    """A type added to normalise must be placed on one side or the other here."""
+    assert set(completeness.LOCAL_REVIEW_TYPES) | set(completeness.OTHER_DOCUMENT_TYPES) == set(normalise.REVIEW_TYPES)
+    assert not set(completeness.LOCAL_REVIEW_TYPES) & set(completeness.OTHER_DOCUMENT_TYPES)
+
+
+@pytest.mark.parametrize("area", sorted(PAGES))
+def test_each_area_matches_its_page_counted_by_hand(bundled: Path, area: str) -> None:
+    result = reposync("completeness", "--area", area, "--format", "json", db=bundled)
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found == [{"area": area, **PAGES[area]}]
+    assert list(found[0]) == list(completeness.KEYS)
+
+
+def test_one_row_per_configured_local_source(bundled: Path) -> None:
+    result = reposync("completeness", "--format", "json", db=bundled)
+    assert result.exit_code == 0, result.output
+    assert sorted(row["area"] for row in json.loads(result.output)) == sorted(PAGES)
+
+
+def test_national_not_local_agrees_with_the_saved_view(bundled: Path) -> None:
+    """The completeness figure and the national_missing_from_local view count the same reviews."""
+    with sqlite3.connect(bundled) as conn:
+        view = dict(conn.execute("SELECT partnership, count(*) FROM national_missing_from_local GROUP BY 1"))
+        figure = dict(conn.execute("SELECT source, national_not_local FROM completeness"))
+    assert {s: n for s, n in figure.items() if n} == view
+
+
+def test_table_md_and_csv_say_the_same(bundled: Path) -> None:
+    table = reposync("completeness", "--area", "City of York", db=bundled)  # an alias of York
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split()[:2] == ["area", "source"] and lines[1].split()[:7] == ["York", "york", "4", "1", "25%",
+                                                                                  "0", "1"]
+    assert "0 to 20" in lines[1] and "Child A, B and C (2011-01-31)" in lines[1]
+    assert "interval" in lines[-1]
+    md = reposync("completeness", "--area", "york", "--format", "md", db=bundled).output
+    assert md.splitlines()[2].startswith("| York | york | 4 | 1 | 25% | 0 | 1 | 0 to 20 | 0 to 20 | 0 | 0% |")
+    rows = list(csv.DictReader(reposync("completeness", "--area", "York", "--format", "csv", db=bundled)
+                               .output.splitlines()))
+    assert rows == [{"area": "York", "source": "york", "local_reviews": "4", "in_national": "1", "share": "0.25",
+                     "queued": "0", "other_documents": "1",
+                     "missing": "york:child-a-b-and-c york:thematic-review-of-child-neglect york:child-b",
+                     "median_lag_days": "0 to 20", "p90_lag_days": "0 to 20", "national_not_local": "0",
+                     "anonymous_share": "0.0"}]
+
+
+def test_an_unknown_area_is_a_usage_error(bundled: Path) -> None:
+    result = reposync("completeness", "--area", "Atlantis", db=bundled)
+    assert result.exit_code == 2 and "Atlantis" in result.output
+    result = reposync("pack", "--area", "Norfolk", db=bundled)  # a real area, but no page configured for it
+    assert result.exit_code == 2 and "no local source" in result.output
+
+
+def test_the_pack_lists_what_to_send(bundled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    result = reposync("pack", "--area", "York", "--out", str(out), db=bundled)
+    assert result.exit_code == 0, result.output
+    assert "York: 3 local reviews not in the national repository" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["york-email.txt", "york-missing.csv"]
+    with open(out / "york-missing.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["entry_id"] for r in rows] == PAGES["York"]["missing"]
+    assert rows[0] == {
+        "entry_id": "york:child-a-b-and-c", "title": "Child A, B and C", "date_as_written": "published 31/01/11",
+        "date_read": "2011-01-31", "review_type": "scr",
+        "report_url": "https://www.saferchildrenyork.org.uk/assets/Child%20A%20B%20and%20C%20SCR%20overview%20report.pdf",
+        "page_url": "https://www.saferchildrenyork.org.uk/safeguarding%20practice%20reviews%20formerly%20serious-case-reviews%20htm",
+    }
+    email = (out / "york-email.txt").read_text(encoding="utf-8")
+    assert email.startswith("To: NSPCC Library")
+    assert "Subject: York: 3 published case reviews" in email
+    assert "1. Child A, B and C (serious case review), published 31/01/11" in email
+    assert "3. Child B (serious case review), published 10/10/13" in email
+    assert "Baby A" not in email and "Messages from reviews" not in email  # in national; not a review
+    assert "york-missing.csv" in email
+
+
+def test_nothing_missing_writes_nothing(bundled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "catalogue.db"
+    db.write_bytes(bundled.read_bytes())
+    with sqlite3.connect(db) as conn:  # a person accepted a link for Essex's one review
+        conn.execute("INSERT INTO links (entry_a, entry_b, features, decision) VALUES "
+                     "('essex:child-pp', 'nspcc-2013:derbyshire-bds12', '{}', 'accepted')")
+    out = tmp_path / "pack"
+    result = reposync("pack", "--area", "Essex", "--out", str(out), db=db)
+    assert result.exit_code == 0, result.output
+    assert "nothing written" in result.output and not out.exists()
+
+
+def test_a_formula_in_a_title_stays_text_in_the_csv(bundled: Path, tmp_path: Path) -> None:
+    db = tmp_path / "catalogue.db"
+    db.write_bytes(bundled.read_bytes())
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE entries SET title = '=HYPERLINK(\"http://x.invalid\")' WHERE id = 'essex:child-pp'")
+    reposync("pack", "--area", "Essex", "--out", str(tmp_path), db=db)
+    with open(tmp_path / "essex-missing.csv", newline="", encoding="utf-8") as handle:
+        assert next(csv.DictReader(handle))["title"] == "'=HYPERLINK(\"http://x.invalid\")"
+
+
+# --- the arithmetic, on a SYNTHETIC catalogue ------------------------------------------------------------
+
+SYNTHETIC = "SYNTHETIC test rows: invented entries, not real reviews"
+
+
+def _entry(conn: sqlite3.Connection, id: str, kind: str, source: str, published: str, start: str, end: str,
+           precision: str, review_type: str = "scr", area: str | None = "Testshire", codes: str = '["E99999999"]',
+           review_id: int | None = None, run: int = 1, status: str = "listed") -> None:
+    conn.execute(
+        "INSERT INTO entries (id, source, kind, title, note, published, published_start, published_end, "
+        "published_precision, review_type, area, la_codes, review_id, status, first_seen_run, last_seen_run) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [id, source, kind, id, SYNTHETIC, published, start, end, precision, review_type, area, codes, review_id,
+         status, run, run])
+
+
+def _link(conn: sqlite3.Connection, a: str, b: str, decision: str = "auto") -> None:
+    conn.execute("INSERT INTO links (entry_a, entry_b, features, decision) VALUES (?, ?, '{}', ?)", [a, b, decision])
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    path = tmp_path / "synthetic.db"
+    open_db(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO runs (id, started_at, status) VALUES (1, '2020-01-01T02:00:00+00:00', 'ok'), "
+                 "(2, '2021-03-05T02:00:00+00:00', 'ok')")
+    conn.executemany("INSERT INTO reviews (id) VALUES (?)", [[i] for i in range(1, 10)])
+    # Four local reviews in national, with exact lags 10, 20, 30 and 100 days: median 25, p90 100.
+    for n, (local, national) in enumerate([("2019-01-01", "2019-01-11"), ("2019-02-01", "2019-02-21"),
+                                           ("2019-03-01", "2019-03-31"), ("2019-04-01", "2019-07-10")], 1):
+        _entry(conn, f"t:l{n}", "local", "t", local, local, local, "day", review_id=n)
+        _entry(conn, f"n:{n}", "national", "n", national, national, national, "day", review_id=n)
+        _link(conn, f"t:l{n}", f"n:{n}", "accepted" if n == 4 else "auto")
+    # The same review listed again later elsewhere: the earliest listing counts.
+    _entry(conn, "m:1", "national", "m", "2019-12-01", "2019-12-01", "2019-12-01", "day", review_id=1)
+    # Missing, oldest first: l6 (2015), l5 (2018, queued), and an expired one (still a review of the page).
+    _entry(conn, "t:l5", "local", "t", "2018-05-05", "2018-05-05", "2018-05-05", "day", review_id=5)
+    _entry(conn, "n:5", "national", "n", "2018", "2018-01-01", "2018-12-31", "year", area=None, codes="[]",
+           review_id=6)
+    _link(conn, "t:l5", "n:5", "review")
+    _entry(conn, "t:l6", "local", "t", "2015", "2015-01-01", "2015-12-31", "year", review_id=7, status="expired")
+    # Other documents: a briefing and an annual report, linked or not, never counted as reviews.
+    _entry(conn, "t:b1", "local", "t", "2019-01-01", "2019-01-01", "2019-01-01", "day", review_type="briefing",
+           review_id=1)
+    _entry(conn, "t:o1", "local", "t", "2019", "2019-01-01", "2019-12-31", "year", review_type="other", review_id=8)
+    # A national review of the area the page does not list.
+    _entry(conn, "n:9", "national", "n", "2016", "2016-01-01", "2016-12-31", "year", review_id=9)
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _row(path: Path) -> dict[str, Any]:
+    db = open_db(path)
+    try:
+        found = completeness.rows(db)
+    finally:
+        db.close()
+    assert len(found) == 1
+    return found[0]
+
+
+def test_exact_lags_give_exact_figures(synthetic: Path) -> None:
+    row = _row(synthetic)
+    assert completeness.as_json([row]) == [{
+        "area": "Testshire", "source": "t", "local_reviews": 6, "in_national": 4, "share": round(4 / 6, 3),
+        "queued": 1, "other_documents": 2, "missing": ["t:l6", "t:l5"], "median_lag_days": 25,
+        "p90_lag_days": 100, "national_not_local": 1,
+        # the area's national reviews: 1-4 (linked) and 9 by code, 6 linked only by a queued link: not counted
+        "anonymous_share": 0.0,
+    }]
+    assert row["oldest_missing"] == "t:l6 (2015)" and row["lags"] == 4 and row["lag_intervals"] == 0
+
+
+def test_a_month_only_listing_makes_an_interval_and_says_so(synthetic: Path) -> None:
+    with sqlite3.connect(synthetic) as conn:  # n:2 becomes "February 2019": 0 to 27 days from 1 February
+        conn.execute("UPDATE entries SET published = '2019-02', published_start = '2019-02-01', "
+                     "published_end = '2019-02-28', published_precision = 'month' WHERE id = 'n:2'")
+        lag = conn.execute("SELECT lag_low, lag_high, exact, lag_basis FROM review_lag WHERE entry = 't:l2'").fetchone()
+    assert lag == (0, 27, 0, "interval: month-only national date")
+    row = _row(synthetic)
+    # lows 0, 10, 30, 100 and highs 10, 27, 30, 100: the median lies between 20 and 28.5; p90 is 100 either way
+    assert row["median_lag_days"] == [20, 28.5] and row["p90_lag_days"] == 100
+    assert row["lag_intervals"] == 1
+    assert "0 to 20" not in completeness.render([row], "table") and "20 to 28.5" in completeness.render([row], "table")
+
+
+def test_a_sync_that_saw_the_listing_before_its_date_bounds_the_lag(synthetic: Path) -> None:
+    with sqlite3.connect(synthetic) as conn:  # n:4 listed as "2019" but first seen by run 1 on 1 January 2020...
+        conn.execute("UPDATE entries SET published = '2020', published_start = '2020-01-01', "
+                     "published_end = '2020-12-31', published_precision = 'year', first_seen_run = 1 WHERE id = 'n:4'")
+        lag = conn.execute("SELECT national_from, national_by, lag_low, lag_high FROM review_lag "
+                           "WHERE entry = 't:l4'").fetchone()
+    # ...so it was listed by then: 275 days after 1 April 2019, not up to 640
+    assert lag == ("2020-01-01", "2020-01-01", 275, 275)
+
+
+def test_anonymous_share_counts_reviews_linked_from_the_page(synthetic: Path) -> None:
+    with sqlite3.connect(synthetic) as conn:  # a person accepts the anonymous record as l5's
+        conn.execute("UPDATE links SET decision = 'accepted' WHERE entry_a = 't:l5'")
+    row = _row(synthetic)
+    assert row["in_national"] == 5 and row["queued"] == 0 and row["missing"] == ["t:l6"]
+    assert row["anonymous_share"] == round(1 / 6, 3)  # reviews 1-4, 9 and the anonymous 6
+
+
+def test_the_migration_adds_the_views_to_an_existing_catalogue(bundled: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "old.db"
+    db_path.write_bytes(bundled.read_bytes())
+    with sqlite3.connect(db_path) as conn:  # as a catalogue from before m004
+        conn.execute("DROP VIEW completeness")
+        conn.execute("DROP VIEW review_lag")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_completeness'")
+        before = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    db = open_db(db_path)
+    try:
+        assert db["entries"].count == before
+        assert {"completeness", "review_lag"} <= set(db.view_names())
+        assert [r["source"] for r in completeness.rows(db, area="York")] == ["york"]
+    finally:
+        db.close()
+
+
+def test_the_readme_shows_yorks_row_as_the_command_prints_it(bundled: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    printed = reposync("completeness", "--area", "York", db=bundled).output
+    assert f"$ reposync completeness --area York\n{printed}```" in readme
+    as_json = json.dumps(json.loads(reposync("completeness", "--area", "York", "--format", "json", db=bundled).output)[0])
+    assert f"\n{as_json}\n" in readme
+
+
+def test_the_readme_shows_the_pack_as_the_command_prints_it(bundled: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    printed = CliRunner().invoke(cli, ["pack", "--config", str(CONFIG), "--db", str(bundled), "--area", "York",
+                                       "--out", "packs"]).output
+    assert f"$ reposync pack --area York --out packs\n{printed}```" in readme
