@@ -17,7 +17,7 @@ from bs4 import BeautifulSoup, Comment, Declaration, Doctype, ProcessingInstruct
 
 from reposync.errors import ParseError
 from reposync.models import ParseResult, RawEntry
-from reposync.parsers import generic as g
+from reposync.parsers.generic import candidates as gc, dates as gd, reader as gr, skip as gs
 from reposync.parsers import library as lib
 from reposync.parsers import nspcc_list as nl
 from reposync.parsers.base import absolute, clean, split_keywords
@@ -251,7 +251,7 @@ def parse_list(html: str, url: str) -> ParseResult:
 
 @dataclass
 class _Attrs:
-    """What generic._is_chrome reads of a node: tag and attributes (class as one string)."""
+    """What generic.skip.is_chrome reads of a node: tag and attributes (class as one string)."""
 
     tag: str
     attributes: dict
@@ -259,7 +259,7 @@ class _Attrs:
 
 def _chrome(node: Tag, owned: bool) -> bool:
     attrs = {k: (" ".join(v) if isinstance(v, list) else v) for k, v in node.attrs.items()}
-    return g._is_chrome(_Attrs(node.name, attrs), owned)  # type: ignore[arg-type]
+    return gs.is_chrome(_Attrs(node.name, attrs), owned)  # type: ignore[arg-type]
 
 
 def _usable(node: Tag) -> str | None:
@@ -273,14 +273,14 @@ def _usable(node: Tag) -> str | None:
 
 
 def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
-    """generic._lines over BeautifulSoup nodes (identity: id(node))."""
+    """generic.candidates.read_lines over BeautifulSoup nodes (identity: id(node))."""
     lines: list = []
     parts: list[str] = []
     links: list[tuple[str, str]] = []
     open_links: list[list] = []
     cells: dict[int, int] = {}
     containers: set[int] = set()
-    where = (g._State(), root.name or "", id(root))
+    where = (gc._State(), root.name or "", id(root))
 
     def flush() -> None:
         for link in open_links:
@@ -291,7 +291,7 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
         text = clean("".join(parts))
         state, tag, block = where
         if (text or links) and (scopes is None or state.scope):
-            lines.append(g._Line(
+            lines.append(gc.Line(
                 text=text, links=list(links), tag=tag, block=block, item=state.item, item_tag=state.item_tag,
                 scope=state.scope, heading=state.heading, path=state.path, table=state.table, cell=state.cell,
                 header_cell=state.header_cell or state.in_thead, wrapped=state.wrapped,
@@ -299,7 +299,7 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
         parts.clear()
         links.clear()
 
-    stack: list = [("enter", root, g._State())]
+    stack: list = [("enter", root, gc._State())]
     while stack:
         action, node, payload = stack.pop()
         if action == "close-link":
@@ -316,7 +316,7 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
         if tag == "-text":
             parts.append(str(node))
             continue
-        if tag.startswith("-") or tag in g._SKIP:
+        if tag.startswith("-") or tag in gc._SKIP:
             continue
         if tag in ("br", "hr"):
             flush()
@@ -324,22 +324,22 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
         if _chrome(node, state.owned):
             continue
         ident = id(node)
-        child = g._State(**vars(state))
+        child = gc._State(**vars(state))
         child.path = (*state.path, ident)
         is_scope = scopes is not None and ident in scopes
         if is_scope:
             child.scope = child.item = ident
             child.item_tag = tag
-        elif tag in g._ITEMS:
+        elif tag in gc._ITEMS:
             if state.item is not None:
                 containers.add(state.item)
             child.item, child.item_tag = ident, tag
         elif tag in ("h1", "h2") and state.item is not None:
             containers.add(state.item)
-        if tag in g._OWNERS:
+        if tag in gc._OWNERS:
             child.owned = True
-        if tag in g._HEADINGS:
-            child.heading = g._HEADINGS[tag]
+        if tag in gc._HEADINGS:
+            child.heading = gc._HEADINGS[tag]
             parent = node.parent
             child.wrapped = parent is not None and parent.name in ("header", "hgroup")
         if tag == "table":
@@ -353,7 +353,7 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
             child.cell = cells.get(row, 0)
             cells[row] = child.cell + 1
             child.header_cell = tag == "th"
-        if tag in g._BLOCKS or is_scope:
+        if tag in gc._BLOCKS or is_scope:
             flush()
             stack.append(("close-block", node, where))
             where = (child, tag, ident)
@@ -369,7 +369,7 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
     for line in lines:
         if line.item is not None:
             sizes[line.item] = sizes.get(line.item, 0) + 1
-    containers.update(item for item, size in sizes.items() if size > g._MAX_ITEM_LINES)
+    containers.update(item for item, size in sizes.items() if size > gc._MAX_ITEM_LINES)
     containers.difference_update(scopes or ())
     for line in lines:
         if line.item in containers:
@@ -380,15 +380,15 @@ def _generic_lines(root: Tag, scopes: set[int] | None) -> list:
 def parse_generic(html: str, url: str, *, entry_selector: str | None = None,
                   date_pattern: str | None = None) -> ParseResult:
     doc = soup(html, url)
-    custom = g._compile(date_pattern) if date_pattern else None
+    custom = gd.compile_pattern(date_pattern) if date_pattern else None
     scopes = {id(node) for node in doc.select(entry_selector)} if entry_selector else None
     root = doc.body if doc.body is not None else doc
-    reader = g._Reader(url, custom)
+    reader = gr.Reader(url, custom)
     title_node = doc.find("title")
-    recognised = title_node is not None and bool(g._MARKER.search(title_node.get_text()))
+    recognised = title_node is not None and bool(gs.MARKER.search(title_node.get_text()))
     for heading in doc.find_all(re.compile(r"^h[123]$")):
         text = clean(heading.get_text(separator=" "))
-        if g._MARKER.search(text):
+        if gs.MARKER.search(text):
             recognised = True
             reader.meta["title"] = text
             break

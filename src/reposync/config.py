@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 from . import __version__, settings
 from .areas import Area, AreaIndex, load_areas
 from .errors import ConfigError
+from .parsers import OPTIONS, PARSERS  # one way: config knows the parsers; parsers know nothing of config
 
 KINDS = ("local", "national")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -188,8 +189,6 @@ def _check_place(path: Path, key: str, place: Path, *, folder: bool) -> None:
 
 
 def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str]) -> Source:
-    from .parsers import PARSERS  # late: parsers import models only, but keep config light
-
     where = f"source[{number}]"
     if not isinstance(table, dict):
         raise ConfigError(path, where, "must be a table")
@@ -230,8 +229,6 @@ def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str
         except re.error as exc:
             raise ConfigError(path, f"{where}.date_pattern", f"not a valid regular expression: {exc}") from None
     if "entry_selector" in table:
-        from .parsers import OPTIONS
-
         if "entry_selector" not in OPTIONS.get(parser, ()):
             raise ConfigError(path, f"{where}.entry_selector", f"the {parser!r} parser takes no entry_selector")
         try:  # found now, not at parse time: a bad selector is a config error (exit 2)

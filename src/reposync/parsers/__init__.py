@@ -13,13 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..models import ParseResult
 from . import generic, library, rolling, yearly
-
-if TYPE_CHECKING:
-    from ..config import Source
 
 Parser = Callable[[str, str], ParseResult]
 
@@ -51,6 +48,15 @@ def get_parser(name: str, **options: str | None) -> Parser:
     return partial(parse, **bound) if bound else parse
 
 
-def parser_for(source: Source) -> Parser:
+class Configured(Protocol):
+    """What ``parser_for`` reads of a configured source (a ``config.Source``): parsers never import config,
+    so the imports run one way, config -> parsers."""
+
+    parser: str
+    entry_selector: str | None
+    date_pattern: str | None
+
+
+def parser_for(source: Configured) -> Parser:
     """The parser of a configured source, with its overrides bound."""
     return get_parser(source.parser, entry_selector=source.entry_selector, date_pattern=source.date_pattern)

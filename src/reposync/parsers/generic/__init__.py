@@ -1,0 +1,113 @@
+"""Any partnership's page of case reviews, read by heuristics; per-source overrides for the rest.
+
+Partnership pages differ in everything but the facts they carry: a title
+(usually a link to a report), a publication date inside or beside it, and
+sometimes a review type or a note. This parser reads a page it has never seen
+in one selectolax (lexbor) parse and one walk of the tree:
+
+1. Site chrome is skipped: ``nav``, ``aside``, ``header``/``footer`` (unless
+   they belong to an article, section or list item), search forms, scripts,
+   and elements whose role, id or class names navigation, menus, breadcrumbs,
+   the masthead, the footer, cookie banners or sharing buttons.
+2. The rest is read as *lines*, in document order: a block's inline content,
+   split at ``<br>`` and at nested blocks (read on their own). Each line keeps
+   its links, its block, its heading level, its table cell, and its *item*:
+   the nearest list item, table row or article around it (one that holds
+   other items, a page heading or many lines is layout, not an item).
+3. Each line is looked at for a date: ``31/01/11``, ``24/1/13``, ``6th January
+   2020``, ``July 2023``, ``Dec 2024``, or a year when it is labelled
+   (``Published 2014``), bracketed (``(2014)``), or alone in a date column or
+   heading. A label written before the date ("published", "publication
+   date", ...) stays with it in ``date_text``; ``normalise.parse_date`` reads
+   it. A date labelled as the page's own ("Page last updated ...") is not an
+   entry's.
+4. Entries are assembled from the lines:
+   - one line holding a title and a date: ``Title (published DATE) note``,
+     ``Title - DATE``, ``Title, published 6th January 2020``, ``DATE - Title``;
+   - a title (a link, a heading, a ``<dt>``, a cell of a title column) with a
+     date in the same list item or table row, or in a line of its own right
+     after it, or anywhere in the heading's section;
+   - links under a heading that is nothing but a date (``<h3>July 2023</h3>``).
+   A title with no date is not taken (a selector override aside). Text after
+   the date, and further lines of the same block, item or heading section,
+   are the note. Review types in words or abbreviations (serious case review,
+   safeguarding practice review, SCR, SPR, CSPR, LCSPR, learning review, 7
+   minute briefing, learning summary) go into ``type_text``: what a table's
+   "Type" column says first, else types in the entry's own text, else those
+   in the words of its document links ("Read the 7 minute briefing"). A type
+   written before or after the title with a separator ("SCR: Child X") leaves
+   the title. ``heading`` is the entry's line as written (a table row's cells
+   joined by " | ").
+5. Links and lines that are not reviews are not taken: titles naming
+   policies, procedures, guidance, newsletters, contact pages, training,
+   annual reports, "Top of page" and the like (unless they name a child, as
+   in "Child C"); lines that read as prose ("The review was published on ...").
+
+Per-source overrides, from ``config/sources.toml``:
+- ``entry_selector``: a CSS selector; entries are looked for only inside the
+  elements it matches, and no entry spans two matches. A match in which no
+  dated entry is found is taken as one entry itself (its first heading or
+  link is the title), so a selector that matches each entry also reads
+  undated lists.
+- ``date_pattern``: a regular expression with named groups ``year``, and
+  ``month`` and ``day`` as written; searched before the built-in forms. The
+  same pattern is given to ``normalise.parse_date``.
+
+A page with no entries gives an empty list, as long as it says it is a page of
+reviews (its title or a heading names case reviews, practice reviews, SCRs,
+learning reviews or briefings); any other page raises ``ParseError``.
+
+The package, one concern a module, each importing only those before it:
+``titles`` (titles and review types as written), ``dates`` (dates on a line),
+``skip`` (chrome, things that are not reviews, prose), ``candidates`` (the
+tree as lines), ``reader`` (lines into entries), and here ``parse``.
+"""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborNode, SelectolaxError
+
+from ...errors import ParseError
+from ...models import ParseResult
+from ..base import clean, describe, layout_fingerprint, tree
+from .candidates import read_lines
+from .dates import compile_pattern
+from .reader import Reader
+from .skip import MARKER
+
+
+def parse(html: str, url: str, *, entry_selector: str | None = None, date_pattern: str | None = None) -> ParseResult:
+    """The review entries of a partnership's page; see the module's notes for how they are found."""
+    doc = tree(html, url)
+    custom = compile_pattern(date_pattern) if date_pattern else None
+    scopes: set[int] | None = None
+    if entry_selector:
+        try:
+            scopes = {node.mem_id for node in doc.css(entry_selector)}
+        except SelectolaxError:
+            raise ParseError(url, f"entry_selector {entry_selector!r} is not a CSS selector") from None
+    root = doc.body if doc.body is not None else doc.root
+    if root is None:
+        raise ParseError(url, "no document body")
+    reader = Reader(url, custom)
+    title_node = doc.css_first("title")
+    recognised = title_node is not None and bool(MARKER.search(title_node.text()))
+    for heading in doc.css("h1, h2, h3"):
+        text = clean(heading.text(separator=" "))
+        if MARKER.search(text):
+            recognised = True
+            reader.meta["title"] = text
+            break
+    nodes: dict[int, LexborNode] = {}
+    for index, line in enumerate(read_lines(root, scopes, nodes)):
+        reader.read(index, line)
+    reader.finish()
+    layout = layout_fingerprint({
+        ">".join(describe(nodes[ident].tag, nodes[ident].attributes.get("class")) for ident in path)
+        for path in reader.paths
+    })
+    if not reader.entries and not recognised:
+        raise ParseError(url, "no review entries, and neither its title nor a heading names case reviews: "
+                              "not a page of reviews")
+    return ParseResult(entries=reader.entries, next_url=None, meta=reader.meta, layout=layout,
+                       skipped=list(reader.skipped.items()))
