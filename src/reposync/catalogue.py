@@ -478,7 +478,7 @@ LINKING = ("auto", "accepted")
 # What linking reads of an entry.
 LINK_ROWS_SQL = (
     "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "
-    "published_precision, published_year, review_type, review_id FROM entries"
+    "published_precision, published_year, review_type, review_id, title, summary, note, keywords FROM entries"
 )
 
 

@@ -97,6 +97,18 @@ TYPE_OTHER_NATION = -3.0
 TYPE_THEMATIC = -1.0
 QUEUE_PER_ENTRY = 3  # at most this many queue rows per local entry and kind (named, anonymous)
 
+# --- summaries, abstracts, keywords ----------------------------------------------------------------------
+# TF-IDF cosine over word unigrams and bigrams (binary term frequency: the texts are a sentence or two). IDF
+# comes from the national records; a term in more than BOILERPLATE_SHARE of them (and in at least
+# BOILERPLATE_MIN) is boilerplate ("serious case review", "published anonymously") and weighs nothing, so two
+# texts that share only the listing's stock phrases are no evidence at all.
+BOILERPLATE_SHARE = 0.05
+BOILERPLATE_MIN = 20
+SUMMARY_POINTS = 5.0  # per unit of cosine above SUMMARY_NEUTRAL, local-national
+SUMMARY_NEUTRAL = 0.2
+SUMMARY_CAP = (-2.0, 3.0)
+DEDUPE_TEXT = 0.5  # two national records whose texts agree this much tell the same review's particulars
+
 # Pseudonym commonness: the share of national records naming it, smoothed towards a prior from its shape
 # with this many pseudo-records, so a small collection does not make "Child A" look rare.
 PRIOR_WEIGHT = 1000
@@ -155,6 +167,8 @@ class Record:
     last_year: int
     precision: str | None
     review_type: str | None
+    text: tuple[str, ...] = ()  # terms of the summary, note and keywords (``text_terms``), sorted
+    document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
     group: int = -1  # a national record's review in the dedupe (``Linker.group_index``)
 
     @classmethod
@@ -178,13 +192,16 @@ class Record:
         area = row.get("area")
         precision = row.get("published_precision")
         review_type = row.get("review_type")
+        names = one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))]))
+        text = text_terms(row.get("summary"), row.get("note"), _json_list(row.get("keywords")), names)
+        document = bool(_DOCUMENT.search(" ".join(filter(None, (row.get("title"), row.get("note"))))))
         return cls(
             id=row["id"],
             kind=one(row.get("kind") or "national"),
             source=one(row.get("source") or ""),
             codes=one(frozenset([one(c) for c in _json_list(row.get("la_codes"))])),
             area=one(area),
-            names=one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))])),
+            names=names,
             title_key=title_key,
             tokens=tokens,
             content=content,
@@ -194,6 +211,8 @@ class Record:
             last_year=end[1] if end else -1,
             precision=one(precision),
             review_type=one(review_type),
+            text=one(tuple(one(t) for t in text)) if text else (),
+            document=document or review_type == "briefing",
         )
 
     @property
@@ -210,6 +229,32 @@ class Record:
         if self.start is None:
             return range(0)
         return range(self.first_year - slack, self.last_year + slack + 1)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_TEXT_STOP = frozenset(
+    "a an and the of in into for from on to with by at as is was were are be been being it its this that these "
+    "those their them they he she his her him who whom which what when where how than then there also after "
+    "before over under about between during while not no or but had has have known".split()
+)
+# Words that say a record is a summary or a briefing of a review, not the review (12a keeps them in titles).
+_DOCUMENT = re.compile(r"\bexecutive\s+summary\b|\bbriefing\b|\blearning\s+summary\b|\b7\s+minute\b", re.I)
+
+
+def text_terms(summary: str | None, note: str | None, keywords: Iterable[str], names: Iterable[str] = ()) -> tuple[
+        str, ...]:
+    """The terms a record's texts are compared on: words and word pairs of the summary (or abstract), the note
+    and the keywords, without stop words and without the pseudonyms' words (names are weighed on their own)."""
+    name_words = {w for name in names for w in name.split()}
+    terms: set[str] = set()
+    for text in (summary, note, *keywords):
+        if not text:
+            continue
+        words = [w for w in _WORD.findall(text.lower())
+                 if len(w) > 1 and w not in _TEXT_STOP and w not in name_words]
+        terms.update(words)
+        terms.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+    return tuple(sorted(terms))
 
 
 def prior(name: str) -> float:
@@ -233,14 +278,22 @@ class Weights:
 
     df: Counter
     total: int
+    term_df: Counter = field(default_factory=Counter)  # national records whose texts hold each term
+    texts: int = 0  # national records with a text
     _cache: dict[str, float] = field(default_factory=dict)
+    _norms: dict[tuple[str, ...], float] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Weights:
         cases: set[tuple] = set()
         seen: set[tuple] = set()
         df: Counter = Counter()
+        term_df: Counter = Counter()
+        texts = 0
         for record in records:
+            if record.text:
+                texts += 1
+                term_df.update(record.text)
             area = record.codes or record.area or None
             year = record.first_year if record.start is not None else None
             cases.add((area, year, record.names or record.title_key))
@@ -249,7 +302,33 @@ class Weights:
                 if key not in seen:
                     seen.add(key)
                     df[name] += 1
-        return cls(df=df, total=len(cases))
+        return cls(df=df, total=len(cases), term_df=term_df, texts=texts)
+
+    def idf(self, term: str) -> float:
+        """A term's weight: 0 for boilerplate, else log((N + 1) / (df + 1)) + 1."""
+        n = self.texts
+        found = self.term_df.get(term, 0)
+        if found > max(BOILERPLATE_MIN, BOILERPLATE_SHARE * n):
+            return 0.0
+        return math.log((n + 1) / (found + 1)) + 1.0
+
+    def _norm(self, terms: tuple[str, ...]) -> float:
+        norm = self._norms.get(terms)
+        if norm is None:
+            norm = self._norms[terms] = math.sqrt(sum(self.idf(t) ** 2 for t in terms))
+        return norm
+
+    def text_similarity(self, a: tuple[str, ...], b: tuple[str, ...]) -> float | None:
+        """TF-IDF cosine of two records' texts, 0-1; None when either has no text beyond boilerplate."""
+        if not a or not b:
+            return None
+        norm_a, norm_b = self._norm(a), self._norm(b)
+        if not norm_a or not norm_b:
+            return None
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        other = frozenset(large)
+        dot = sum(self.idf(t) ** 2 for t in small if t in other)
+        return dot / (norm_a * norm_b)
 
     def bits(self, name: str) -> float:
         cached = self._cache.get(name)
@@ -311,9 +390,26 @@ def type_points(a: str | None, b: str | None) -> float:
     return 0.0  # scr, cspr, lcspr: the same reviews under the 2018 names
 
 
-def _points(local: Record, national: Record, weights: Weights) -> tuple[float, float, float, float, float, float,
-                                                                          str, int | None, float, float]:
-    """The points of each feature (area, date, names, title, type), their total, and what they came from."""
+@dataclass(slots=True)
+class Points:
+    """The points of each feature of a local-national pair, their total, and what they came from."""
+
+    total: float
+    area: float
+    date: float
+    names: float
+    title: float
+    type: float
+    summary: float
+    relation: str
+    gap: int | None
+    bits: float
+    similarity: float
+    text: float | None  # the texts' cosine, None when one side has none
+    summary_counted: bool  # False when an anonymous record's text was set aside (year or type disagree)
+
+
+def _points(local: Record, national: Record, weights: Weights) -> Points:
     if national.codes and local.codes & national.codes:
         area = AREA_SAME
     elif national.codes and local.codes:
@@ -342,38 +438,52 @@ def _points(local: Record, national: Record, weights: Weights) -> tuple[float, f
         names = 0.0
         title = (similarity - 0.7) * 15
     kind = type_points(local.review_type, national.review_type)
-    total = round(area + when + names + title + kind, 2)
-    return total, area, when, names, title, kind, relation, gap, bits, similarity
+    text = weights.text_similarity(local.text, national.text)
+    summary = 0.0
+    counted = text is not None
+    if text is not None:
+        # For an anonymous record the text is all that places it: it counts only beside a year and a type
+        # that agree, so a like summary of another year's or another kind of review moves nothing.
+        if national.anonymous and (relation not in ("overlap", "near", "adjacent-year") or kind < 0):
+            counted = False
+        else:
+            low, high = SUMMARY_CAP
+            summary = min(high, max(low, (text - SUMMARY_NEUTRAL) * SUMMARY_POINTS))
+    total = round(area + when + names + title + kind + summary, 2)
+    return Points(total, area, when, names, title, kind, summary, relation, gap, bits, similarity, text, counted)
 
 
 def score(local: Record, national: Record, weights: Weights) -> float:
     """The total points of a pair: what blocking candidates are ranked by."""
-    return _points(local, national, weights)[0]
+    return _points(local, national, weights).total
 
 
 def compare(local: Record, national: Record, weights: Weights) -> tuple[float, dict[str, Any]]:
     """Points for "the same review", and the features behind them (stored with the link)."""
-    total, area_p, date_p, names_p, title_p, type_p, relation, gap, bits, similarity = _points(
-        local, national, weights)
+    p = _points(local, national, weights)
     if national.codes and local.codes & national.codes:
         area = "same"
     else:
         area = "anonymous" if national.anonymous else "unknown" if not national.codes else "different"
-    points = {"area": area_p, "date": date_p, "names": names_p, "title": title_p, "type": type_p}
+    points = {"area": p.area, "date": p.date, "names": p.names, "title": p.title, "type": p.type,
+              "summary": p.summary}
     shared = local.names & national.names
     features = {
         "area": area,
-        "date": relation,
-        "date_gap_days": gap,
+        "date": p.relation,
+        "date_gap_days": p.gap,
         "names_shared": sorted(shared),
         "names_local_only": sorted(local.names - national.names),
         "names_national_only": sorted(national.names - local.names),
-        "names_bits": round(bits, 2),
-        "title_similarity": round(similarity, 3),
+        "names_bits": round(p.bits, 2),
+        "title_similarity": round(p.similarity, 3),
+        "summary_similarity": None if p.text is None else round(p.text, 3),
+        "summary_counted": p.summary_counted,
         "review_types": [local.review_type, national.review_type],
+        "anonymous": national.anonymous,
         "points": {k: round(v, 2) for k, v in points.items()},
     }
-    return total, features
+    return p.total, features
 
 
 # --- national dedupe -----------------------------------------------------------------------------------
@@ -398,29 +508,66 @@ def _case(a: Record, b: Record, weights: Weights) -> tuple[str, bool] | None:
     return None
 
 
+def _texts_agree(a: Record, b: Record, weights: Weights) -> bool:
+    found = weights.text_similarity(a.text, b.text)
+    return found is not None and found >= DEDUPE_TEXT
+
+
 def _same_review(a: Record, b: Record, weights: Weights) -> str | None:
     """'equal' or 'contained' when two national records are the same review, else None."""
+    return same_review_reason(a, b, weights)[0]
+
+
+def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | None, str]:
+    """The dedupe's verdict on two national records ('equal', 'contained' or None) and why, in words."""
     if a.codes or b.codes:
         if not (a.codes & b.codes):
-            return None
+            return None, "different areas"
     elif a.area or b.area:
         if (a.area or "").lower() != (b.area or "").lower():
-            return None  # an area the index does not know: the same name as written
+            return None, "different areas"  # an area the index does not know: the same name as written
+    relation, _ = date_relation(a, b)
+    slack = relation == "near" or (relation == "adjacent-year" and "year" in (a.precision, b.precision))
+    types_agree = type_points(a.review_type, b.review_type) >= 0
     case = _case(a, b, weights)
     if case is None:
-        return None
+        # Thematic reviews name no one and each listing words the title its own way: the same area, the same
+        # year (give or take a listing's lag), a like kind, and the title's words or the texts agreeing.
+        if a.names or b.names or a.anonymous or not types_agree:
+            return None, "different children" if a.names and b.names else "no case in common"
+        if not (relation == "overlap" or (slack and a.source != b.source)):
+            return None, "nameless, dates too far apart"
+        if a.content and b.content and title_similarity(a.content, b.content) >= 0.8:
+            return "equal", "nameless, same area and year, like titles"
+        if _texts_agree(a, b, weights):
+            return "equal", "nameless, same area and year, summaries agree"
+        return None, "nameless, titles and summaries differ"
     kind, distinctive = case
-    if a.anonymous and (kind != "equal" or not distinctive):
-        return None
-    relation, _ = date_relation(a, b)
+    if a.anonymous:
+        if kind != "equal":
+            return None, "anonymous, names only overlap"
+        if not distinctive:
+            # A common pseudonym of an anonymous record is no key; the summaries may be, beside the year
+            # and the kind of review.
+            if not (types_agree and _texts_agree(a, b, weights)):
+                return None, "anonymous, common pseudonym, summaries do not agree"
+            distinctive = True
     if relation == "overlap":
-        return kind
-    # Slack only between two listings, and only on a distinctive case key (see the module docstring).
-    if not distinctive or a.source == b.source:
-        return None
-    if relation == "near" or (relation == "adjacent-year" and "year" in (a.precision, b.precision)):
-        return kind
-    return None
+        return kind, "same case, dates overlap"
+    # Slack only between two listings, and only on a distinctive case key (see the module docstring) or on
+    # summaries that tell the same particulars.
+    if slack and a.source != b.source:
+        if distinctive:
+            return kind, "distinctive case, dates a listing's lag apart"
+        if types_agree and _texts_agree(a, b, weights):
+            return kind, "same case, dates a listing's lag apart, summaries agree"
+    # An executive summary or a briefing catalogued by its own date, before the review was published.
+    if (kind == "equal" and a.codes and (a.document or b.document) and relation != "far"
+            and _texts_agree(a, b, weights)):
+        first, then = (a, b) if (a.start or 0) <= (b.start or 0) else (b, a)
+        if first.document:
+            return kind, "summary document dated before the review, summaries agree"
+    return None, "same case, dates apart"
 
 
 class _UnionFind:
@@ -454,8 +601,10 @@ def _dedupe_blocks(national: list[Record], members: list[int]) -> dict[tuple, li
     blocks: dict[tuple, list[int]] = defaultdict(list)
     for i in members:
         record = national[i]
-        cases: Iterable[Any] = record.names or (("t", record.title_key),)
-        for year in record.years():
+        # Nameless records (thematic reviews) of an area and year share one block: listings word titles apart.
+        cases: Iterable[Any] = record.names or (("nameless",),)
+        # A summary document may be catalogued up to two years before its review: it waits in later blocks.
+        for year in (record.years() if not record.document else range(record.first_year, record.last_year + 3)):
             for case in cases:
                 blocks[(year, case)].append(i)
     return blocks
