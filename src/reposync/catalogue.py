@@ -585,3 +585,16 @@ def last_complete_walk(db: sqlite_utils.Database, source: str) -> dict[str, Any]
 
 def listed_count(db: sqlite_utils.Database, source: str) -> int:
     return db.execute("SELECT count(*) FROM entries WHERE source = ? AND status = 'listed'", [source]).fetchone()[0]
+
+
+def last_walks(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    """Per source, its last walk in a finished run: the run, when it started, and the outcome it recorded."""
+    walks: dict[str, dict[str, Any]] = {}
+    rows = db.execute(
+        "SELECT r.id, r.started_at, j.key, j.value FROM runs r, json_each(r.sources) j "
+        "WHERE r.finished_at IS NOT NULL AND json_valid(r.sources) ORDER BY r.id DESC"
+    )
+    for run_id, started_at, source, value in rows:
+        if source not in walks:
+            walks[source] = {"run": run_id, "started_at": started_at, **json.loads(value)}
+    return walks

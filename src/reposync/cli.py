@@ -328,6 +328,8 @@ def main() -> None:  # pragma: no cover - the console script
 
 # Commands kept in modules of their own (they import the shared options above, so they come last).
 from .commands.completeness import completeness_command, pack_command  # noqa: E402
+from .commands.sources import sources_command  # noqa: E402
 
 cli.add_command(completeness_command)
 cli.add_command(pack_command)
+cli.add_command(sources_command)
