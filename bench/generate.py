@@ -343,7 +343,7 @@ def write_config(folder: Path, sources: list[dict]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
     table = {
-        "crawl": {"delay": 0.0, "timeout": 30.0, "retries": 0, "full_walk_days": 7,
+        "crawl": {"delay": 0.0, "timeout": 30.0, "retries": 0, "full_walk_days": 7, "check_links_days": 0,
                   "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; benchmark)"},
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,

@@ -86,6 +86,7 @@ def point_config_at(config: Path, base: str, folder: Path) -> Path:
     for source in data["source"]:
         source["url"] = base + mirror_target(source["url"])
     data["paths"] = {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"}
+    data.setdefault("crawl", {})["check_links_days"] = 0  # the crawl is measured; report links stay on the real hosts
     (folder / "config").mkdir(parents=True, exist_ok=True)
     shutil.copy(config.parent / "areas.toml", folder / "config" / "areas.toml")
     path = folder / "config" / "sources.toml"

@@ -21,7 +21,12 @@ requests it cost.
     /offsite                302 to the same server under another host name (another site)
     /empty                  200 with no body
     /garbage                random bytes served as text/html
-    anything in ``server.pages``   a ``Resource``, with ETag / Last-Modified and 304s
+    anything in ``server.pages``   a ``Resource``, with ETag / Last-Modified and 304s, its own status
+                            (a PDF that starts answering 404), and ``Range: bytes=0-0`` answered 206
+    anything in ``server.moved``   301 to the URL or path it maps to
+
+HEAD is answered like GET without the body, except for targets in ``server.no_head`` (405, as servers that
+refuse HEAD do). Every request is logged with its method.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ class Resource:
     content_type: str = "text/html; charset=utf-8"
     etag: str | None = None
     last_modified: str | None = None
+    status: int = 200  # set to 404 or 410 to make a page go away
 
 
 @dataclass
@@ -56,11 +62,14 @@ class Logged:
     headers: dict[str, str]
     sent: int = 0  # body bytes written
     done: bool = False  # the handler has finished with this request
+    method: str = "GET"
 
 
 class MockServer:
     def __init__(self) -> None:
         self.pages: dict[str, Resource] = {}
+        self.moved: dict[str, str] = {}  # target -> where a 301 sends it
+        self.no_head: set[str] = set()  # targets whose HEAD is refused (405)
         self.page: Resource = Resource(OK_PAGE)  # what recovering endpoints serve once they stop failing
         self.robots: tuple[int, str] | None = None
         self.hits: Counter[str] = Counter()
@@ -122,10 +131,15 @@ class MockServer:
             self.hits.clear()
             self.log.clear()
 
-    def _arrive(self, target: str, headers: dict[str, str]) -> tuple[int, Logged]:
+    def methods(self, target: str) -> list[str]:
+        """The methods of the requests to ``target``, in order."""
+        with self._lock:
+            return [entry.method for entry in self.log if entry.target == target]
+
+    def _arrive(self, target: str, headers: dict[str, str], method: str = "GET") -> tuple[int, Logged]:
         with self._lock:
             self.hits[target] += 1
-            entry = Logged(target, None, headers)
+            entry = Logged(target, None, headers, method=method)
             self.log.append(entry)
             return self.hits[target], entry
 
@@ -164,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status != 304:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if body and status != 304:
+        if body and status != 304 and self.command != "HEAD":
             self.wfile.write(body)
             self._entry.sent += len(body)
 
@@ -175,9 +189,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     # -- reading --------------------------------------------------------------
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+        if self.path in self.mock.no_head:
+            self._entry = self.mock._arrive(self.path, {k.lower(): v for k, v in self.headers.items()}, "HEAD")[1]
+            try:
+                self._answer(405, headers={"Allow": "GET"})
+            finally:
+                self._entry.done = True
+            return
+        self.do_GET()
+
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         target = self.path
-        nth, self._entry = self.mock._arrive(target, {k.lower(): v for k, v in self.headers.items()})
+        nth, self._entry = self.mock._arrive(target, {k.lower(): v for k, v in self.headers.items()}, self.command)
         parts = urlsplit(target)
         query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
         fail = int(query["fail"]) if "fail" in query else None
@@ -191,6 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str, query: dict[str, str], failing: bool) -> None:
         mock = self.mock
+        if self.path in mock.moved:
+            return self._answer(301, headers={"Location": mock.moved[self.path]})
         if self.path in mock.pages:
             return self._resource(mock.pages[self.path])
         if path == "/robots.txt":
@@ -251,8 +277,13 @@ class _Handler(BaseHTTPRequestHandler):
             headers["ETag"] = resource.etag
         if resource.last_modified:
             headers["Last-Modified"] = resource.last_modified
+        if resource.status != 200:
+            return self._answer(resource.status, f"HTTP {resource.status}".encode())
         if self._fresh(resource):
             return self._answer(304, headers=headers)
+        if self.headers.get("Range") == "bytes=0-0" and resource.body:
+            headers["Content-Range"] = f"bytes 0-0/{len(resource.body)}"
+            return self._answer(206, resource.body[:1], headers=headers, content_type=resource.content_type)
         return self._answer(200, resource.body, headers=headers, content_type=resource.content_type)
 
     def _fresh(self, resource: Resource) -> bool:

@@ -47,7 +47,8 @@ def write_config(tmp_path: Path, sources: list[dict]) -> Path:
     folder.mkdir(exist_ok=True)
     shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
     table = {
-        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "user_agent": UA},
+        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "user_agent": UA,
+                  "check_links_days": 0},  # report links are asked about in tests/test_linkcheck.py
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,
     }

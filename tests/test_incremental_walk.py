@@ -79,7 +79,7 @@ def config(tmp_path: Path, server: MockServer) -> Path:
     folder.mkdir()
     shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
     table = {
-        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "full_walk_days": 7,
+        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "full_walk_days": 7, "check_links_days": 0,
                   "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; tests)"},
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": [{"id": "nspcc-library", "kind": "national", "parser": "nspcc-library", "url": server.url(target(1))}],

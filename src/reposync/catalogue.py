@@ -223,6 +223,16 @@ def m004_completeness(db: sqlite_utils.Database) -> None:
     completeness.create_views(db)
 
 
+@migrations()
+def m006_link_health(db: sqlite_utils.Database) -> None:
+    """Report-link health per entry (``linkcheck.py``): added columns, so an existing catalogue keeps every row."""
+    columns = db["entries"].columns_dict
+    for name in ("link_status", "link_detail", "link_url", "link_checked_at"):
+        if name not in columns:
+            db["entries"].add_column(name, str)
+    db["entries"].create_index(["link_status"], if_not_exists=True)
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if need be) the catalogue, migrated, in WAL mode."""
     path = Path(path)

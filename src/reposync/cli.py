@@ -2,64 +2,16 @@
 
 from __future__ import annotations
 
-import functools
-import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from . import __version__
+from .cli_options import (DEFAULT_CONFIG, _finite, _options, _sub_options, config_option, db_option,  # noqa: F401
+                          handle_errors)
+from .commands.links_check import links_check
 from .config import load_config
-from .errors import EXIT_BUG, ReposyncError
-
-DEFAULT_CONFIG = "config/sources.toml"
-
-
-def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A ReposyncError becomes one clean line and its exit code; anything else is a bug (1)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ReposyncError as exc:
-            click.echo(f"reposync: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException):
-            raise  # click prints these itself, with exit code 2 for usage errors
-        except Exception as exc:  # noqa: BLE001 - the last line of defence
-            click.echo(f"reposync: unexpected error (a bug): {type(exc).__name__}: {exc}", err=True)
-            sys.exit(EXIT_BUG)
-
-    return wrapper
-
-
-def _finite(value: float | None) -> float | None:
-    # FloatRange lets nan (no pause at all) and inf (a crash in sleep) through.
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter(f"{value} is not a number of seconds")
-    return value
-
-
-def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=DEFAULT_CONFIG,
-        show_default=True,
-        help="Sources file; relative paths in it resolve against its folder.",
-    )(func)
-
-
-def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-        help="Catalogue file (default: [paths] db of the config).",
-    )(func)
 
 
 @click.group()
@@ -175,19 +127,6 @@ def links_command(ctx: click.Context, config_path: Path, db_path: Path | None) -
         ctx.invoke(links_unmatched)
 
 
-def _options(ctx: click.Context, config_path: Path | None, db_path: Path | None) -> tuple[Path, Path | None]:
-    """A subcommand's own --config/--db, else the group's."""
-    parent = ctx.obj or {}
-    return config_path or parent.get("config_path") or Path(DEFAULT_CONFIG), db_path or parent.get("db_path")
-
-
-def _sub_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    func = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help="Catalogue file (default: [paths] db of the config).")(func)
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help=f"Sources file (default: {DEFAULT_CONFIG}).")(func)
-
-
 @links_command.command("review")
 @_sub_options
 @click.pass_context
@@ -285,6 +224,9 @@ def links_reject(ctx: click.Context, entry_a: str, entry_b: str, config_path: Pa
                  db_path: Path | None = None) -> None:
     """A person says: these two entries are not the same review; never propose them again."""
     _decide(ctx, "rejected", entry_a, entry_b, config_path, db_path)
+
+
+links_command.add_command(links_check)
 
 
 @cli.command("serve")

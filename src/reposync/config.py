@@ -33,6 +33,8 @@ class Crawl:
     max_bytes: int = settings.MAX_BYTES
     retries: int = settings.RETRIES
     full_walk_days: int = settings.FULL_WALK_DAYS
+    check_links_days: int = settings.CHECK_LINKS_DAYS  # report links checked by a sync this often (0: never)
+    check_links_hosts: tuple[str, ...] = ()  # hosts off a source's site whose report links may be checked
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,22 @@ def _crawl(path: Path, table: Any) -> Crawl:
         max_bytes=_number(path, table, "max_bytes", defaults.max_bytes, integer=True, minimum=1),
         retries=_number(path, table, "retries", defaults.retries, integer=True),
         full_walk_days=_number(path, table, "full_walk_days", defaults.full_walk_days, integer=True, minimum=1),
+        check_links_days=_number(path, table, "check_links_days", defaults.check_links_days, integer=True),
+        check_links_hosts=_hosts(path, table.get("check_links_hosts", [])),
     )
+
+
+def _hosts(path: Path, value: Any) -> tuple[str, ...]:
+    """Host names, as a URL would carry them (no scheme, path or port)."""
+    key = "crawl.check_links_hosts"
+    if not isinstance(value, list):
+        raise ConfigError(path, key, "must be a list of host names")
+    hosts = []
+    for item in value:
+        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z0-9.-]+", item) or not item.strip(".-"):
+            raise ConfigError(path, key, f"must be host names such as \"library.nspcc.org.uk\", got {item!r}")
+        hosts.append(item.lower())
+    return tuple(hosts)
 
 
 def _paths(path: Path, table: Any) -> Paths:

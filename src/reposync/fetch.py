@@ -221,6 +221,25 @@ class _Answer:
 
 
 @dataclass
+class Probe:
+    """What a link check learnt of a URL (``Fetcher.probe``): the last answer's status, and where it came from."""
+
+    url: str  # the URL asked about
+    status: int  # of the last answer (after redirects within the site)
+    final_url: str  # the URL that gave it: ``url`` unless a redirect within the site moved it
+    method: str  # HEAD, or GET when the server refused HEAD (or said no to it)
+    off_site: str | None = None  # a redirect off the site, to here: not followed, and ``status`` is the redirect's
+
+
+class RobotsForbids(NeedsPerson):
+    """robots.txt forbids fetching this URL: it is never requested."""
+
+
+class RobotsUnavailable(Temporary):
+    """The site's robots.txt could not be read this run (5xx, no answer): nothing on the site is requested."""
+
+
+@dataclass
 class _Robots:
     rules: Protego | None = None
     failure: SourceError | None = None  # why this site cannot be crawled this run
@@ -322,6 +341,49 @@ class Fetcher:
             raise NeedsPerson(url, f"HTTP {status}")
         raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
 
+    def probe(self, url: str, site: Site) -> Probe:
+        """Whether ``url`` still answers, by the crawl's rules, reading no body (a report-link check).
+
+        HEAD first; a HEAD answered 501 or with a 4xx (servers refuse HEAD with 405, 403 or 400, and some
+        answer it 404 wrongly) is asked again as ``GET`` with ``Range: bytes=0-0``, whose answer stands.
+        Redirects are followed on the same host (http to https too, each site's robots.txt obeyed); one
+        anywhere else is not followed and comes back as ``off_site``. Raises ``RobotsForbids`` for a URL
+        robots.txt forbids (never requested) and a ``SourceError`` when no answer comes (``Temporary``
+        after the retries of a timeout, a connection error, 429 or 5xx).
+        """
+        if site_of(url) != site:
+            raise NeedsPerson(url, "refused: outside the link's site")
+        current = url
+        for _hop in range(settings.MAX_REDIRECTS + 1):
+            if self.polite:
+                try:
+                    self._obey_robots(current)
+                except RobotsForbids:
+                    raise
+                except SourceError as exc:
+                    raise RobotsUnavailable(exc.url, exc.reason) from None
+            method = "HEAD"
+            answer = self._exchange_with_retries(current, {}, "HEAD", read=False)
+            if 400 <= answer.status < 500 or answer.status == 501:
+                method = "GET"
+                answer = self._exchange_with_retries(current, {"Range": "bytes=0-0"}, "GET", read=False)
+            if answer.status in REDIRECTS:
+                location = answer.headers.get(_LOCATION)
+                target = _join(current, location) if location else ""
+                scheme, host, _port = site_of(target)
+                if scheme not in ("http", "https") or host != site[1]:
+                    return Probe(url, answer.status, current, method, off_site=target or "(no Location)")
+                current = target
+                continue
+            return Probe(url, answer.status, current, method)
+        raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
+
+    def carry_over(self, other: Fetcher) -> None:
+        """Go on where ``other`` stopped: its robots.txt rules and pauses, and when it last asked each host."""
+        self._robots.update(other._robots)
+        self._host_delay.update(other._host_delay)
+        self._last_end.update(other._last_end)
+
     # -- answers -----------------------------------------------------------------
     def _fresh(self, url: str, answer: _Answer) -> Page:
         page = Page(
@@ -377,7 +439,7 @@ class Fetcher:
         if robots.failure is not None:
             raise type(robots.failure)(robots.failure.url, robots.failure.reason)
         if robots.rules is not None and not robots.rules.can_fetch(url, self.crawl.user_agent):
-            raise NeedsPerson(url, "robots.txt forbids fetching it")
+            raise RobotsForbids(url, "robots.txt forbids fetching it")
 
     def _fetch_robots(self, robots_url: str) -> _Robots:
         url = robots_url
@@ -435,7 +497,8 @@ class Fetcher:
             return exc.retry_after
         return min(settings.BACKOFF_MAX, self.backoff * 2 ** (state.attempt_number - 1))
 
-    def _exchange_with_retries(self, url: str, headers: dict[str, str]) -> _Answer:
+    def _exchange_with_retries(self, url: str, headers: dict[str, str], method: str = "GET",
+                               read: bool = True) -> _Answer:
         attempts = self.crawl.retries + 1
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
@@ -445,12 +508,13 @@ class Fetcher:
             reraise=True,
         )
         try:
-            return retrying(self._exchange, url, headers)
+            return retrying(self._exchange, url, headers, method, read)
         except _Retryable as exc:
             tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
             raise Temporary(exc.url, f"{exc.reason} (gave up after {tries})") from None
 
-    def _exchange(self, url: str, headers: dict[str, str]) -> _Answer:
+    def _exchange(self, url: str, headers: dict[str, str], method: str = "GET", read: bool = True) -> _Answer:
+        """One request, paced. ``read=False`` (a link check) reads no body at all: the size cap is never near."""
         host = site_of(url)[1]
         if self.polite:
             self._pace(host)
@@ -458,12 +522,12 @@ class Fetcher:
         cap = self.crawl.max_bytes
         try:
             with (self._deadline.within(self.crawl.timeout),  # the whole exchange, body included
-                  self.client.stream("GET", url, headers=headers) as response):
-                declared = response.headers.get("Content-Length", "")
+                  self.client.stream(method, url, headers=headers) as response):
+                declared = response.headers.get("Content-Length", "") if read else ""
                 if declared.isdigit() and int(declared) > cap:
                     raise NeedsPerson(url, f"body of {declared} bytes is over the {cap}-byte cap")
                 chunks, size = [], 0
-                for chunk in response.iter_bytes():  # decoded bytes: a gzip bomb meets the cap too
+                for chunk in response.iter_bytes() if read else ():  # decoded bytes: a gzip bomb meets the cap too
                     size += len(chunk)
                     if size > cap:
                         raise NeedsPerson(url, f"body is over the {cap}-byte cap")
@@ -479,7 +543,7 @@ class Fetcher:
         finally:
             self._last_end[host] = self.clock()
         status = answer.status
-        if status in (408, 429) or status >= 500:
+        if (status in (408, 429) or status >= 500) and not (method == "HEAD" and status == 501):  # 501: no HEAD here
             reason = f"HTTP {status}"
             wait = retry_after_seconds(answer.headers.get("Retry-After"))
             if wait is not None and wait > settings.RETRY_AFTER_CAP:

@@ -21,7 +21,8 @@ from .snapshots import atomic_write
 
 FORMATS = ("md", "json", "html")
 # Sections in the order a maintainer wants them: failures first, then what moved.
-KINDS = ("source-failed", "added", "changed", "rolled-off", "expired", "delisted", "reappeared", "linked", "unlinked")
+KINDS = ("source-failed", "link-broken", "added", "changed", "rolled-off", "expired", "delisted", "reappeared", "linked",
+         "unlinked", "link-fixed")
 TITLES = {
     "source-failed": "Failed sources",
     "added": "Added",
@@ -32,6 +33,8 @@ TITLES = {
     "reappeared": "Reappeared",
     "linked": "Linked",
     "unlinked": "Unlinked",
+    "link-broken": "Report links that broke",
+    "link-fixed": "Report links that work again",
 }
 
 
@@ -83,6 +86,8 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
             item = {"source": row["source"], "url": row["field"], "reason": row["new"]}
         elif kind in ("linked", "unlinked"):
             item = _item(row) | {"other": row["new"] or row["old"]}
+        elif kind in ("link-broken", "link-fixed"):
+            item = _item(row) | {"link": row["new"], "was": row["old"]}
         else:
             item = _item(row)
         listed.append(item)
@@ -159,6 +164,8 @@ def render_md(report: dict[str, Any]) -> str:
             lines.append(_md_item(kind, item))
         if report.get("omitted", {}).get(kind):
             lines.append(f"- … and {report['omitted'][kind]} more (the `changes` table has them all)")
+    if not report["sources"]:  # a link check walks no source
+        return "\n".join(lines) + "\n"
     lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
     for name, outcome in report["sources"].items():
         lines.append(
@@ -185,6 +192,8 @@ def _md_item(kind: str, item: dict[str, Any]) -> str:
         head += f": {changes}"
     elif kind in ("linked", "unlinked"):
         head += f" {'↔' if kind == 'linked' else '↮'} {md_escape(item['other'])}"
+    elif kind in ("link-broken", "link-fixed"):
+        head += f": {md_escape(item['link'])}" + (f", was {md_escape(item['was'])}" if item.get("was") else "")
     return head
 
 
@@ -213,7 +222,7 @@ def render_html(report: dict[str, Any]) -> str:
         items = report["sections"].get(kind)
         if not items:
             continue
-        cls = ' class="failed"' if kind == "source-failed" else ""
+        cls = ' class="failed"' if kind in ("source-failed", "link-broken") else ""
         out.append(f"<h2{cls}>{e(TITLES[kind])} ({report['counts'].get(kind, len(items))})</h2><ul>")
         for item in items:
             out.append(f"<li>{_html_item(kind, item)}</li>")
@@ -251,6 +260,8 @@ def _html_item(kind: str, item: dict[str, Any]) -> str:
         ) + "</ul>"
     elif kind in ("linked", "unlinked"):
         text += f" {'↔' if kind == 'linked' else '↮'} {e(str(item['other']))}"
+    elif kind in ("link-broken", "link-fixed"):
+        text += f": {e(str(item['link']))}" + (f", was {e(str(item['was']))}" if item.get("was") else "")
     return text
 
 

@@ -41,6 +41,10 @@ FULL_WALK_DAYS = 7
 # anything added at the front; a record filed deeper waits for the full walk.
 # 100 pages are 7% of the catalogue: about 2 minutes a night at 1 s a page.
 INCREMENTAL_KNOWN_RUN = 100
+# Report links (PDFs) are checked again this often, as part of a sync: a link
+# goes dead in weeks, not hours, and a week keeps the requests to a site few.
+# 0: never as part of a sync (``reposync links check`` still does).
+CHECK_LINKS_DAYS = 7
 USER_AGENT = "reposync/{version} (+https://github.com/reposync/reposync)"
 
 # --- parsing ----------------------------------------------------------------
@@ -68,6 +72,18 @@ DECISIONS_PATH = "decisions.toml"
 SPOOL_IN_MEMORY = 5000
 # The page cache of that temporary file: writes are sequential, reads one pass.
 SPOOL_CACHE_KIB = 4096
+
+# --- reposync doctor -------------------------------------------------------------
+# A source whose last successful walk is older than this needs a look: the
+# nightly job has failed it at least twice in a row.
+DOCTOR_MAX_AGE_DAYS = 2
+# Objects rehashed by a quick check of the archive (``--full``: all of them):
+# a few hundred read in well under a second, and a wide sample finds a rot.
+DOCTOR_SAMPLE = 200
+# Free space the archive's disk must keep: a night adds a few MB (a full walk of
+# the library is about 8 MB of pages), so 1 GiB is months of room, and a
+# catalogue rewrite (SQLite needs room for its journal) fits beside it.
+DOCTOR_MIN_FREE_BYTES = 1024 ** 3
 
 # --- SQLite ---------------------------------------------------------------
 # A reader (Datasette) and the nightly writer share the file; a writer waits

@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import sqlite_utils
 
-from . import catalogue, decisions, report, settings
+from . import catalogue, decisions, linkcheck, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
@@ -298,6 +298,13 @@ def run_sync(
                                          decisions=people)
             if not dry_run:  # the catalogue's decisions (Datasette's too) reach the file a rebuild reads
                 decisions.export(db, config.paths.decisions)
+            link_requests = 0
+            if not dry_run and not offline and crawl.check_links_days:  # report links due a check, same run
+                link_counts, link_requests = linkcheck.scheduled(db, config, crawl, [s.id for s in sources],
+                                                                 run_id, fetcher, progress)
+                if link_counts:
+                    result.counts.update(link_counts)
+                    result.inspected = report.build(db, run_id)
             reviews = db.execute("SELECT count(*) FROM reviews").fetchone()[0]
             links = db.execute("SELECT count(*) FROM links").fetchone()[0]
         finally:
@@ -310,7 +317,7 @@ def run_sync(
         db_path=db_path,
         reviews=reviews,
         links=links,
-        requests=fetcher.requests,
+        requests=fetcher.requests + link_requests,
         bytes=fetcher.bytes,
         dry_run=dry_run,
         report=result.inspected,

@@ -1,0 +1,1 @@
+"""Commands that live in modules of their own; cli.py registers them."""

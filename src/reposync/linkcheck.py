@@ -1,0 +1,194 @@
+"""Report-link health: does each listed entry's report link still answer?
+
+A check asks each link by the crawl's own rules (``Fetcher.probe``: robots.txt,
+user agent, pacing, retries, timeouts; HEAD, then a ranged GET where HEAD is
+refused; no body is read, so nothing is kept or passed on). Each entry gets a
+status, kept across syncs in the ``entries`` table (catalogue migration m006):
+
+- ``ok``: it answers (2xx);
+- ``moved``: a redirect on the same host leads to an answer; ``link_detail`` is the new URL;
+- ``gone``: 404 or 410;
+- ``error``: any other answer, a redirect off the host, or no answer; ``link_detail`` says which;
+- ``not-checked``: not asked, and ``link_detail`` says why (robots.txt forbids it, robots.txt could not
+  be read, or the link is off its source's site on a host ``[crawl] check_links_hosts`` does not name).
+
+A link that stops working (``gone`` or ``error`` after anything else) is a
+``link-broken`` change of the run, one that works again (``ok`` or ``moved``
+after ``gone`` or ``error``) is ``link-fixed``. ``not-checked`` says nothing
+about the link, so it is never a change either way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import sqlite_utils
+
+from .config import Config, Crawl, site_of
+from .errors import SourceError
+from .fetch import Fetcher, RobotsForbids, RobotsUnavailable
+from .snapshots import utc_now
+
+STATUSES = ("ok", "moved", "gone", "error", "not-checked")
+WORKING = ("ok", "moved")
+BROKEN = ("gone", "error")
+# A sync checks links "every N days": a link checked a little less than N days ago (last week's sync ran a
+# few minutes later in the night) is due all the same.
+SCHEDULE_SLACK = timedelta(hours=1)
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Link:
+    """A listed entry's report link, and what the last check of it said."""
+
+    entry_id: str
+    source: str
+    url: str
+    status: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class Verdict:
+    link: Link
+    status: str
+    detail: str | None
+    checked_at: str
+
+    @property
+    def change(self) -> str | None:
+        """``link-broken``, ``link-fixed`` or None: what this check changed about the link."""
+        if self.status in BROKEN and self.link.status not in BROKEN:
+            return "link-broken"
+        if self.status in WORKING and self.link.status in BROKEN:
+            return "link-fixed"
+        return None
+
+
+def describe(status: str | None, detail: str | None) -> str | None:
+    """A status as a change row and the report show it: ``gone (HTTP 404)``, ``moved to URL``, ``ok``."""
+    if status is None:
+        return None
+    if status == "moved":
+        return f"moved to {detail}"
+    return f"{status} ({detail})" if detail else status
+
+
+def due(db: sqlite_utils.Database, sources: Iterable[str], older_than: timedelta | None = None,
+        now: datetime | None = None) -> list[Link]:
+    """The report links of listed entries of ``sources`` to check: all of them, or those not checked within
+    ``older_than`` (never checked, or checked when the entry's report link was another, count as old)."""
+    sources = list(sources)
+    if not sources:
+        return []
+    sql = (f"SELECT id, source, report_url, link_status, link_detail FROM entries "
+           f"WHERE status = 'listed' AND coalesce(report_url, '') != '' "
+           f"AND source IN ({', '.join('?' for _ in sources)})")
+    params: list[object] = list(sources)
+    if older_than is not None:
+        cutoff = ((now or datetime.now(timezone.utc)) - older_than).isoformat(timespec="seconds")
+        sql += " AND (link_checked_at IS NULL OR link_checked_at < ? OR link_url IS NOT report_url)"
+        params.append(cutoff)
+    sql += " ORDER BY source, id"
+    return [Link(*row) for row in db.execute(sql, params).fetchall()]
+
+
+def check_one(fetcher: Fetcher, config: Config, link: Link) -> tuple[str, str | None]:
+    """The status of one link, and its detail (the new URL, the reason, or why it was not checked)."""
+    source = next((s for s in config.sources if s.id == link.source), None)
+    scheme, host, _port = site_of(link.url)
+    if scheme not in ("http", "https") or not host:
+        return "not-checked", "not an http(s) link"
+    if (source is None or host != source.site[1]) and host not in config.crawl.check_links_hosts:
+        return "not-checked", f"off-site: {host} is not in [crawl] check_links_hosts"
+    try:
+        probe = fetcher.probe(link.url, site_of(link.url))
+    except RobotsForbids:
+        return "not-checked", "robots"
+    except RobotsUnavailable as exc:
+        return "not-checked", exc.reason
+    except SourceError as exc:  # no answer after the retries, a 5xx, too many redirects
+        return "error", exc.reason
+    if probe.off_site is not None:
+        return "error", f"HTTP {probe.status} redirects off its site, to {probe.off_site} (not followed)"
+    status = probe.status
+    where = f" at {probe.final_url}" if probe.final_url != link.url else ""
+    if 200 <= status < 300:
+        return ("ok", None) if not where else ("moved", probe.final_url)
+    if status in (404, 410):
+        return "gone", f"HTTP {status}{where}"
+    return "error", f"HTTP {status}{where}"
+
+
+def check(fetcher: Fetcher, config: Config, links: Iterable[Link], progress: Progress | None = None) -> list[Verdict]:
+    verdicts = []
+    for n, link in enumerate(links, 1):
+        status, detail = check_one(fetcher, config, link)
+        verdicts.append(Verdict(link, status, detail, utc_now()))
+        if progress and n % 50 == 0:
+            progress(f"links: {n} checked")
+    return verdicts
+
+
+def record(db: sqlite_utils.Database, run_id: int, verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """Write the verdicts and their changes (``link-broken``, ``link-fixed``) as part of run ``run_id``, in
+    one transaction; the run's ``counts`` gain the changes. Returns the changes by kind."""
+    counts: dict[str, int] = {}
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for verdict in verdicts:
+            link = verdict.link
+            db.execute(
+                "UPDATE entries SET link_status = ?, link_detail = ?, link_url = ?, link_checked_at = ? WHERE id = ?",
+                [verdict.status, verdict.detail, link.url, verdict.checked_at, link.entry_id],
+            )
+            kind = verdict.change
+            if kind is not None:
+                db.execute(
+                    "INSERT INTO changes (run_id, source, entry_id, kind, field, old, new) "
+                    "VALUES (?, ?, ?, ?, 'link_status', ?, ?)",
+                    [run_id, link.source, link.entry_id, kind, describe(link.status, link.detail),
+                     describe(verdict.status, verdict.detail)],
+                )
+                counts[kind] = counts.get(kind, 0) + 1
+        if counts:
+            db.execute("UPDATE runs SET counts = json_patch(coalesce(counts, '{}'), ?) WHERE id = ?",
+                       [json.dumps(counts), run_id])
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return counts
+
+
+def tally(verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """Links by status, in the order of ``STATUSES``."""
+    found: dict[str, int] = {}
+    for verdict in verdicts:
+        found[verdict.status] = found.get(verdict.status, 0) + 1
+    return {status: found[status] for status in STATUSES if status in found}
+
+
+def scheduled(db: sqlite_utils.Database, config: Config, crawl: Crawl, sources: Iterable[str], run_id: int,
+              walked: Fetcher, progress: Progress | None = None) -> tuple[dict[str, int], int]:
+    """A sync's link check: the links not checked for ``crawl.check_links_days``, asked with the walk's
+    robots.txt rules and pauses carried over, recorded as part of the sync's run.
+
+    Returns the changes by kind and the number of requests it made.
+    """
+    links = due(db, sources, timedelta(days=crawl.check_links_days) - SCHEDULE_SLACK)
+    if not links:
+        return {}, 0
+    if progress:
+        progress(f"links: checking {len(links)} report links")
+    with Fetcher(crawl) as fetcher:
+        fetcher.carry_over(walked)
+        verdicts = check(fetcher, config, links, progress)
+        requests = fetcher.requests
+    return record(db, run_id, verdicts), requests
