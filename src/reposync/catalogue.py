@@ -312,6 +312,10 @@ def start_run(db: sqlite_utils.Database, mode: str) -> int:
     return int(cursor.lastrowid)
 
 
+class DuplicateEntryId(RuntimeError):
+    """Two entries of one walk with one id: one would silently replace the other (a bug, exit 1)."""
+
+
 class _Writer:
     """The writes of one run, inside the run's transaction."""
 
@@ -348,15 +352,22 @@ class _Writer:
             if report_url:
                 by_report[report_url] = entry_id
         seen: set[str] = set()
+        own: set[str] | None = None  # the walk's own ids, read once, only when an id may be carried over
         for entry in outcome.entries:
             entry = dict(entry)
-            # A corrected title changes the derived id; the report link says it is the same entry.
+            # A corrected title changes the derived id; the report link says it is the same entry
+            # (unless another entry of this walk has that id of its own: then both are kept as they are).
             if entry["id"] not in known and entry.get("report_url") in by_report:
                 old_id = by_report[entry["report_url"]]
-                if old_id not in seen:
+                if own is None:
+                    own = {row["id"] for row in outcome.entries}
+                if old_id not in seen and old_id not in own:
                     entry["id"] = old_id
             if entry["id"] in seen:
-                continue  # the same entry twice on one walk: keep the first
+                if entry.get("copy_number"):
+                    continue  # one library record shown twice on a walk (the catalogue shifted under it)
+                # normalise.unique_ids makes a walk's ids unique: this is a bug, and the run lands nothing.
+                raise DuplicateEntryId(f"{outcome.source}: two entries of one walk have the id {entry['id']!r}")
             seen.add(entry["id"])
             digest = content_hash(entry)
             state = known.get(entry["id"])

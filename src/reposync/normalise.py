@@ -223,11 +223,22 @@ _NATION_TYPES = {"wales": "welsh-cpr", "scotland": "scottish-scr", "northern-ire
 _LCSPR_FROM = 2019
 
 
-def review_type(*texts: str | None, nation: str | None = None, year: int | None = None) -> str:
+def named_type(*texts: str | None) -> str | None:
+    """The review type the words of ``texts`` name, if any."""
     joined = " ".join(t for t in texts if t)
     for name, rule in _TYPE_RULES:
         if rule.search(joined):
             return name
+    return None
+
+
+def review_type(*texts: str | None, nation: str | None = None, year: int | None = None,
+                aside: str | None = None) -> str:
+    """The type ``texts`` name (the type words, the title as written); else what ``aside`` (a note)
+    names: a note saying "a 7 minute briefing is also available" does not make a review a briefing."""
+    named = named_type(*texts) or named_type(aside)
+    if named is not None:
+        return named
     if nation in _NATION_TYPES:
         return _NATION_TYPES[nation]
     if year is not None:
@@ -243,11 +254,50 @@ def slug(text: str) -> str:
 
 
 def entry_id(source: Source, raw: RawEntry) -> str:
-    """Stable across syncs: the copy number for a library record, else area and title."""
+    """Stable across syncs: the copy number for a library record, else area and title (as written, so a
+    review and its 7 minute briefing differ). ``unique_ids`` settles the rare page that repeats a title."""
     if raw.copy_number:
         return f"{source.id}:{raw.copy_number.strip()}"
     parts = [raw.area_text or "", raw.title]
     return f"{source.id}:{slug(' '.join(p for p in parts if p))}"
+
+
+def _distinction(row: dict) -> str:
+    """What tells a row from another of the same title: its date, else its report's file name."""
+    if row.get("published"):
+        return str(row["published"])
+    report = row.get("report_url") or ""
+    name = report.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return slug(name) if name else "entry"
+
+
+def unique_ids(rows: list[dict], taken: set[str]) -> list[dict]:
+    """Give each list entry of a page an id no other entry of its walk has, stably; ``taken`` holds the
+    ids of the walk's earlier pages and is updated.
+
+    Entries of one page that would share an id (two children called "Child A", listed twice with
+    different reports) each get ``@`` and their date (else their report's file name), so neither depends
+    on the order of the page and neither is lost; identical ones also get a count. A library record
+    keyed by its copy number is the same record wherever it is seen: it is left to the catalogue,
+    which keeps one (a live catalogue shifting under the walk shows a record twice).
+    """
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        if not row.get("copy_number"):
+            groups.setdefault(row["id"], []).append(row)
+    for base, group in groups.items():
+        if len(group) == 1 and base not in taken:
+            taken.add(base)
+            continue
+        for row in group:
+            wanted = f"{base}@{_distinction(row)}"
+            candidate, number = wanted, 1
+            while candidate in taken:
+                number += 1
+                candidate = f"{wanted}-{number}"
+            row["id"] = candidate
+            taken.add(candidate)
+    return rows
 
 
 def normalise(raw: RawEntry, source: Source, areas: AreaIndex, *, today: date | None = None) -> dict:
@@ -282,8 +332,10 @@ def normalise(raw: RawEntry, source: Source, areas: AreaIndex, *, today: date | 
         "area": area_name,
         "la_codes": codes,
         "pseudonyms": pseudonyms(raw.title),
-        "review_type": review_type(raw.type_text, raw.title, raw.note, nation=nation, year=year),
-        "url": raw.url or raw.page_url,  # what a person clicks: the report, else the page listing it
+        "review_type": review_type(raw.type_text, raw.title, aside=raw.note, nation=nation, year=year),
+        # What a person clicks: the report; for a library record without one, its catalogue record. An entry
+        # listed without a link (withdrawn, "available on request") has none: page_url says where it is listed.
+        "url": raw.url or (raw.page_url if raw.copy_number else None),
         "report_url": raw.url,  # the report link as found: part of the entry's content
         "page_url": raw.page_url,  # not content: a library page URL carries a session's SetID
         "copy_number": raw.copy_number,

@@ -31,7 +31,7 @@ from .config import Config, Source, site_of
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
 from .fetch import Fetcher, Page
 from .models import ParseResult
-from .normalise import normalise
+from .normalise import normalise, unique_ids
 from .parsers import parser_for
 from .snapshots import Archive, ReplayTransport, url_key
 from .spool import Spool, Spooler
@@ -133,6 +133,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     entries = (spooler or Spooler()).spool()
     newest_first, oldest_year = True, None  # publication years so far non-increasing; the last year seen
     known_run = 0  # entries in a row, up to here, that are known and unchanged
+    ids: set[str] = set()  # the walk's list-entry ids so far: no two entries share one (normalise.unique_ids)
     try:
         while url is not None:
             key = url_key(url)  # 16 bytes, not a 300-character URL, for each of 150,000 pages
@@ -144,8 +145,8 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
             page = fetcher.get(url, source.site)
             result = parse_page(page, source, fetcher.archive)
             outcome.pages += 1
-            for raw in result.entries:
-                entry = normalise(raw, source, config.areas)
+            rows = unique_ids([normalise(raw, source, config.areas) for raw in result.entries], ids)
+            for entry in rows:
                 entries.append(entry)
                 year = entry.get("published_year")
                 if year is not None:

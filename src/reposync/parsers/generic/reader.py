@@ -21,8 +21,8 @@ from .titles import (
     only_types,
     remove_generic_links,
     residue,
-    split_title,
     strip_file_info,
+    title_as_written,
     types_in,
     unique,
 )
@@ -101,7 +101,7 @@ class Reader:
         types: list[str], notes: list[str], key: tuple[str, int], section: int | None,
         doc_types: Sequence[str] = (), column_types: Sequence[str] = (),
     ) -> bool:
-        title, title_types = split_title(title_raw)
+        title = title_as_written(title_raw)
         if not title or is_generic(title):
             return False
         if not_review(title):
@@ -119,7 +119,7 @@ class Reader:
         self.entries.append(entry)
         self.scoped[line.scope] = self.scoped.get(line.scope, 0) + 1
         self.current = _Open(entry, key, line.scope, section, [n for n in notes if n],
-                             [*title_types, *types_in(title_raw), *types], doc_types=list(doc_types),
+                             [*types_in(title), *types], doc_types=list(doc_types),
                              column_types=list(column_types), row=line.item if line.item_tag == "tr" else None)
         return True
 
@@ -254,13 +254,8 @@ class Reader:
             return self.emit(title, date.text, line=line, heading=text, hrefs=self.hrefs(line),
                              types=types_in(text), notes=[strip_file_info(note)], key=item_key(line), section=None)
         # A title and its date in one line: "Child B (published 10/10/13) For legal reasons ...".
+        # "<a>Child X</a> LCSPR - 2023": the title as written is "Child X LCSPR"; its types are read from it.
         title = before.strip(TITLE_EDGE)
-        for _, link_text in line.links:
-            # "<a>Child X</a> LCSPR - 2023": the link names the case; the rest is its type.
-            if link_text and title.startswith(link_text) and title != link_text \
-                    and only_types(title[len(link_text):]) and residue(link_text):
-                title = link_text  # the types are read from the whole line below
-                break
         if is_prose(title.strip(TITLE_EDGE)):
             return False
         separated = bool(re.search(r"[-\u2013\u2014|:,]\s*$", before))

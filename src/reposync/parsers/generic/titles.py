@@ -23,17 +23,6 @@ _TYPE = re.compile(
     re.I,
 )
 
-# A title that is a type and a separator away from the case: "SCR: Child X", "Child X - LCSPR".
-_TYPE_GROUP = r"(?:" + _TYPE.pattern + r")(?:\s*\(\s*(?-i:[A-Z]{2,6})\s*\))?"
-
-_TYPE_PREFIX = re.compile(r"^\s*(?P<type>" + _TYPE_GROUP + r")\s*[:|\-\u2013\u2014]\s*(?P<rest>\S.*)$", re.I)
-
-_TYPE_SUFFIX = re.compile(
-    r"^(?P<rest>.*?\S)\s*(?:[:|,\-\u2013\u2014]\s*(?P<type>" + _TYPE_GROUP + r")|\(\s*(?P<ptype>"
-    + _TYPE.pattern + r")\s*\))\s*$",
-    re.I,
-)
-
 # "(PDF, 1.2MB)", "[Word 200KB]", "PDF 350 KB": the file, not the review.
 _FILE_INFO = re.compile(
     r"[(\[]\s*(?:pdf|docx?|word|odt|rtf|xlsx?|pptx?)\b[^)\]]*[)\]]"
@@ -84,19 +73,10 @@ def residue(text: str) -> str:
 def is_generic(text: str) -> bool:
     return not residue(text)
 
-def split_title(raw: str) -> tuple[str, list[str]]:
-    """A title without file details, edges and a type written before or after it; and that type."""
-    title = strip_file_info(raw).strip(TITLE_EDGE)
-    types: list[str] = []
-    match = _TYPE_PREFIX.match(title)
-    if match:
-        types.append(clean(match["type"]))
-        title = match["rest"].strip(TITLE_EDGE)
-    match = _TYPE_SUFFIX.match(title)
-    if match:
-        types.append(clean(match["type"] or match["ptype"]))
-        title = match["rest"].strip(TITLE_EDGE)
-    return title, types
+def title_as_written(raw: str) -> str:
+    """The title as the page writes it, type words included; only file details and stray edges go."""
+    return strip_file_info(raw).strip(TITLE_EDGE)
+
 
 def remove_generic_links(text: str, links: list[tuple[str, str]]) -> str:
     """``text`` without the words of its document links ("Baby M - Read the report")."""
