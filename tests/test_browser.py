@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from datasette_server import YORK_TITLES, build_catalogue, running_datasette
+from datasette_server import METADATA, YORK_TITLES, build_catalogue, running_datasette
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -165,3 +165,99 @@ def test_a_librarian_searches_narrows_and_decides(browser: Any, tmp_path: Path) 
         assert "Baby A" in titles(page)
 
     assert len(list(shots.glob("*.png"))) == 9
+
+
+CHARTS = ("reviews-per-year", "anonymous-per-year", "completeness", "lag")
+
+
+def chart_queries() -> dict[str, str]:
+    import yaml
+
+    dashboard = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["plugins"]["datasette-dashboards"]["reviews"]
+    return {slug: chart["query"] for slug, chart in dashboard["charts"].items()}
+
+
+def chart_texts(page: Any, chart: str) -> set[str]:
+    """The words a chart shows (vega-embed draws SVG: axis labels, legend, titles are text elements)."""
+    return {t.strip() for t in page.locator(f"#chart-{chart} svg text").all_text_contents() if t.strip()}
+
+
+def bars(page: Any, chart: str) -> int:
+    return page.locator(f"#chart-{chart} svg .mark-rect path").count()
+
+
+def test_the_dashboard_draws_its_charts_with_no_network(browser: Any, tmp_path: Path) -> None:
+    """The four charts of the dashboard, drawn from vega files Datasette serves itself: every request the page
+    makes off this machine is refused (and none is tried), and each chart shows the catalogue's figures."""
+    _, db_path = build_catalogue(tmp_path)
+    with sqlite3.connect(db_path) as conn:
+        conn.row_factory = sqlite3.Row
+        data = {slug: [dict(r) for r in conn.execute(sql)] for slug, sql in chart_queries().items()}
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    with running_datasette(db_path, tmp_path / "serve.log") as server:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(15_000)
+        requested: list[str] = []
+        offsite: list[str] = []
+        errors: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+        def local_only(route: Any) -> None:
+            if route.request.url.startswith(server.url + "/"):
+                route.continue_()
+            else:
+                offsite.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", local_only)
+
+        # The menu's Dashboards page leads to it.
+        page.goto(server.url + "/-/dashboards")
+        page.get_by_role("link", name="Case reviews at a glance").click()
+        page.wait_for_url(server.url + "/-/dashboards/reviews")
+        assert page.locator("h1").inner_text() == "Case reviews at a glance"
+        for chart in CHARTS:
+            page.wait_for_selector(f"#chart-{chart} svg .mark-rect path", state="attached")
+        page.wait_for_timeout(500)  # the last frame
+        page.screenshot(path=shots / "10-dashboard.png", full_page=True)
+        assert [t.strip() for t in page.locator(".dashboard-card-title").all_inner_texts()] == [
+            "National reviews per year, by type", "National reviews per year published anonymously",
+            "Completeness per partnership (local reviews)", "Days from local publication to the national repository"]
+
+        # Each chart shows what its query gives: a bar per row, the years, types and partnerships as labels.
+        by_type = data["reviews-per-year"]
+        assert bars(page, "reviews-per-year") == len(by_type)
+        assert {str(r["year"]) for r in by_type} | {r["type"] for r in by_type} <= chart_texts(page, "reviews-per-year")
+        anonymous = data["anonymous-per-year"]
+        assert bars(page, "anonymous-per-year") == len(anonymous)
+        assert {"anonymous", "area named"} <= chart_texts(page, "anonymous-per-year")
+        shown = chart_texts(page, "completeness")
+        assert {"York", "in national", "missing"} <= shown
+        assert {r["partnership"] for r in data["completeness"]} <= shown
+        assert bars(page, "completeness") == len(data["completeness"])
+        york = next(r for r in data["completeness"] if r["partnership"] == "York" and r["state"] == "in national")
+        labels = page.locator("#chart-completeness svg .mark-rect path").evaluate_all(
+            "paths => paths.map(p => p.getAttribute('aria-label'))")
+        assert f"Local reviews: {york['reviews']}; partnership: York; state: in national" in labels
+        assert data["lag"] and bars(page, "lag") >= 1 and "Local reviews" in chart_texts(page, "lag")
+
+        assert not errors, errors
+        assert not offsite, offsite
+        scripts = [u for u in requested if u.endswith(".js")]
+        for library in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
+            assert any(u.startswith(server.url + "/-/static-plugins/datasette_dashboards/")
+                       and u.endswith("/" + library) for u in scripts), (library, scripts)
+
+        # One chart on its own page, as a phone shows it.
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone.route("**/*", local_only)
+        phone.goto(server.url + "/-/dashboards/reviews/completeness")
+        # (a chart's own page names its container after the dashboard)
+        phone.wait_for_selector("#chart-reviews svg .mark-rect path", state="attached")
+        phone.wait_for_timeout(500)
+        assert "York" in chart_texts(phone, "reviews")
+        phone.screenshot(path=shots / "11-completeness-chart-phone.png", full_page=True)
+        assert not offsite, offsite
+    assert len(list(shots.glob("*.png"))) == 2

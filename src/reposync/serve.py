@@ -63,6 +63,11 @@ def metadata_for(db_path: Path, metadata_path: Path) -> dict[str, Any]:
 
         databases[name] = databases.pop(DATABASE)
         metadata = _rename(metadata, DATABASE, tilde_encode(name))
+        # the dashboards' charts name the database they query
+        for dashboard in ((metadata.get("plugins") or {}).get("datasette-dashboards") or {}).values():
+            for chart in (dashboard.get("charts") or {}).values():
+                if chart.get("db") == DATABASE:
+                    chart["db"] = name
     return metadata
 
 
