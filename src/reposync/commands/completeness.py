@@ -6,8 +6,20 @@ from pathlib import Path
 
 import click
 
-from ..cli import _open_catalogue, config_option, db_option, handle_errors
+from ..cli_options import config_option, db_option, handle_errors
 from ..completeness import FORMATS, UnknownArea, render, resolve_area, rows, write_pack
+from ..config import load_config
+
+
+def _open_catalogue(config_path: Path, db_path: Path | None):
+    """The config and its catalogue, which must exist."""
+    from ..catalogue import open_db
+
+    config = load_config(config_path)
+    path = db_path or config.paths.db
+    if not Path(path).exists():
+        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
+    return config, open_db(path)
 
 
 def _area(config, name: str | None) -> str | None:
