@@ -35,6 +35,7 @@ class Crawl:
     full_walk_days: int = settings.FULL_WALK_DAYS
     check_links_days: int = settings.CHECK_LINKS_DAYS  # report links checked by a sync this often (0: never)
     check_links_hosts: tuple[str, ...] = ()  # hosts off a source's site whose report links may be checked
+    max_hosts: int = settings.MAX_HOSTS
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def _crawl(path: Path, table: Any) -> Crawl:
         full_walk_days=_number(path, table, "full_walk_days", defaults.full_walk_days, integer=True, minimum=1),
         check_links_days=_number(path, table, "check_links_days", defaults.check_links_days, integer=True),
         check_links_hosts=_hosts(path, table.get("check_links_hosts", [])),
+        max_hosts=_number(path, table, "max_hosts", defaults.max_hosts, integer=True, minimum=1),
     )
 
 
@@ -205,7 +207,7 @@ def _check_place(path: Path, key: str, place: Path, *, folder: bool) -> None:
         raise ConfigError(path, key, f"{place} cannot be used: {exc.strerror or exc}") from None
 
 
-def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str]) -> Source:
+def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: dict[str, Path]) -> Source:
     where = f"source[{number}]"
     if not isinstance(table, dict):
         raise ConfigError(path, where, "must be a table")
@@ -219,8 +221,11 @@ def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str
     if not isinstance(source_id, str) or not _ID.match(source_id):
         raise ConfigError(path, f"{where}.id", f"must be lower-case letters, digits, - or _, got {source_id!r}")
     if source_id in seen:
-        raise ConfigError(path, f"{where}.id", f"{source_id!r} is used twice")
-    seen.add(source_id)
+        first = seen[source_id]
+        if first == path:
+            raise ConfigError(path, f"{where}.id", f"{source_id!r} is used twice")
+        raise ConfigError(path, f"{where}.id", f"{source_id!r} is already a source in {first}")
+    seen[source_id] = path
     where = f"source {source_id!r}"
     kind = table["kind"]
     if kind not in KINDS:
@@ -263,25 +268,58 @@ def _source(path: Path, number: int, table: Any, areas: AreaIndex, seen: set[str
     )
 
 
-def load_config(path: Path | str) -> Config:
-    path = Path(path).resolve()
+SOURCES_DIR = "sources.d"  # beside the config file: more [[source]] tables, one file per group of sources
+
+
+def _read_toml(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(path, None, "config file not found") from None
     except UnicodeDecodeError:
         raise ConfigError(path, None, "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, None, f"not valid TOML: {exc}") from None
+    except OSError as exc:  # a folder named *.toml, a file that may not be read
+        raise ConfigError(path, None, f"cannot be read: {exc.strerror or exc}") from None
+
+
+def source_files(path: Path) -> list[Path]:
+    """``sources.d/*.toml`` beside the config file, in name order (read after the config file itself)."""
+    folder = path.parent / SOURCES_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.toml"), key=lambda p: p.name)
+
+
+def load_config(path: Path | str) -> Config:
+    """The config file, then ``sources.d/*.toml`` beside it in name order: one list of sources.
+
+    The extra files hold ``[[source]]`` tables only (crawl settings and paths stay in
+    the config file); a source id used in two files is an error naming both.
+    """
+    path = Path(path).resolve()
+    data = _read_toml(path)
     unknown = set(data) - {"crawl", "paths", "source"}
     if unknown:
         raise ConfigError(path, sorted(unknown)[0], "unknown table or key")
     crawl = _crawl(path, data.get("crawl", {}))
     paths = _paths(path, data.get("paths", {}))
     areas = load_areas(paths.areas)
-    raw_sources = data.get("source")
-    if not isinstance(raw_sources, list) or not raw_sources:
+    tables: list[tuple[Path, Any]] = [(path, data.get("source", []))]
+    for extra in source_files(path):
+        more = _read_toml(extra)
+        unknown = set(more) - {"source"}
+        if unknown:
+            raise ConfigError(extra, sorted(unknown)[0], f"only [[source]] tables belong in {SOURCES_DIR}/ "
+                                                         f"(crawl and paths are set in {path.name})")
+        tables.append((extra, more.get("source", [])))
+    seen: dict[str, Path] = {}
+    sources = []
+    for file, raw_sources in tables:
+        if not isinstance(raw_sources, list):
+            raise ConfigError(file, "source", f"no [[source]] tables: a {type(raw_sources).__name__} instead")
+        sources += [_source(file, n, table, areas, seen) for n, table in enumerate(raw_sources, 1)]
+    if not sources:
         raise ConfigError(path, "source", "no [[source]] tables: nothing to sync")
-    seen: set[str] = set()
-    sources = [_source(path, n, table, areas, seen) for n, table in enumerate(raw_sources, 1)]
     return Config(path=path, crawl=crawl, paths=paths, sources=sources, areas=areas)
