@@ -37,6 +37,7 @@ import struct
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +54,7 @@ class Resource:
     etag: str | None = None
     last_modified: str | None = None
     status: int = 200  # set to 404 or 410 to make a page go away
+    before: Callable[[], None] | None = None  # called before answering (a test's gate); the answer follows
 
 
 @dataclass
@@ -66,7 +68,7 @@ class Logged:
 
 
 class MockServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.pages: dict[str, Resource] = {}
         self.moved: dict[str, str] = {}  # target -> where a 301 sends it
         self.no_head: set[str] = set()  # targets whose HEAD is refused (405)
@@ -76,7 +78,8 @@ class MockServer:
         self.log: list[Logged] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.host = host  # another loopback address (127.0.0.2, ...) is another host to a crawler
+        self.httpd = ThreadingHTTPServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False
         self.httpd.mock = self  # type: ignore[attr-defined]
@@ -98,7 +101,7 @@ class MockServer:
     # -- for tests ------------------------------------------------------------
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, target: str) -> str:
         return self.base + target
@@ -272,6 +275,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self._answer(404, b"no such endpoint")
 
     def _resource(self, resource: Resource) -> None:
+        if resource.before is not None:
+            resource.before()
         headers = {}
         if resource.etag:
             headers["ETag"] = resource.etag

@@ -604,6 +604,17 @@ def last_complete_walk(db: sqlite_utils.Database, source: str) -> dict[str, Any]
     return {"started_at": row[0], "newest_first": bool(row[1])}
 
 
+def last_pages(db: sqlite_utils.Database, source: str) -> int | None:
+    """Pages the last finished walk of a source took (runs.sources), whether it succeeded or not."""
+    path = f'$."{source}".pages'  # source ids are [a-z0-9_-]: safe inside a quoted JSON path
+    row = db.execute(
+        "SELECT json_extract(sources, ?) FROM runs WHERE finished_at IS NOT NULL AND json_valid(sources) "
+        "AND json_extract(sources, ?) > 0 ORDER BY id DESC LIMIT 1",
+        [path, path],
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
 def listed_count(db: sqlite_utils.Database, source: str) -> int:
     return db.execute("SELECT count(*) FROM entries WHERE source = ? AND status = 'listed'", [source]).fetchone()[0]
 

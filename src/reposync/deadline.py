@@ -119,9 +119,9 @@ class _Backend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
-def deadline_transport(deadline: Deadline) -> httpx.HTTPTransport:
-    """httpx's default transport, its sockets bounded by ``deadline``."""
-    transport = httpx.HTTPTransport()
+def deadline_transport(deadline: Deadline, limits: httpx.Limits | None = None) -> httpx.HTTPTransport:
+    """httpx's default transport, its sockets bounded by ``deadline`` (and its pool by ``limits``)."""
+    transport = httpx.HTTPTransport(limits=limits or httpx.Limits())
     pool = transport._pool  # noqa: SLF001 - no public hook (see the module docstring)
     pool._network_backend = _Backend(pool._network_backend, deadline)  # noqa: SLF001
     return transport

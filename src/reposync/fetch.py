@@ -11,7 +11,8 @@ also a polite crawler:
   asked again in the same run. Its redirects are followed, up to the limit, on
   the same host only (http to https, say); one to another host is not
   requested, and the site has no rules (RFC 9309's "unavailable").
-- one request at a time (the fetcher is synchronous), and between two requests
+- one request at a time (the fetcher is synchronous; a sync gives each host a
+  fetcher and a thread of its own, see hosts.py), and between two requests
   to one host at least ``crawl.delay`` seconds, or the host's robots.txt
   Crawl-delay (or Request-rate) when that is longer: ``--delay`` cannot go
   under what the site asked for. Measured on a monotonic clock, from the end of
@@ -24,6 +25,11 @@ also a polite crawler:
 
 ``crawl.timeout`` is the deadline of a whole request (``reposync.deadline``): a
 server that trickles its headers or body fails the attempt when it passes.
+
+A host no connection could be made to (refused, no route, no DNS answer, connect
+timeout) after the retries is not asked again in the same run: every later
+request to it fails at once, so its other sources fail without retries of their
+own.
 
 Temporary failures (connection errors, timeouts, 408, 429, 5xx) are retried
 with exponential backoff; a Retry-After (seconds or an HTTP date) is honoured
@@ -203,11 +209,12 @@ def robots_token(user_agent: str) -> str:
 class _Retryable(Exception):
     """A temporary failure worth another try (wrapped so tenacity can tell)."""
 
-    def __init__(self, url: str, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, url: str, reason: str, retry_after: float | None = None, *, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.url = url
         self.reason = reason
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no connection could be made at all (refused, no route, DNS, connect timeout)
 
 
 @dataclass
@@ -245,6 +252,30 @@ class _Robots:
     failure: SourceError | None = None  # why this site cannot be crawled this run
 
 
+def make_client(crawl: Crawl, *, transport: httpx.BaseTransport | None = None, deadline: Deadline | None = None,
+                limits: httpx.Limits | None = None) -> httpx.Client:
+    """The httpx client a ``Fetcher`` sends through; one may be shared by fetchers in several threads
+    (httpx: "It can be shared between threads"), with one ``deadline`` (it is per thread).
+
+    Without a ``transport``, httpx's own, its sockets bounded by ``deadline`` and its connections by ``limits``.
+    """
+    if transport is None:
+        transport = deadline_transport(deadline or Deadline(), limits)
+    timeout = httpx.Timeout(
+        connect=settings.TIMEOUT_CONNECT,
+        read=crawl.timeout,
+        write=crawl.timeout,
+        pool=settings.TIMEOUT_POOL,
+    )
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        headers={"User-Agent": crawl.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+        follow_redirects=False,  # redirects are followed by hand, within the site only
+        event_hooks={"response": [_hide_location]},
+    )
+
+
 class Fetcher:
     """An httpx client that knows the crawl rules: robots.txt, pacing, site bounds, size cap, retries."""
 
@@ -259,6 +290,8 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         backoff: float | None = None,
+        client: httpx.Client | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self.crawl = crawl
         self.archive = archive  # live fetches are archived here; None when replaying
@@ -273,28 +306,19 @@ class Fetcher:
         self._robots: dict[Site, _Robots] = {}
         self._host_delay: dict[str, float] = {}  # host -> robots.txt's pause, when it asks for one
         self._last_end: dict[str, float] = {}  # host -> clock() when its last answer ended
+        self._unreachable: dict[str, Temporary] = {}  # host -> why it could not be reached this run
         self._token = robots_token(crawl.user_agent)
         # ``crawl.timeout`` bounds a whole request (connect, headers and body), not each read: a live
         # transport's sockets wait at most what is left of it. A given transport (the replay) needs no bound.
-        self._deadline = Deadline()
-        if transport is None:
-            transport = deadline_transport(self._deadline)
-        timeout = httpx.Timeout(
-            connect=settings.TIMEOUT_CONNECT,
-            read=crawl.timeout,
-            write=crawl.timeout,
-            pool=settings.TIMEOUT_POOL,
-        )
-        self.client = httpx.Client(
-            transport=transport,
-            timeout=timeout,
-            headers={"User-Agent": crawl.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-            follow_redirects=False,  # redirects are followed by hand, within the site only
-            event_hooks={"response": [_hide_location]},
-        )
+        # A client given (one shared by the hosts of a sync) comes with the deadline its transport reads.
+        self._deadline = deadline or Deadline()
+        self._own_client = client is None  # a shared client is not ours to close
+        self.client = client if client is not None else make_client(crawl, transport=transport,
+                                                                    deadline=self._deadline)
 
     def close(self) -> None:
-        self.client.close()
+        if self._own_client:
+            self.client.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -308,6 +332,7 @@ class Fetcher:
         if site_of(url) != site:
             raise NeedsPerson(url, "refused: outside the source's site")
         for _hop in range(settings.MAX_REDIRECTS + 1):
+            self._reachable(url)
             if self.polite:
                 self._obey_robots(url)
             stored = self._stored(url)
@@ -383,6 +408,7 @@ class Fetcher:
         self._robots.update(other._robots)
         self._host_delay.update(other._host_delay)
         self._last_end.update(other._last_end)
+        self._unreachable.update(other._unreachable)
 
     # -- answers -----------------------------------------------------------------
     def _fresh(self, url: str, answer: _Answer) -> Page:
@@ -429,6 +455,14 @@ class Fetcher:
     def _archive(self, row: ManifestRow) -> None:
         if self.archive is not None:
             self.archive.record(row)
+
+    def _reachable(self, url: str) -> None:
+        """A host no connection could be made to is not tried again this run: its other sources fail at once."""
+        host = site_of(url)[1]
+        failure = self._unreachable.get(host)
+        if failure is not None:
+            raise Temporary(url, f"{host} could not be reached earlier in this run ({failure.url}: {failure.reason}); "
+                                 "not tried again")
 
     # -- robots.txt ------------------------------------------------------------
     def _obey_robots(self, url: str) -> None:
@@ -511,7 +545,10 @@ class Fetcher:
             return retrying(self._exchange, url, headers, method, read)
         except _Retryable as exc:
             tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
-            raise Temporary(exc.url, f"{exc.reason} (gave up after {tries})") from None
+            failure = Temporary(exc.url, f"{exc.reason} (gave up after {tries})")
+            if exc.unreachable:
+                self._unreachable[site_of(url)[1]] = failure
+            raise failure from None
 
     def _exchange(self, url: str, headers: dict[str, str], method: str = "GET", read: bool = True) -> _Answer:
         """One request, paced. ``read=False`` (a link check) reads no body at all: the size cap is never near."""
@@ -535,7 +572,8 @@ class Fetcher:
                 self.bytes += size
                 answer = _Answer(url, response.status_code, response.headers, b"".join(chunks))
         except httpx.TransportError as exc:  # connection errors, timeouts, a body cut short
-            raise _Retryable(url, f"{type(exc).__name__}: {exc or 'no detail'}") from None
+            raise _Retryable(url, f"{type(exc).__name__}: {exc or 'no detail'}",
+                             unreachable=isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))) from None
         except httpx.RequestError as exc:  # e.g. a body that does not decode as its Content-Encoding says
             raise NeedsPerson(url, f"{type(exc).__name__}: {exc}") from None
         except httpx.InvalidURL as exc:  # a link with a control character in it: never requested

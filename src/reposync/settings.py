@@ -46,6 +46,17 @@ INCREMENTAL_KNOWN_RUN = 100
 # 0: never as part of a sync (``reposync links check`` still does).
 CHECK_LINKS_DAYS = 7
 USER_AGENT = "reposync/{version} (+https://github.com/reposync/reposync)"
+# Hosts walked at once (each host still one request at a time, paced on its
+# own). Politeness is per host, so this only bounds our side: open connections
+# and threads. Eight keep a night of ~150 one-page partnership hosts well under
+# the busiest host's own time (the library's), on two cores.
+MAX_HOSTS = 8
+# Pages a source is expected to take before any walk of it is on record, for
+# the order hosts start in and the progress display's time left: the library
+# catalogue is a chain of one-record pages (about 1,500, SOURCES.md); every
+# other listing is one page. Once walked, the last walk's count is used.
+EXPECTED_PAGES = {"nspcc-library": 1500}
+EXPECTED_PAGES_DEFAULT = 1
 
 # --- parsing ----------------------------------------------------------------
 # A page nested deeper than this (an estimate from its tags) is refused as a

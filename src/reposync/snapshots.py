@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -103,6 +104,8 @@ class Archive:
         self._newest: dict[bytes, int] | None = None  # url key -> offset of its newest row with a body
         self._unsynced: list[Path] | None = None  # with defer_sync(): files written, not yet synced to disk
         self._ours: tuple[int, int] | None = None  # (inode, size) of the manifest as our last append left it
+        # Hosts are walked in threads that share the archive: one manifest append, index or file list at a time.
+        self._lock = threading.RLock()
 
     # -- reading ------------------------------------------------------------
     def rows(self) -> list[ManifestRow]:
@@ -171,9 +174,10 @@ class Archive:
         Indexed once, then kept in step by ``record``: a walk of thousands of
         pages asks this for each one.
         """
-        if self._newest is None:
-            self._newest = self.index(lambda row: row.sha256 is not None)
-        return self.lookup(self._newest, url)
+        with self._lock:
+            if self._newest is None:
+                self._newest = self.index(lambda row: row.sha256 is not None)
+            return self.lookup(self._newest, url)
 
     def body(self, sha256: str) -> bytes:
         """The stored body, checked against its hash: a damaged file is never read back."""
@@ -229,8 +233,9 @@ class Archive:
 
     def _write(self, path: Path, body: bytes) -> None:
         atomic_write(path, body, durable=self._unsynced is None)
-        if self._unsynced is not None:
-            self._unsynced.append(path)
+        with self._lock:
+            if self._unsynced is not None:
+                self._unsynced.append(path)
 
     # -- durability, one write at a time or once for a walk ---------------------
     def defer_sync(self) -> None:
@@ -247,9 +252,10 @@ class Archive:
 
     def sync(self) -> None:
         """Sync to disk every file written since ``defer_sync`` (and the manifest, and the folders' entries)."""
-        if self._unsynced is None:
-            return
-        paths, self._unsynced = self._unsynced, []
+        with self._lock:
+            if self._unsynced is None:
+                return
+            paths, self._unsynced = self._unsynced, []
         if paths and _syncfs(self.root):
             return  # the whole file system at once: one call where Linux has it, for thousands of files
         for path in [*paths, self.manifest, self.objects, self.root]:
@@ -265,7 +271,7 @@ class Archive:
     def record(self, row: ManifestRow) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         line = (row.to_json() + "\n").encode("utf-8")
-        with self.manifest.open("ab") as handle:
+        with self._lock, self.manifest.open("ab") as handle:
             stat = os.fstat(handle.fileno())
             if (stat.st_ino, stat.st_size) != self._ours:  # not as our last append left it: look at the tail
                 _cut_torn_tail(handle)
@@ -276,8 +282,8 @@ class Archive:
             if self._unsynced is None:
                 os.fsync(handle.fileno())
             self._ours = (stat.st_ino, offset + len(line))
-        if self._newest is not None and row.sha256 is not None:
-            self._newest[url_key(row.url)] = offset
+            if self._newest is not None and row.sha256 is not None:
+                self._newest[url_key(row.url)] = offset
 
     def forget(self, url: str) -> int:
         """Drop every manifest row of ``url`` (objects stay: others may share them)."""
@@ -379,6 +385,7 @@ class ReplayTransport(httpx.BaseTransport):
         self.archive = archive
         self.as_of_run = as_of_run
         self._index: dict[bytes, int] | None = None
+        self._lock = threading.Lock()  # hosts replay in threads: the index is built once
 
     def _keep(self, row: ManifestRow) -> bool:
         if row.sha256 is None and row.location is None:
@@ -386,8 +393,9 @@ class ReplayTransport(httpx.BaseTransport):
         return self.as_of_run is None or row.run is None or row.run <= self.as_of_run
 
     def _lookup(self, url: str) -> ManifestRow | None:
-        if self._index is None:
-            self._index = self.archive.index(self._keep)  # later rows win: the newest fetch
+        with self._lock:
+            if self._index is None:
+                self._index = self.archive.index(self._keep)  # later rows win: the newest fetch
         return self.archive.lookup(self._index, url)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import pickle
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -36,6 +37,9 @@ class Spooler:
         self.room = settings.SPOOL_IN_MEMORY if in_memory is None else in_memory
         self._db: sqlite3.Connection | None = None
         self._numbers = itertools.count(1)
+        # Hosts are walked in threads, each with spools of its own in the one run: the budget, the
+        # numbers and the temporary database are shared, one thread at a time.
+        self.lock = threading.RLock()
 
     def spool(self, rows: Iterable[dict[str, Any]] = ()) -> Spool:
         spool = Spool(self)
@@ -44,13 +48,15 @@ class Spooler:
         return spool
 
     def _next_number(self) -> int:
-        return next(self._numbers)
+        with self.lock:
+            return next(self._numbers)
 
     @property
     def db(self) -> sqlite3.Connection:
         if self._db is None:
-            # An empty name: a private on-disk database that SQLite deletes on close.
-            self._db = sqlite3.connect("", isolation_level=None)
+            # An empty name: a private on-disk database that SQLite deletes on close. Used from the walking
+            # threads (under ``lock``) and read back by the apply's.
+            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
             self._db.execute(f"PRAGMA cache_size = -{settings.SPOOL_CACHE_KIB}")
             self._db.execute("PRAGMA journal_mode = OFF")
             self._db.execute("PRAGMA synchronous = OFF")
@@ -60,9 +66,10 @@ class Spooler:
         return self._db
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        with self.lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
 
 class Spool:
@@ -78,10 +85,14 @@ class Spool:
 
     def append(self, row: dict[str, Any]) -> None:
         self._count += 1
-        if not self._spilled and not self._pending and self._spooler.room > 0:
-            self._spooler.room -= 1
-            self._head.append(row)
-            return
+        if not self._spilled and not self._pending:
+            with self._spooler.lock:
+                kept = self._spooler.room > 0
+                if kept:
+                    self._spooler.room -= 1
+            if kept:
+                self._head.append(row)
+                return
         self._pending.append((self._number, self._count, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)))
         if len(self._pending) >= _BATCH:
             self.flush()
@@ -90,10 +101,11 @@ class Spool:
         """Write out the rows still buffered (a finished walk does: hundreds of sources' buffers add up)."""
         if not self._pending:
             return
-        db = self._spooler.db
-        db.execute("BEGIN")
-        db.executemany("INSERT INTO rows (spool, n, data) VALUES (?, ?, ?)", self._pending)
-        db.execute("COMMIT")
+        with self._spooler.lock:
+            db = self._spooler.db
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO rows (spool, n, data) VALUES (?, ?, ?)", self._pending)
+            db.execute("COMMIT")
         self._spilled += len(self._pending)
         self._pending = []
 
@@ -118,10 +130,10 @@ class Spool:
 
     def close(self) -> None:
         """Drop the rows (their room in memory goes back to the run)."""
-        self._spooler.room += len(self._head)
-        if self._spilled:
-            db = self._spooler.db
-            db.execute("DELETE FROM rows WHERE spool = ?", [self._number])
+        with self._spooler.lock:
+            self._spooler.room += len(self._head)
+            if self._spilled:
+                self._spooler.db.execute("DELETE FROM rows WHERE spool = ?", [self._number])
         self._head, self._pending, self._spilled, self._count = [], [], 0, 0
 
     def __repr__(self) -> str:

@@ -16,6 +16,8 @@ import fcntl
 import functools
 import hashlib
 import os
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -25,11 +27,12 @@ from pathlib import Path
 import httpx
 import sqlite_utils
 
-from . import catalogue, decisions, linkcheck, report, settings
+from . import catalogue, decisions, hosts, linkcheck, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
+from .deadline import Deadline
 from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
-from .fetch import Fetcher, Page
+from .fetch import Fetcher, Page, make_client
 from .models import ParseResult
 from .normalise import normalise, unique_ids
 from .parsers import parser_for
@@ -111,8 +114,13 @@ INCREMENTAL_PARSERS = frozenset({"nspcc-library"})
 StoredHash = Callable[[str], "str | None"]
 
 
+# Told after each page of a walk: pages so far, entries so far, and the page's meta (the parser's notes).
+OnPage = Callable[[int, int, dict], None]
+
+
 def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Progress | None = None, *,
-                stored: StoredHash | None = None, spooler: Spooler | None = None) -> SourceOutcome:
+                stored: StoredHash | None = None, spooler: Spooler | None = None,
+                on_page: OnPage | None = None) -> SourceOutcome:
     """Fetch and parse every page of one source, following its next links within its site.
 
     Entries go to a ``Spool`` (of the run's ``spooler``) as pages come: a long
@@ -156,6 +164,8 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
                 if stored is not None:
                     unchanged = stored(entry["id"]) == catalogue.content_hash(entry)
                     known_run = known_run + 1 if unchanged else 0
+            if on_page:
+                on_page(outcome.pages, len(entries), result.meta)
             if progress and outcome.pages % 50 == 0:
                 progress(f"{source.id}: {outcome.pages} pages, {len(entries)} entries")
             url = result.next_url
@@ -252,6 +262,36 @@ def summary_text(result: SyncResult) -> str:
     return "\n".join(lines)
 
 
+def expected_pages(db: sqlite_utils.Database, source: Source) -> int:
+    """Pages a walk of ``source`` is expected to take: its last walk's, else a default by parser."""
+    last = catalogue.last_pages(db, source.id)
+    if last:
+        return last
+    return settings.EXPECTED_PAGES.get(source.parser, settings.EXPECTED_PAGES_DEFAULT)
+
+
+def _page_total(meta: dict) -> int | None:
+    """How many pages the source has, when a page says so (the library's "record 12 of 1466")."""
+    try:
+        return int(meta["of"]) if "of" in meta else None
+    except (TypeError, ValueError):
+        return None
+
+
+class _Lines(hosts.Watcher):
+    """--verbose: a line as each source starts, and each host ends (the walk adds one every 50 pages)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def source_started(self, plan: hosts.HostPlan, source: Source) -> None:
+        self.progress(f"{source.id}: {source.url}")
+
+    def host_finished(self, plan: hosts.HostPlan) -> None:
+        if len(plan.sources) > 1:
+            self.progress(f"{plan.host}: done ({len(plan.sources)} sources)")
+
+
 def run_sync(
     config: Config,
     *,
@@ -263,12 +303,20 @@ def run_sync(
     db_path: Path | None = None,
     snapshots_path: Path | None = None,
     progress: Progress | None = None,
+    watcher: hosts.Watcher | None = None,
+    max_hosts: int | None = None,
 ) -> SyncResult:
+    """One sync: walk the sources host by host (``hosts.walk_hosts``), then apply the run in one transaction.
+
+    ``max_hosts`` overrides ``[crawl] max_hosts`` (1: one host at a time, a sequential sync).
+    """
     sources = config.select(source_ids)
     db_path = db_path or config.paths.db
     archive = Archive(snapshots_path or config.paths.snapshots)
     crawl = config.crawl if delay is None else replace(config.crawl, delay=delay)
+    max_hosts = crawl.max_hosts if max_hosts is None else max_hosts
     people = decisions.load(config.paths.decisions)  # a malformed file stops the run before any fetch
+    watch = hosts.Watchers(watcher, _Lines(progress) if progress else None)
     with sync_lock(db_path):
         db = catalogue.open_db(db_path)
         try:
@@ -276,22 +324,61 @@ def run_sync(
                 run_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM runs").fetchone()[0]
             else:
                 run_id = catalogue.start_run(db, "offline" if offline else "live")
+            # What each walk needs from the catalogue, read here: its connection stays in this thread.
+            incremental = {s.id for s in sources  # offline walks are free: always in full
+                           if not offline and s.parser in INCREMENTAL_PARSERS
+                           and not full_walk_due(db, s, crawl.full_walk_days)}
+            previous = {s.id: catalogue.listed_count(db, s.id) for s in sources}
+            plans = hosts.plan_hosts(sources, functools.partial(expected_pages, db))
             transport: httpx.BaseTransport | None = ReplayTransport(archive, as_of) if offline else None
             archive.defer_sync()  # a live walk's pages are synced to disk once, before the apply
-            with Fetcher(crawl, transport=transport, archive=None if offline else archive, run_id=run_id,
-                         offline=offline) as fetcher:
+            spooler = Spooler()  # the run's rows until the apply; freed with the outcomes
+            stop = threading.Event()
+            fetchers: list[Fetcher] = []
+            lock = threading.Lock()
+
+            def walk_one(plan: hosts.HostPlan, source: Source, fetcher: Fetcher) -> SourceOutcome:
+                full = source.id not in incremental
+
+                def on_page(pages: int, entries: int, meta: dict) -> None:
+                    watch.page(plan, source, pages, entries, _page_total(meta) if full else None)
+
+                reader = None if full else sqlite3.connect(db_path, timeout=settings.BUSY_TIMEOUT_MS / 1000)
+                try:  # an incremental walk looks up stored hashes on a connection of its own thread
+                    stored = None if reader is None else functools.partial(catalogue.stored_hash, reader)
+                    outcome = walk_source(source, fetcher, config, progress, stored=stored, spooler=spooler,
+                                          on_page=on_page)
+                finally:
+                    if reader is not None:
+                        reader.close()
+                return guard_layout(outcome, previous[source.id])
+
+            def walk_host(plan: hosts.HostPlan) -> list[SourceOutcome]:
+                watch.host_started(plan)
+                fetcher = Fetcher(crawl, archive=None if offline else archive, run_id=run_id, offline=offline,
+                                  client=client, deadline=deadline, sleep=hosts.stoppable_sleep(stop))
+                with lock:
+                    fetchers.append(fetcher)
                 outcomes = []
-                spooler = Spooler()  # the run's rows until the apply; freed with the outcomes
-                for source in sources:
-                    if progress:
-                        progress(f"{source.id}: {source.url}")
-                    stored = None  # offline walks are free: always in full
-                    if (not offline and source.parser in INCREMENTAL_PARSERS
-                            and not full_walk_due(db, source, crawl.full_walk_days)):
-                        stored = functools.partial(catalogue.stored_hash, db)
-                    outcome = walk_source(source, fetcher, config, progress, stored=stored, spooler=spooler)
-                    outcome = guard_layout(outcome, catalogue.listed_count(db, source.id))
+                for source in plan.sources:
+                    if stop.is_set():
+                        raise hosts.Stopped("the sync is stopping")
+                    watch.source_started(plan, source)
+                    outcome = walk_one(plan, source, fetcher)
+                    watch.source_finished(plan, outcome)
                     outcomes.append(outcome)
+                watch.host_finished(plan)
+                return outcomes
+
+            # One client for every host; its connection limit is the cap on hosts at once. The whole-request
+            # deadline it reads is kept per thread: one for all.
+            limits = httpx.Limits(max_connections=max_hosts, max_keepalive_connections=max_hosts)
+            deadline = Deadline()
+            with make_client(crawl, transport=transport, deadline=deadline, limits=limits) as client:
+                watch.planned(plans, max_hosts)
+                by_source = hosts.walk_hosts(plans, walk_host, max_hosts=max_hosts, stop=stop)
+            outcomes = [by_source[s.id] for s in sources]  # the config's order, whatever order hosts ended in
+            watch.walked()
             archive.sync()  # what the catalogue will point at is on disk before it commits
             exit_code = max([o.exit_code for o in outcomes] + [EXIT_OK])
             result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
@@ -301,8 +388,11 @@ def run_sync(
                 decisions.export(db, config.paths.decisions)
             link_requests = 0
             if not dry_run and not offline and crawl.check_links_days:  # report links due a check, same run
-                link_counts, link_requests = linkcheck.scheduled(db, config, crawl, [s.id for s in sources],
-                                                                 run_id, fetcher, progress)
+                with Fetcher(crawl) as walked:  # where every host's walk stopped: robots.txt, pauses, reachability
+                    for fetcher in fetchers:
+                        walked.carry_over(fetcher)
+                    link_counts, link_requests = linkcheck.scheduled(db, config, crawl, [s.id for s in sources],
+                                                                     run_id, walked, progress)
                 if link_counts:
                     result.counts.update(link_counts)
                     result.inspected = report.build(db, run_id)
@@ -318,9 +408,8 @@ def run_sync(
         db_path=db_path,
         reviews=reviews,
         links=links,
-        requests=fetcher.requests + link_requests,
-        bytes=fetcher.bytes,
+        requests=sum(f.requests for f in fetchers) + link_requests,
+        bytes=sum(f.bytes for f in fetchers),
         dry_run=dry_run,
         report=result.inspected,
     )
-
