@@ -185,6 +185,7 @@ def test_every_saved_query_answers(catalogue: Path) -> None:
     assert len(data["links_to_review"]) == queue
     for row in data["links_to_review"]:
         assert "/catalogue/accept_link?local_entry=" in row["accept"]
+        assert "in the review queue" in row["why"] and " summary " in row["why"]  # m005: why, in words
     changes = data["last_sync"]
     assert changes and {row["run"] for row in changes} == {last_run}
     assert YORK_TITLES <= {row["title"] for row in changes if row["kind"] == "added"}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from . import link, settings
+from . import explain, link, settings
 from .snapshots import utc_now
 
 if TYPE_CHECKING:
@@ -231,6 +231,23 @@ def m006_link_health(db: sqlite_utils.Database) -> None:
         if name not in columns:
             db["entries"].add_column(name, str)
     db["entries"].create_index(["link_status"], if_not_exists=True)
+
+
+@migrations()
+def m005_link_explain(db: sqlite_utils.Database) -> None:
+    """links.explanation: each feature, its value and points, and the decision, in words (reposync.explain);
+    the review_queue view shows it. Rows already there are explained from their stored features."""
+    from . import explain
+
+    if "explanation" not in db["links"].columns_dict:
+        db["links"].add_column("explanation", str)
+    for row in list(db.query("SELECT entry_a, entry_b, score, features, decision FROM links")):
+        features = json.loads(row["features"]) if row["features"] else {}
+        if "points" in features:
+            db.execute("UPDATE links SET explanation = ? WHERE entry_a = ? AND entry_b = ?",
+                       [explain.text(row["score"] or 0.0, features, row["decision"]), row["entry_a"], row["entry_b"]])
+    db.execute("DROP VIEW IF EXISTS review_queue")
+    db.create_view("review_queue", REVIEW_QUEUE_SQL)
 
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
@@ -475,18 +492,20 @@ class _Writer:
         for pair, proposal in wanted.items():
             row = current.get(pair)
             features = json.dumps(proposal.features, sort_keys=True)
+            explanation = explain.text(proposal.score, proposal.features, proposal.decision)
             if row is None:
                 self.db.execute(
-                    "INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, first_run) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [*pair, proposal.score, features, proposal.decision, proposal.decided_at, self.run_id],
+                    "INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, first_run, "
+                    "explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [*pair, proposal.score, features, proposal.decision, proposal.decided_at, self.run_id,
+                     explanation],
                 )
-            elif (row["score"], row["features"], row["decision"], row["decided_at"]) != (
-                    proposal.score, features, proposal.decision, proposal.decided_at):
+            elif (row["score"], row["features"], row["decision"], row["decided_at"], row.get("explanation")) != (
+                    proposal.score, features, proposal.decision, proposal.decided_at, explanation):
                 self.db.execute(
-                    "UPDATE links SET score = ?, features = ?, decision = ?, decided_at = ? "
+                    "UPDATE links SET score = ?, features = ?, decision = ?, decided_at = ?, explanation = ? "
                     "WHERE entry_a = ? AND entry_b = ?",
-                    [proposal.score, features, proposal.decision, proposal.decided_at, *pair],
+                    [proposal.score, features, proposal.decision, proposal.decided_at, explanation, *pair],
                 )
             was = row is not None and row["decision"] in LINKING
             if (proposal.decision in LINKING) != was:
@@ -496,6 +515,20 @@ class _Writer:
 
 # Link decisions that join a local entry to a national review.
 LINKING = ("auto", "accepted")
+# The review queue as m005 leaves it (m002's, with the explanation in words).
+REVIEW_QUEUE_SQL = """
+    SELECT a.source AS partnership, l.entry_a AS local_id, a.title AS local_title,
+           a.published AS local_published, l.entry_b AS national_id, b.source AS national_source,
+           b.title AS national_title, coalesce(b.area, 'Anonymous') AS national_area,
+           b.published AS national_published, b.review_id AS national_review_id,
+           b.la_codes = '[]' AND b.area IS NULL AS anonymous,
+           l.score, l.explanation, l.features, l.first_run
+    FROM links l
+    JOIN entries a ON a.id = l.entry_a
+    JOIN entries b ON b.id = l.entry_b
+    WHERE l.decision = 'review'
+    ORDER BY a.source, anonymous, l.score DESC, l.entry_a, l.entry_b
+"""
 # What linking reads of an entry.
 LINK_ROWS_SQL = (
     "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "

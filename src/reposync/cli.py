@@ -275,3 +275,6 @@ from .commands.sources import sources_command  # noqa: E402
 cli.add_command(completeness_command)
 cli.add_command(pack_command)
 cli.add_command(sources_command)
+from .commands.links_explain import explain_command  # noqa: E402
+
+links_command.add_command(explain_command)

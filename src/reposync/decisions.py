@@ -20,6 +20,7 @@ import sqlite_utils
 import tomli_w
 
 from . import catalogue, link
+from .explain import text as explanation_text
 from .errors import EXIT_USAGE, ConfigError, ReposyncError
 from .snapshots import atomic_write, utc_now
 
@@ -127,12 +128,13 @@ def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decis
     try:
         db.execute(
             """
-            INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, explanation)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(entry_a, entry_b) DO UPDATE SET decision = excluded.decision,
-                decided_at = excluded.decided_at
+                decided_at = excluded.decided_at, explanation = excluded.explanation
             """,
-            [local, national, score, json.dumps(features, sort_keys=True), decision, now],
+            [local, national, score, json.dumps(features, sort_keys=True), decision, now,
+             explanation_text(score, features, decision)],
         )
         db.execute("COMMIT")
     except BaseException:

@@ -103,7 +103,7 @@ QUEUE_PER_ENTRY = 3  # at most this many queue rows per local entry and kind (na
 # BOILERPLATE_MIN) is boilerplate ("serious case review", "published anonymously") and weighs nothing, so two
 # texts that share only the listing's stock phrases are no evidence at all.
 BOILERPLATE_SHARE = 0.05
-BOILERPLATE_MIN = 20
+BOILERPLATE_MIN = 3
 SUMMARY_POINTS = 5.0  # per unit of cosine above SUMMARY_NEUTRAL, local-national
 SUMMARY_NEUTRAL = 0.2
 SUMMARY_CAP = (-2.0, 3.0)
@@ -236,6 +236,12 @@ _TEXT_STOP = frozenset(
     "a an and the of in into for from on to with by at as is was were are be been being it its this that these "
     "those their them they he she his her him who whom which what when where how than then there also after "
     "before over under about between during while not no or but had has have known".split()
+    # The listings' stock vocabulary: in a small catalogue IDF cannot tell it is boilerplate, so it is named.
+    + "review reviews serious case published publication anonymously anonymous nspcc behalf unnamed named local "
+      "safeguarding children child board boards lscb partnership partnerships agencies agency learning practice "
+      "report overview summary executive multi working professionals services involved family families findings "
+      "recommendations lessons considers considering looks looking examines examining sets set out identifies "
+      "arising baby young person people".split()
 )
 # Words that say a record is a summary or a briefing of a review, not the review (12a keeps them in titles).
 _DOCUMENT = re.compile(r"\bexecutive\s+summary\b|\bbriefing\b|\blearning\s+summary\b|\b7\s+minute\b", re.I)
