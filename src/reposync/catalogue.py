@@ -224,16 +224,6 @@ def m004_completeness(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
-def m006_link_health(db: sqlite_utils.Database) -> None:
-    """Report-link health per entry (``linkcheck.py``): added columns, so an existing catalogue keeps every row."""
-    columns = db["entries"].columns_dict
-    for name in ("link_status", "link_detail", "link_url", "link_checked_at"):
-        if name not in columns:
-            db["entries"].add_column(name, str)
-    db["entries"].create_index(["link_status"], if_not_exists=True)
-
-
-@migrations()
 def m005_link_explain(db: sqlite_utils.Database) -> None:
     """links.explanation: each feature, its value and points, and the decision, in words (reposync.explain);
     the review_queue view shows it. Rows already there are explained from their stored features."""
@@ -248,6 +238,16 @@ def m005_link_explain(db: sqlite_utils.Database) -> None:
                        [explain.text(row["score"] or 0.0, features, row["decision"]), row["entry_a"], row["entry_b"]])
     db.execute("DROP VIEW IF EXISTS review_queue")
     db.create_view("review_queue", REVIEW_QUEUE_SQL)
+
+
+@migrations()
+def m006_link_health(db: sqlite_utils.Database) -> None:
+    """Report-link health per entry (``linkcheck.py``): added columns, so an existing catalogue keeps every row."""
+    columns = db["entries"].columns_dict
+    for name in ("link_status", "link_detail", "link_url", "link_checked_at"):
+        if name not in columns:
+            db["entries"].add_column(name, str)
+    db["entries"].create_index(["link_status"], if_not_exists=True)
 
 
 def open_db(path: Path | str) -> sqlite_utils.Database:
