@@ -261,3 +261,35 @@ def test_the_dashboard_draws_its_charts_with_no_network(browser: Any, tmp_path: 
         phone.screenshot(path=shots / "11-completeness-chart-phone.png", full_page=True)
         assert not offsite, offsite
     assert len(list(shots.glob("*.png"))) == 2
+
+
+def test_the_html_report_reads_well_on_a_phone(browser: Any, tmp_path: Path) -> None:
+    """The night's HTML report at a phone's width: nothing wider than the screen (long URLs and titles wrap,
+    tables become one card per row), text at a readable size, the linked national entry shown by title."""
+    from reposync import report
+    from reposync.catalogue import open_db
+
+    _, db_path = build_catalogue(tmp_path)
+    db = open_db(db_path)
+    try:
+        built = report.build(db)
+    finally:
+        db.close()
+    path = tmp_path / "report.html"
+    path.write_text(report.render_html(built), encoding="utf-8")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://") else route.abort())
+    page.goto(path.as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
+    linked = page.locator("h2", has_text="Linked").locator("xpath=following-sibling::ul[1]/li").first
+    assert linked.locator("a").all_inner_texts() == ["Baby A", "its page", "Baby A"]
+    assert "(nspcc-2013, York, 2013-10)" in linked.inner_text()
+    york = page.locator("table.cards tr", has=page.locator("td", has_text="+1 linked"))
+    assert york.locator("td[data-label='area']").inner_text() == "York"
+    assert york.locator("td").first.bounding_box()["width"] <= 390  # one card per row, not a wide table
+    page.locator("h2", has_text="Linked").scroll_into_view_if_needed()
+    page.screenshot(path=shots / "12-report-phone.png", full_page=False)
+    page.screenshot(path=shots / "13-report-phone-full.png", full_page=True)

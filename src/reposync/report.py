@@ -1,13 +1,14 @@
 """The change report of a run: what a maintainer reads each morning.
 
 ``build`` gathers a run from the catalogue into plain data; ``render`` turns it
-into Markdown (what cron mails), JSON or HTML. Page text is escaped in every
-format: a title is shown as text, never as markup or a link.
+into Markdown (what cron mails), JSON or HTML (templates/report.html, Jinja2 with
+autoescaping). Page text is escaped in every format: a title is shown as text,
+never as markup or a link.
 """
 
 from __future__ import annotations
 
-import html
+import functools
 import json
 import re
 from pathlib import Path
@@ -58,8 +59,11 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
     rows = db.query(
         """
         SELECT c.kind, c.source, c.entry_id, c.field, c.old, c.new,
-               e.title, e.url, e.page_url, e.area, e.published, e.source AS entry_source
+               e.title, e.url, e.page_url, e.area, e.published, e.source AS entry_source,
+               n.id AS n_id, n.title AS n_title, n.source AS n_source, n.area AS n_area, n.published AS n_published,
+               n.url AS n_url
         FROM changes c LEFT JOIN entries e ON e.id = c.entry_id
+        LEFT JOIN entries n ON c.kind IN ('linked', 'unlinked') AND n.id = coalesce(c.new, c.old)
         WHERE c.run_id = ? ORDER BY c.id
         """,
         [run_id],
@@ -84,8 +88,12 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
             item = _item(row) | {"fields": [{"field": row["field"], "old": row["old"], "new": row["new"]}]}
         elif kind == "source-failed":
             item = {"source": row["source"], "url": row["field"], "reason": row["new"]}
-        elif kind in ("linked", "unlinked"):
-            item = _item(row) | {"other": row["new"] or row["old"]}
+        elif kind in ("linked", "unlinked"):  # the national entry by title, source and date, not a bare id
+            national = None
+            if row["n_id"] is not None:
+                national = {"entry": row["n_id"], "title": row["n_title"], "source": row["n_source"],
+                            "area": row["n_area"], "published": row["n_published"], "url": row["n_url"]}
+            item = _item(row) | {"other": row["new"] or row["old"], "national": national}
         elif kind in ("link-broken", "link-fixed"):
             item = _item(row) | {"link": row["new"], "was": row["old"]}
         else:
@@ -103,7 +111,39 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         "omitted": omitted,  # items counted but not listed, by kind (the changes table has them all)
         "sources": json.loads(run["sources"] or "{}"),
         "sections": {kind: items for kind, items in sections.items() if items},
+        "completeness": completeness_moves(db, run["id"]),
     }
+
+
+def completeness_moves(db: sqlite_utils.Database, run_id: int) -> list[dict[str, Any]]:
+    """The completeness rows of the partnerships whose figures this run moved: a local review newly linked
+    or unlinked, or newly waiting in the review queue; with what moved. [] when nothing did."""
+    from . import completeness
+
+    reviews = ", ".join("?" for _ in completeness.LOCAL_REVIEW_TYPES)
+    moved: dict[str, dict[str, int]] = {}
+    for source, what, count in db.execute(
+        f"""
+        SELECT e.source, c.kind, count(*) FROM changes c JOIN entries e ON e.id = c.entry_id
+        WHERE c.run_id = ? AND c.kind IN ('linked', 'unlinked') AND e.kind = 'local' AND e.review_type IN ({reviews})
+        GROUP BY e.source, c.kind
+        UNION ALL
+        SELECT e.source, 'queued', count(DISTINCT e.id) FROM links l JOIN entries e ON e.id = l.entry_a
+        WHERE l.first_run = ? AND l.decision = 'review' AND e.kind = 'local' AND e.review_type IN ({reviews})
+        GROUP BY e.source
+        """,
+        [run_id, *completeness.LOCAL_REVIEW_TYPES, run_id, *completeness.LOCAL_REVIEW_TYPES],
+    ):
+        moved.setdefault(source, {})[what] = count
+    if not moved:
+        return []
+    rows = []
+    for row in completeness.rows(db):
+        if row["source"] in moved:
+            rows.append({key: row[key] for key in ("area", "source", "local_reviews", "in_national", "share",
+                                                   "queued", "median_lag_days")}
+                        | {"moved": {"linked": 0, "unlinked": 0, "queued": 0} | moved[row["source"]]})
+    return rows
 
 
 def _item(row: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +204,12 @@ def render_md(report: dict[str, Any]) -> str:
             lines.append(_md_item(kind, item))
         if report.get("omitted", {}).get(kind):
             lines.append(f"- … and {report['omitted'][kind]} more (the `changes` table has them all)")
+    if report.get("completeness"):
+        lines += ["", f"## Completeness of the partnerships that moved ({len(report['completeness'])})", "",
+                  COMPLETENESS_NOTE, "", "| " + " | ".join(COMPLETENESS_HEADINGS) + " |",
+                  "|" + "---|" * len(COMPLETENESS_HEADINGS)]
+        for row in report["completeness"]:
+            lines.append("| " + " | ".join(md_escape(cell) for cell in _completeness_cells(row)) + " |")
     if not report["sources"]:  # a link check walks no source
         return "\n".join(lines) + "\n"
     lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
@@ -191,10 +237,46 @@ def _md_item(kind: str, item: dict[str, Any]) -> str:
         )
         head += f": {changes}"
     elif kind in ("linked", "unlinked"):
-        head += f" {'↔' if kind == 'linked' else '↮'} {md_escape(item['other'])}"
+        arrow = "↔" if kind == "linked" else "↮"
+        national = item.get("national")
+        if national:
+            head += f" {arrow} {_md_link(national['title'], national.get('url'))} ({_md_meta(national)})"
+        else:  # no longer in the catalogue: its id is all there is
+            head += f" {arrow} {md_escape(item['other'])}"
     elif kind in ("link-broken", "link-fixed"):
         head += f": {md_escape(item['link'])}" + (f", was {md_escape(item['was'])}" if item.get("was") else "")
     return head
+
+
+def _meta(item: dict[str, Any]) -> str:
+    """source, area (or that it is withheld), date: how the report names where an entry comes from."""
+    parts = [str(item["source"]), str(item["area"]) if item.get("area") else "area withheld"]
+    if item.get("published"):
+        parts.append(str(item["published"]))
+    return ", ".join(parts)
+
+
+def _md_meta(item: dict[str, Any]) -> str:
+    return ", ".join(md_escape(part) for part in _meta(item).split(", "))
+
+
+COMPLETENESS_NOTE = ("Local reviews in the national repository (an automatic or accepted link), for each partnership "
+                     "whose figures this run moved; figures as the catalogue stood when the report was made "
+                     "(`reposync completeness` for all).")
+COMPLETENESS_HEADINGS = ("area", "source", "local reviews", "in national", "share", "queued", "median lag (days)",
+                         "this run")
+
+
+def _completeness_cells(row: dict[str, Any]) -> list[str]:
+    from .completeness import lag_text
+
+    moved = row["moved"]
+    what = [f"+{moved['linked']} linked" if moved["linked"] else "",
+            f"{moved['unlinked']} unlinked" if moved["unlinked"] else "",
+            f"+{moved['queued']} queued" if moved["queued"] else ""]
+    share = "-" if row["share"] is None else f"{round(row['share'] * 100)}%"
+    return [str(row["area"] or "-"), str(row["source"]), str(row["local_reviews"]), str(row["in_national"]), share,
+            str(row["queued"]), lag_text(row["median_lag_days"]), ", ".join(w for w in what if w)]
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -205,64 +287,66 @@ def _short(value: Any, limit: int = 120) -> str:
 # --- HTML ---------------------------------------------------------------------
 
 
+@functools.cache
+def _templates() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,  # every value is text unless the template says otherwise (it never does)
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def _safe_url(url: Any) -> str | None:
+    """Only an http(s) URL becomes a link; anything else (javascript:, data:) stays text."""
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
+def _entry_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {"title": item.get("title") or "(untitled)", "url": _safe_url(item.get("url")), "meta": _meta(item)}
+
+
+def _item_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """What the template shows of one item: text, and links that are known to be http(s)."""
+    if kind == "source-failed":
+        return {"strong": item["source"], "text": str(item["reason"]), "link": _safe_url(item.get("url"))}
+    view = _entry_view(item) | {"page": _safe_url(item.get("page")), "other": None, "arrow": "", "details": []}
+    if kind == "changed":
+        view["details"] = [f"{f['field']}: {_short(f['old'])} → {_short(f['new'])}" for f in item["fields"]]
+    elif kind in ("linked", "unlinked"):
+        view["arrow"] = "↔" if kind == "linked" else "↮"
+        national = item.get("national")
+        view["other"] = _entry_view(national) if national else {"title": str(item["other"]), "url": None,
+                                                                "meta": "no longer in the catalogue"}
+    elif kind in ("link-broken", "link-fixed"):
+        view["details"] = [str(item["link"]) + (f", was {item['was']}" if item.get("was") else "")]
+    return view
+
+
 def render_html(report: dict[str, Any]) -> str:
-    e = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{e(summary_line(report))}</title>",
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        ".failed{color:#a00}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em}</style>",
-        "</head><body>",
-        f"<h1>{e(summary_line(report))}</h1>",
-        f"<p>Started {e(str(report['started_at']))}, finished {e(str(report['finished_at']))}; "
-        f"exit code {e(str(report['exit_code']))}.</p>",
-    ]
+    sections = []
     for kind in KINDS:
         items = report["sections"].get(kind)
         if not items:
             continue
-        cls = ' class="failed"' if kind in ("source-failed", "link-broken") else ""
-        out.append(f"<h2{cls}>{e(TITLES[kind])} ({report['counts'].get(kind, len(items))})</h2><ul>")
-        for item in items:
-            out.append(f"<li>{_html_item(kind, item)}</li>")
-        if report.get("omitted", {}).get(kind):
-            out.append(f"<li>… and {report['omitted'][kind]} more (the <code>changes</code> table has them all)</li>")
-        out.append("</ul>")
-    out.append("<h2>Sources</h2><table><tr><th>source</th><th>entries</th><th>pages</th><th>complete</th>"
-               "<th>error</th></tr>")
-    for name, outcome in report["sources"].items():
-        out.append(
-            f"<tr><td>{e(name)}</td><td>{outcome.get('entries', 0)}</td><td>{outcome.get('pages', 0)}</td>"
-            f"<td>{'yes' if outcome.get('complete') else 'no'}</td><td>{e(str(outcome.get('error') or ''))}</td></tr>"
-        )
-    out.append("</table></body></html>")
-    return "\n".join(out) + "\n"
-
-
-def _html_link(text: Any, url: str | None) -> str:
-    label = html.escape(str(text)) if text else "(untitled)"
-    if url and url.startswith(("http://", "https://")):
-        return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
-    return label
-
-
-def _html_item(kind: str, item: dict[str, Any]) -> str:
-    e = html.escape
-    if kind == "source-failed":
-        return f"<strong>{e(item['source'])}</strong>: {e(str(item['reason']))} {_html_link(item.get('url'), item.get('url'))}"
-    text = f"{_html_link(item['title'], item.get('url'))} ({e(item['source'])}"
-    text += f", {e(item['area'])}" if item.get("area") else ", area withheld"
-    text += f", {e(item['published'])})" if item.get("published") else ")"
-    if kind == "changed":
-        text += "<ul>" + "".join(
-            f"<li>{e(f['field'])}: {e(_short(f['old']))} → {e(_short(f['new']))}</li>" for f in item["fields"]
-        ) + "</ul>"
-    elif kind in ("linked", "unlinked"):
-        text += f" {'↔' if kind == 'linked' else '↮'} {e(str(item['other']))}"
-    elif kind in ("link-broken", "link-fixed"):
-        text += f": {e(str(item['link']))}" + (f", was {e(str(item['was']))}" if item.get("was") else "")
-    return text
+        sections.append({
+            "title": TITLES[kind], "count": report["counts"].get(kind, len(items)),
+            "failed": kind in ("source-failed", "link-broken"), "note": None,
+            "views": [_item_view(kind, item) for item in items], "omitted": report.get("omitted", {}).get(kind),
+        })
+    source_headings = ("source", "entries", "pages", "complete", "error")
+    sources = [list(zip(source_headings, (name, str(o.get("entries", 0)), str(o.get("pages", 0)),
+                                          "yes" if o.get("complete") else "no", str(o.get("error") or ""))))
+               for name, o in report["sources"].items()]
+    completeness = [list(zip(COMPLETENESS_HEADINGS, _completeness_cells(row))) for row in report.get("completeness") or []]
+    return _templates().get_template("report.html").render(
+        report=report, summary=summary_line(report), sections=sections,
+        completeness=completeness, completeness_headings=COMPLETENESS_HEADINGS,
+        completeness_note=COMPLETENESS_NOTE.replace("`", ""),
+        sources=sources, source_headings=source_headings,
+    )
 
 
 def render(report: dict[str, Any], fmt: str) -> str:
