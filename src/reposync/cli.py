@@ -10,7 +10,9 @@ import click
 from . import __version__
 from .cli_options import (DEFAULT_CONFIG, _finite, _options, _sub_options, config_option, db_option,  # noqa: F401
                           handle_errors)
+from .commands.doctor import doctor
 from .commands.links_check import links_check
+from .commands.snapshots import snapshots
 from .config import load_config
 
 
@@ -227,6 +229,8 @@ def links_reject(ctx: click.Context, entry_a: str, entry_b: str, config_path: Pa
 
 
 links_command.add_command(links_check)
+cli.add_command(doctor)
+cli.add_command(snapshots)
 
 
 @cli.command("serve")
