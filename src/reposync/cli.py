@@ -239,11 +239,14 @@ cli.add_command(snapshots)
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (127.0.0.1: this machine only).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on.")
+@click.option("--no-root", is_flag=True,
+              help="No one-time root sign-in link (a shared server: librarians sign in with passwords, see deploy/).")
 @handle_errors
-def serve_command(config_path: Path, db_path: Path | None, host: str, port: int) -> None:
+def serve_command(config_path: Path, db_path: Path | None, host: str, port: int, no_root: bool) -> None:
     """Browse the catalogue in Datasette: search, facets, saved queries (metadata.yml beside the config).
 
-    Prints a one-time sign-in link first: signed in, a librarian can accept or reject proposed links.
+    Prints a one-time sign-in link first (unless --no-root): signed in, a librarian can accept or reject
+    proposed links.
     """
     import signal
     import subprocess
@@ -256,7 +259,7 @@ def serve_command(config_path: Path, db_path: Path | None, host: str, port: int)
     path = (db_path or config.paths.db).resolve()
     with serve.temporary_workdir() as workdir:
         command = serve.datasette_command(path, config_path.resolve().parent / serve.METADATA_NAME, host, port,
-                                          Path(workdir))
+                                          Path(workdir), root=not no_root)
         process = subprocess.Popen(command)
         signal.signal(signal.SIGTERM, lambda *_: process.terminate())
         while True:
