@@ -549,3 +549,25 @@ def test_thematic_reviews_worded_apart_join_within_an_area_and_year_only() -> No
                 start="2019-01-01", codes=("E08000018",), area="Rotherham")]
     groups = link.link_all(rows).national_groups
     assert ["nspcc-2019:t", "nspcc-library:t"] in groups and ["nspcc-library:other"] in groups
+
+
+# --- Fellegi-Sunter weights by EM (issue 14: compared in bench/linkage.py --em) -----------------------------
+
+
+def test_em_learns_the_direction_of_every_strong_feature_from_the_catalogue_alone(gold: dict) -> None:
+    from reposync import fellegi_sunter as fs
+
+    linker = link.Linker(bench.gold_rows(gold))
+    model = fs.estimate(linker)
+    assert model.weight("area", "same") > 5 > 0 > model.weight("area", "different")
+    assert model.weight("date", "overlap") > 0 > model.weight("date", "far")
+    assert model.weight("names", "rare") > model.weight("names", "common") > 0 > model.weight("names", "conflict")
+    assert model.weight("title", "exact") > 0 > model.weight("title", "low")
+    assert 0 < model.lam < 0.01  # a random local-national pair is almost never the same review
+    again = fs.estimate(link.Linker(bench.gold_rows(gold)))
+    assert again.m == model.m and again.lam == model.lam  # deterministic
+    # Ranked by the model, York's Baby A finds its list entry first.
+    score = fs.scorer(model)
+    york = linker.by_id["york:baby-a"]
+    ranked = sorted(linker.candidates(york).values(), key=lambda r: -score(york, r, linker.weights))
+    assert ranked[0].id == "nspcc-2013:city-of-york-baby-a"

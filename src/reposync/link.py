@@ -66,7 +66,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -721,7 +721,12 @@ def _rank(score: float, record: Record) -> tuple[float, int, str]:
 class Linker:
     """The indexes of one collection; ``link_all`` is the one-call entry point."""
 
-    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+    def __init__(self, rows: Iterable[Mapping[str, Any]], scorer: Callable[[Record, Record, Weights], float] | None = None,
+                 bands: tuple[float, float, float] = (AUTO, REVIEW, MARGIN)) -> None:
+        """``scorer`` and ``bands`` (auto, review, margin) replace the hand-set points: bench/linkage.py --em
+        ranks and bands candidates by Fellegi-Sunter weights (``fellegi_sunter``) through the same assignment."""
+        self.scorer = scorer or score
+        self.bands = bands
         shared: dict = {}  # equal values of different rows become one object; dropped once read
         self.records = [Record.from_row(row, shared) for row in rows]
         del shared
@@ -826,7 +831,7 @@ class Linker:
                 group = record.group
                 if group in barred:
                     continue
-                points = score(local, record, self.weights)
+                points = self.scorer(local, record, self.weights)
                 kept = best.get(group)
                 # The representative: the best score, then the finest date, then the smallest id.
                 if kept is None or _rank(points, record) < _rank(kept[0], kept[1]):
@@ -843,12 +848,13 @@ class Linker:
                 taken.add((self.by_id[local_id].source, group))
 
         # Automatic links: one-to-one, greedy by score, only with a clear lead over the next named review.
+        auto_band, review_band, margin = self.bands
         pool = []
         for local_id, best in scored.items():
             named = sorted(((s, g) for g, (s, r) in best.items() if r.placed), reverse=True)
-            if not named or named[0][0] < AUTO:
+            if not named or named[0][0] < auto_band:
                 continue
-            if len(named) > 1 and named[1][0] >= REVIEW and named[0][0] - named[1][0] < MARGIN:
+            if len(named) > 1 and named[1][0] >= review_band and named[0][0] - named[1][0] < margin:
                 continue
             pool.append((-named[0][0], local_id, named[0][1]))
         auto: dict[str, int] = {}
@@ -872,7 +878,7 @@ class Linker:
                 if group == chosen:
                     links.append(self._link(local, group, record, "auto"))
                     continue
-                if points < REVIEW:
+                if points < review_band:
                     continue
                 if record.placed:
                     if chosen is not None:
@@ -883,7 +889,7 @@ class Linker:
                         if (record.names != local.names or not local.names or (local.source, group) in taken
                                 or record.end is None or local.start is None or record.end >= local.start):
                             continue
-                    elif (local.source, group) in taken and points < AUTO:
+                    elif (local.source, group) in taken and points < auto_band:
                         continue  # another entry of this page holds that review
                     named.append((group, record))
                 elif chosen is None:
