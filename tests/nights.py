@@ -32,13 +32,13 @@ def york_night_two(html: str) -> str:
     html = re.sub(r"\s*<tr>\s*<td><a [^>]*>Messages from reviews</a>.*?</tr>", "", html, count=1, flags=re.S)
     html = _edit(html, ">Thematic review of child neglect</a>", ">Thematic review of child neglect in York</a>")
     html = _edit(html, 'href="/assets/Child%20B%20SCR', 'href="/documents/Child%20B%20SCR')
-    return _edit(
-        html,
-        "</table>",
-        '  <tr>\n          <!-- synthetic: an invented entry for the two-night test -->\n'
-        '          <td><a href="/assets/Child%20S%20SPR.pdf">Child S</a> (published 20/11/26)</td>\n'
-        "        </tr>\n      </table>",
-    )
+    # Child S joins the list of reviews (the table after class="doclist"), as a new row of it.
+    start = html.index('class="doclist"')
+    end = html.index("</table>", start)
+    row = ('  <tr>\n          <!-- synthetic: an invented entry for the two-night test -->\n'
+           '          <td><a href="/assets/Child%20S%20SPR.pdf">Child S</a> (published 20/11/26)</td>\n'
+           "        </tr>\n      ")
+    return html[:end] + row + html[end:]
 
 
 def recent_night_two(html: str) -> str:

@@ -20,6 +20,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from . import explain, link, settings
+from .errors import EXIT_DATA
 from .snapshots import utc_now
 
 if TYPE_CHECKING:
@@ -216,6 +217,28 @@ def m002_link_views(db: sqlite_utils.Database) -> None:
 
 
 @migrations()
+def m003_sources_layout(db: sqlite_utils.Database) -> None:
+    """Per source, the layout of its last good walk, and a changed one whose departures are held.
+
+    A new table: an existing catalogue gains it empty, and a source's first walk after it records its layout.
+    """
+    db["sources_layout"].create(
+        {
+            "source": str,
+            "layout": str,  # fingerprint of the last good walk: how its entries were laid out, never text
+            "layout_run": int,  # the run of that walk
+            "held_layout": str,  # a changed layout whose departures are held until a person accepts it
+            "held_run": int,  # the first run that held them
+            "held_entries": int,  # how many the last holding run held
+            "accepted_layout": str,  # the held layout a person accepted (`reposync sources accept-layout`)
+            "accepted_at": str,
+        },
+        pk="source",
+        if_not_exists=True,
+    )
+
+
+@migrations()
 def m004_completeness(db: sqlite_utils.Database) -> None:
     """Views for completeness and lag per partnership (reposync completeness, pack, Datasette)."""
     from . import completeness
@@ -304,6 +327,8 @@ class SourceOutcome:
     pages: int = 0
     walk: str = "full"  # or "incremental": stopped at a run of known, unchanged records (never complete)
     newest_first: bool | None = None  # the walk found publication years non-increasing (None: not walked)
+    layout: str | None = None  # fingerprint of how the walk's pages lay out their entries (None: none given)
+    held: int = 0  # departures held because the layout changed (set when the run is applied)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -314,6 +339,8 @@ class SourceOutcome:
             "url": self.error_url,
             "walk": self.walk,
             "newest_first": self.newest_first,
+            "layout": self.layout,
+            "held": self.held,
         }
 
 
@@ -396,10 +423,46 @@ class _Writer:
                 old = _loaded(next(self.db.query("SELECT * FROM entries WHERE id = ?", [entry["id"]])))
                 self._update(outcome.source, old, entry, digest)
         if outcome.complete:
-            for entry_id, state in known.items():
-                if entry_id not in seen and state:  # listed
-                    self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
-                    self.change(outcome.source, entry_id, outcome.departure, "status", "listed", outcome.departure)
+            departing = [entry_id for entry_id, state in known.items() if entry_id not in seen and state]  # listed
+            if self._hold(outcome, departing):
+                for entry_id in departing:  # still listed: nothing is marked on this walk
+                    self.change(outcome.source, entry_id, "held", "status", "listed", outcome.departure)
+                return
+            for entry_id in departing:
+                self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
+                self.change(outcome.source, entry_id, outcome.departure, "status", "listed", outcome.departure)
+
+    def _hold(self, outcome: SourceOutcome, departing: list[str]) -> bool:
+        """Whether a complete walk's departures wait for a person: its layout is not the last good walk's.
+
+        A redesign read by heuristics can lose entries that are still on the page; they would be marked
+        gone. Additions and changes are applied all the same. A new layout becomes the good one when nothing
+        departs, or once a person has accepted it (``accept_layout``). A walk with no fingerprint (a
+        parser that gives none) holds nothing and leaves the state as it was.
+        """
+        if outcome.layout is None:
+            return False
+        state = layout_state(self.db, outcome.source)
+        good = state.get("layout")
+        if good is not None and outcome.layout != good and departing and outcome.layout != state.get(
+                "accepted_layout"):
+            first = state.get("held_run") if state.get("held_layout") == outcome.layout else None
+            self.db.execute(
+                "INSERT INTO sources_layout (source, held_layout, held_run, held_entries) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(source) DO UPDATE SET held_layout = excluded.held_layout, "
+                "held_run = excluded.held_run, held_entries = excluded.held_entries",
+                [outcome.source, outcome.layout, first or self.run_id, len(departing)],
+            )
+            outcome.held = len(departing)
+            outcome.exit_code = max(outcome.exit_code, EXIT_DATA)
+            return True
+        self.db.execute(
+            "INSERT INTO sources_layout (source, layout, layout_run) VALUES (?, ?, ?) "
+            "ON CONFLICT(source) DO UPDATE SET layout = excluded.layout, layout_run = excluded.layout_run, "
+            "held_layout = NULL, held_run = NULL, held_entries = NULL, accepted_layout = NULL, accepted_at = NULL",
+            [outcome.source, outcome.layout, self.run_id],
+        )
+        return False
 
     def _insert(self, source: str, entry: dict[str, Any], digest: str) -> None:
         row = {name: _stored(value) for name, value in entry.items()}
@@ -562,6 +625,7 @@ class RunResult:
     counts: dict[str, int]
     status: str
     inspected: Any = None  # what ``inspect`` returned, seen inside the transaction
+    exit_code: int = 0  # the run's, with 65 for a walk whose departures were held
 
 
 def apply_run(
@@ -597,6 +661,7 @@ def apply_run(
             else:
                 writer.apply_source(outcome)
         writer.relink(decisions)
+        exit_code = max([exit_code] + [o.exit_code for o in outcomes])  # a held walk needs a person too
         failed = sum(o.error is not None for o in outcomes)
         status = "ok" if not failed else "failed" if failed == len(outcomes) else "partial"
         db.execute(
@@ -614,7 +679,7 @@ def apply_run(
         if db.conn.in_transaction:
             db.execute("ROLLBACK")
         raise
-    return RunResult(run_id=run_id, counts=writer.counts, status=status, inspected=inspected)
+    return RunResult(run_id=run_id, counts=writer.counts, status=status, inspected=inspected, exit_code=exit_code)
 
 
 def stored_hash(db: sqlite_utils.Database, entry_id: str) -> str | None:
@@ -663,3 +728,27 @@ def last_walks(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
         if source not in walks:
             walks[source] = {"run": run_id, "started_at": started_at, **json.loads(value)}
     return walks
+
+
+def layout_state(db: sqlite_utils.Database, source: str) -> dict[str, Any]:
+    """A source's row of ``sources_layout`` ({} before its first walk with a fingerprint)."""
+    rows = list(db.query("SELECT * FROM sources_layout WHERE source = ?", [source]))
+    return rows[0] if rows else {}
+
+
+def layout_states(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    return {row["source"]: row for row in db.query("SELECT * FROM sources_layout")}
+
+
+def accept_layout(db: sqlite_utils.Database, source: str) -> dict[str, Any] | None:
+    """A person looked at a source whose departures are held: the next sync applies them.
+
+    Returns the source's state as accepted, or None when nothing is held.
+    """
+    state = layout_state(db, source)
+    if not state.get("held_layout"):
+        return None
+    now = utc_now()
+    db.execute("UPDATE sources_layout SET accepted_layout = held_layout, accepted_at = ? WHERE source = ?",
+               [now, source])
+    return layout_state(db, source)

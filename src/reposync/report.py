@@ -21,10 +21,11 @@ from . import settings
 from .snapshots import atomic_write
 
 FORMATS = ("md", "json", "html")
-# Sections in the order a maintainer wants them: failures first, then what moved.
-KINDS = ("source-failed", "link-broken", "added", "changed", "rolled-off", "expired", "delisted", "reappeared", "linked",
-         "unlinked", "link-fixed")
+# Sections in the order a maintainer wants them: what waits for a person first, then what moved.
+KINDS = ("held", "source-failed", "link-broken", "added", "changed", "rolled-off", "expired", "delisted", "reappeared",
+         "linked", "unlinked", "link-fixed")
 TITLES = {
+    "held": "Held: the page's layout changed",
     "source-failed": "Failed sources",
     "added": "Added",
     "changed": "Changed",
@@ -37,6 +38,11 @@ TITLES = {
     "link-broken": "Report links that broke",
     "link-fixed": "Report links that work again",
 }
+
+
+HELD_NOTE = ("Nothing was marked gone: these entries were not found on a walk whose page is laid out anew. Look "
+             "at the page (`reposync sources check SOURCE --live`); if they really are gone, "
+             "`reposync sources accept-layout SOURCE`, and the next sync applies them.")
 
 
 class NoSuchRun(LookupError):
@@ -96,6 +102,8 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
             item = _item(row) | {"other": row["new"] or row["old"], "national": national}
         elif kind in ("link-broken", "link-fixed"):
             item = _item(row) | {"link": row["new"], "was": row["old"]}
+        elif kind == "held":  # still listed; what it would have become had the layout not changed
+            item = _item(row) | {"would_be": row["new"]}
         else:
             item = _item(row)
         listed.append(item)
@@ -200,6 +208,8 @@ def render_md(report: dict[str, Any]) -> str:
         if not items:
             continue
         lines += ["", f"## {TITLES[kind]} ({report['counts'].get(kind, len(items))})", ""]
+        if kind == "held":
+            lines += [HELD_NOTE, ""]
         for item in items:
             lines.append(_md_item(kind, item))
         if report.get("omitted", {}).get(kind):
@@ -216,7 +226,7 @@ def render_md(report: dict[str, Any]) -> str:
     for name, outcome in report["sources"].items():
         lines.append(
             f"| {md_escape(name)} | {outcome.get('entries', 0)} | {outcome.get('pages', 0)} | "
-            f"{'yes' if outcome.get('complete') else 'no'} | {md_escape(outcome.get('error'))} |"
+            f"{'yes' if outcome.get('complete') else 'no'} | {md_escape(_trouble(outcome))} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -245,6 +255,8 @@ def _md_item(kind: str, item: dict[str, Any]) -> str:
             head += f" {arrow} {md_escape(item['other'])}"
     elif kind in ("link-broken", "link-fixed"):
         head += f": {md_escape(item['link'])}" + (f", was {md_escape(item['was'])}" if item.get("was") else "")
+    elif kind == "held":
+        head += f": not found on this walk, still listed (would be {md_escape(item['would_be'])})"
     return head
 
 
@@ -277,6 +289,15 @@ def _completeness_cells(row: dict[str, Any]) -> list[str]:
     share = "-" if row["share"] is None else f"{round(row['share'] * 100)}%"
     return [str(row["area"] or "-"), str(row["source"]), str(row["local_reviews"]), str(row["in_national"]), share,
             str(row["queued"]), lag_text(row["median_lag_days"]), ", ".join(w for w in what if w)]
+
+
+def _trouble(outcome: dict[str, Any]) -> str:
+    """A source's error, or its held departures, for the sources table."""
+    if outcome.get("error"):
+        return str(outcome["error"])
+    if outcome.get("held"):
+        return f"{outcome['held']} departures held: the page's layout changed"
+    return ""
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -322,6 +343,8 @@ def _item_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
                                                                 "meta": "no longer in the catalogue"}
     elif kind in ("link-broken", "link-fixed"):
         view["details"] = [str(item["link"]) + (f", was {item['was']}" if item.get("was") else "")]
+    elif kind == "held":
+        view["details"] = [f"not found on this walk, still listed (would be {item['would_be']})"]
     return view
 
 
@@ -333,12 +356,13 @@ def render_html(report: dict[str, Any]) -> str:
             continue
         sections.append({
             "title": TITLES[kind], "count": report["counts"].get(kind, len(items)),
-            "failed": kind in ("source-failed", "link-broken"), "note": None,
+            "failed": kind in ("source-failed", "link-broken"),
+            "note": HELD_NOTE.replace("`", "") if kind == "held" else None,
             "views": [_item_view(kind, item) for item in items], "omitted": report.get("omitted", {}).get(kind),
         })
     source_headings = ("source", "entries", "pages", "complete", "error")
     sources = [list(zip(source_headings, (name, str(o.get("entries", 0)), str(o.get("pages", 0)),
-                                          "yes" if o.get("complete") else "no", str(o.get("error") or ""))))
+                                          "yes" if o.get("complete") else "no", _trouble(o))))
                for name, o in report["sources"].items()]
     completeness = [list(zip(COMPLETENESS_HEADINGS, _completeness_cells(row))) for row in report.get("completeness") or []]
     return _templates().get_template("report.html").render(

@@ -142,6 +142,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     newest_first, oldest_year = True, None  # publication years so far non-increasing; the last year seen
     known_run = 0  # entries in a row, up to here, that are known and unchanged
     ids: set[str] = set()  # the walk's list-entry ids so far: no two entries share one (normalise.unique_ids)
+    layouts: set[str] = set()  # the pages' layout fingerprints (how their entries are laid out)
     try:
         while url is not None:
             key = url_key(url)  # 16 bytes, not a 300-character URL, for each of 150,000 pages
@@ -153,6 +154,8 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
             page = fetcher.get(url, source.site)
             result = parse_page(page, source, fetcher.archive)
             outcome.pages += 1
+            if result.layout is not None:
+                layouts.add(result.layout)
             rows = unique_ids([normalise(raw, source, config.areas) for raw in result.entries], ids)
             for entry in rows:
                 entries.append(entry)
@@ -187,7 +190,15 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     outcome.entries = entries
     outcome.newest_first = newest_first
     outcome.complete = outcome.walk == "full"
+    outcome.layout = walk_layout(layouts)
     return outcome
+
+
+def walk_layout(layouts: set[str]) -> str | None:
+    """One fingerprint for a walk: its pages' (a library walk's thousands of pages share one or two)."""
+    if len(layouts) <= 1:
+        return next(iter(layouts), None)
+    return hashlib.sha256("\n".join(sorted(layouts)).encode()).hexdigest()[:16]
 
 
 def full_walk_due(db: sqlite_utils.Database, source: Source, days: int, today: date | None = None) -> bool:
@@ -250,6 +261,10 @@ def summary_text(result: SyncResult) -> str:
         if outcome.error is not None:
             where = f" ({outcome.error_url})" if outcome.error_url else ""
             lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
+        elif outcome.held:
+            lines.append(f"HELD {outcome.source}: the page's layout changed; {outcome.held} entries would have "
+                         f"{outcome.departure} and are still listed. Look at the page (`reposync sources check "
+                         f"{outcome.source}`), then `reposync sources accept-layout {outcome.source}`.")
     head = "dry run" if result.dry_run else f"run {result.run_id}"
     changes = ", ".join(f"{result.counts[k]} {k}" for k in report.KINDS if result.counts.get(k)) or "no changes"
     lines.append(f"reposync {head}: {changes}")
@@ -384,6 +399,7 @@ def run_sync(
             result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
                                          mode="offline" if offline else "live", inspect=report.build,
                                          decisions=people)
+            exit_code = result.exit_code  # a walk whose departures were held needs a person (65)
             if not dry_run:  # the catalogue's decisions (Datasette's too) reach the file a rebuild reads
                 decisions.export(db, config.paths.decisions)
             link_requests = 0

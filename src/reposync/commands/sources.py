@@ -120,10 +120,12 @@ def sources_list(config_path: Path, db_path: Path | None) -> None:
     config = load_config(config_path)
     path = Path(db_path or config.paths.db)
     walks: dict = {}
+    layouts: dict = {}
     if path.exists():  # no catalogue yet: nothing has been walked, and none is made by looking
         db = catalogue.open_db(path)
         try:
             walks = catalogue.last_walks(db)
+            layouts = catalogue.layout_states(db)
         finally:
             db.close()
     rows = [("source", "kind", "parser", "area", "last walk", "entries", "outcome")]
@@ -134,20 +136,49 @@ def sources_list(config_path: Path, db_path: Path | None) -> None:
             rows.append((source.id, source.kind, source.parser, area, "never", "", ""))
             continue
         rows.append((source.id, source.kind, source.parser, area, f"run {walk['run']}, {walk['started_at']}",
-                     str(walk["entries"]), _outcome(walk)))
+                     str(walk["entries"]), _outcome(walk, layouts.get(source.id, {}))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
-def _outcome(walk: dict) -> str:
+def _outcome(walk: dict, layout: dict) -> str:
     if walk.get("error"):
         return f"failed: {walk['error']}"
     if walk.get("held"):
+        if layout.get("accepted_layout") and layout.get("accepted_layout") == layout.get("held_layout"):
+            return f"{walk['held']} departures held: the page's layout changed; accepted, the next sync applies them"
         return f"{walk['held']} departures held: the page's layout changed (reposync sources accept-layout)"
     if walk.get("complete"):
         return "complete"
     return walk.get("walk") or "incomplete"
+
+
+# -- accept-layout -----------------------------------------------------------------------------------------------------
+@sources_command.command("accept-layout")
+@click.argument("source_id")
+@_config_option
+@db_option
+@handle_errors
+def sources_accept_layout(source_id: str, config_path: Path, db_path: Path | None) -> None:
+    """A person looked at a page laid out anew: the next sync applies the departures it held."""
+    from .. import catalogue
+
+    config = load_config(config_path)
+    [source] = config.select([source_id])
+    path = Path(db_path or config.paths.db)
+    if not path.exists():
+        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
+    db = catalogue.open_db(path)
+    try:
+        state = catalogue.accept_layout(db, source.id)
+    finally:
+        db.close()
+    if state is None:
+        click.echo(f"{source.id}: nothing is held (its layout has not changed since its last good walk).")
+        return
+    click.echo(f"{source.id}: the new layout is accepted ({state['accepted_at']}); the next sync applies the "
+               f"departures it holds ({state['held_entries']} on the last walk, held since run {state['held_run']}).")
 
 
 # -- the preview, as text --------------------------------------------------------------------------------------------
