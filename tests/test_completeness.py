@@ -303,3 +303,21 @@ def test_the_readme_shows_the_pack_as_the_command_prints_it(bundled: Path, tmp_p
     printed = CliRunner().invoke(cli, ["pack", "--config", str(CONFIG), "--db", str(bundled), "--area", "York",
                                        "--out", "packs"]).output
     assert f"$ reposync pack --area York --out packs\n{printed}```" in readme
+
+
+def test_a_view_from_an_earlier_m004_is_recreated_on_open(bundled: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "old.db"
+    db_path.write_bytes(bundled.read_bytes())
+    with sqlite3.connect(db_path) as conn:  # as an earlier version of m004 left it
+        conn.execute("DROP VIEW completeness")
+        conn.execute("CREATE VIEW completeness AS SELECT 'old' AS source")
+    db = open_db(db_path)
+    try:
+        assert [r["source"] for r in completeness.rows(db, area="York")] == ["york"]
+    finally:
+        db.close()
+    with sqlite3.connect(db_path) as conn:  # and a current one is left alone: opening it writes nothing
+        before = conn.execute("PRAGMA schema_version").fetchone()[0]
+    open_db(db_path).close()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA schema_version").fetchone()[0] == before

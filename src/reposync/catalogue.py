@@ -284,6 +284,9 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
         db.enable_wal()
     conn.execute("PRAGMA foreign_keys = ON")
     migrations.apply(db)
+    from .completeness import refresh_views
+
+    refresh_views(db)  # views of m004 from an earlier version of it are re-created (they hold no data)
     return db
 
 

@@ -119,7 +119,7 @@ ORDER BY raw.partnership, raw.published, raw.entry
 # taken of the low bounds and of the high bounds apart: a whole number of days when the two agree, else
 # the JSON array [low, high].
 COMPLETENESS_SQL = f"""
-WITH partnerships AS (
+WITH partnerships AS MATERIALIZED (
     SELECT source, max(area) AS area, max(la_codes) AS la_codes FROM entries WHERE kind = 'local' GROUP BY source
 ),
 local AS (
@@ -151,13 +151,17 @@ stats AS (
            max(CASE WHEN high_rank = (9 * n + 9) / 10 THEN high END) AS p90_high
     FROM ranked GROUP BY source
 ),
-codes AS (
+codes AS MATERIALIZED (
     SELECT p.source, c.value AS code FROM partnerships p, json_each(p.la_codes) c
 ),
-area_national AS (  -- the national reviews of each partnership's area: by ONS code, or linked from its page
-    SELECT DISTINCT codes.source, n.review_id
-    FROM entries n, json_each(n.la_codes) c JOIN codes ON codes.code = c.value
+national_codes AS MATERIALIZED (  -- each national entry's codes read once (not once per partnership)
+    SELECT DISTINCT n.review_id, c.value AS code
+    FROM entries n, json_each(n.la_codes) c
     WHERE n.kind = 'national' AND n.review_id IS NOT NULL
+),
+area_national AS (  -- the national reviews of each partnership's area: by ONS code, or linked from its page
+    SELECT DISTINCT codes.source, nc.review_id
+    FROM national_codes nc JOIN codes ON codes.code = nc.code
     UNION
     SELECT e.source, n.review_id
     FROM entries e JOIN links l ON l.entry_a = e.id AND l.decision IN {_LINKED} JOIN entries n ON n.id = l.entry_b
@@ -198,10 +202,22 @@ ORDER BY p.area, p.source
 """
 
 
+VIEWS = {"review_lag": REVIEW_LAG_SQL, "completeness": COMPLETENESS_SQL}
+
+
 def create_views(db: sqlite_utils.Database) -> None:
     """(Re)create the two views: they hold no data, so replacing them loses nothing."""
-    db.create_view("review_lag", REVIEW_LAG_SQL, replace=True)
-    db.create_view("completeness", COMPLETENESS_SQL, replace=True)
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+
+
+def refresh_views(db: sqlite_utils.Database) -> None:
+    """Re-create a view whose stored SQL is not this version's (a catalogue migrated by an earlier m004):
+    a write only when one differs, so opening a current catalogue writes nothing."""
+    stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN (?, ?)",
+                             list(VIEWS)).fetchall())
+    if stored and any(name in stored and sql.strip() not in stored[name] for name, sql in VIEWS.items()):
+        create_views(db)
 
 
 # --- reading them ----------------------------------------------------------------------------------
