@@ -93,9 +93,9 @@ def parse_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count parser calls: a 304 must cost none."""
     calls: list[str] = []
     for name, parse in list(parsers.PARSERS.items()):
-        def counted(html: str, url: str, _parse=parse, _name=name):
+        def counted(html: str, url: str, _parse=parse, _name=name, **options):  # options: entry_selector, ...
             calls.append(_name)
-            return _parse(html, url)
+            return _parse(html, url, **options)
 
         monkeypatch.setitem(parsers.PARSERS, name, counted)
     return calls

@@ -56,7 +56,7 @@ def test_every_snapshot_entry_is_in_the_catalogue(built: tuple[Path, str]) -> No
     tmp_path, _ = built
     db = sqlite_utils.Database(tmp_path / "catalogue.db")
     per_source = {r["source"]: r["n"] for r in db.query("SELECT source, count(*) AS n FROM entries GROUP BY source")}
-    assert per_source == expected_entries()
+    assert per_source == {source: n for source, n in expected_entries().items() if n}  # a page may list none yet
     assert all(r["status"] == "listed" for r in db.query("SELECT status FROM entries"))
 
 

@@ -17,31 +17,42 @@ in one selectolax (lexbor) parse and one walk of the tree:
 3. Each line is looked at for a date: ``31/01/11``, ``24/1/13``, ``6th January
    2020``, ``July 2023``, ``Dec 2024``, or a year when it is labelled
    (``Published 2014``), bracketed (``(2014)``), or alone in a date column or
-   heading. A label written before the date ("published", "publication
-   date", ...) stays with it in ``date_text``; ``normalise.parse_date`` reads
-   it. A date labelled as the page's own ("Page last updated ...") is not an
-   entry's.
+   heading, or ending a heading ("Thematic Review 2019"). A label written
+   before the date ("published", "publication date", ...) stays with it in
+   ``date_text``; ``normalise.parse_date`` reads it. A date labelled as the
+   page's own ("Page last updated ...") is not an entry's, nor one that opens
+   a story ("In June 2021 Alsami, a 14 year old boy, died ...").
 4. Entries are assembled from the lines:
    - one line holding a title and a date: ``Title (published DATE) note``,
      ``Title - DATE``, ``Title, published 6th January 2020``, ``DATE - Title``;
    - a title (a link, a heading, a ``<dt>``, a cell of a title column) with a
      date in the same list item or table row, or in a line of its own right
      after it, or anywhere in the heading's section;
-   - links under a heading that is nothing but a date (``<h3>July 2023</h3>``).
-   A title with no date is not taken (a selector override aside). Text after
+   - links under a heading, or a labelled line, that is nothing but a date
+     (``<h3>July 2023</h3>``, "Date of publication: 18th February 2015");
+   - a card's date above its title (``<span>24 April 2025</span><h3>...``);
+   - sentences that say a review was published: a title waiting for its
+     date takes the sentence's ("On 31st July 2024, the partnership published
+     ..."), else the sentence names it ("The HSCP published CSPR Peer on Peer
+     Abuse on 21 February, 2022." -> "CSPR Peer on Peer Abuse").
+   A title with no date is not taken (a selector override aside), except a
+   briefing's own link ("Learning Briefing - ...") beside its review. Text after
    the date, and further lines of the same block, item or heading section,
    are the note. Review types in words or abbreviations (serious case review,
    safeguarding practice review, SCR, SPR, CSPR, LCSPR, learning review, 7
    minute briefing, learning summary) go into ``type_text``: what a table's
    "Type" column says first, else types in the entry's own text, else those
-   in the words of its document links ("Read the 7 minute briefing"). A type
-   written before or after the title with a separator ("SCR: Child X") leaves
-   the title. ``heading`` is the entry's line as written (a table row's cells
-   joined by " | ").
+   in the words of its document links ("Read the 7 minute briefing"), else a
+   page of briefings' own ("7 minute briefings"). The title stays as written,
+   type words included ("SCR: Child X"); only file details ("(PDF, 1MB)") and
+   stray separators at its edges go. ``heading`` is the entry's line as
+   written (a table row's cells joined by " | ").
 5. Links and lines that are not reviews are not taken: titles naming
    policies, procedures, guidance, newsletters, contact pages, training,
-   annual reports, "Top of page" and the like (unless they name a child, as
-   in "Child C"); lines that read as prose ("The review was published on ...").
+   annual reports, media statements, "Top of page" and the like (unless they
+   name a child, as in "Child C"); lines that read as prose. What was read
+   and not taken is listed, with why, in ``ParseResult.skipped``; where the
+   entries were found is fingerprinted in ``ParseResult.layout``.
 
 Per-source overrides, from ``config/sources.toml``:
 - ``entry_selector``: a CSS selector; entries are looked for only inside the
@@ -74,6 +85,7 @@ from .candidates import read_lines
 from .dates import compile_pattern
 from .reader import Reader
 from .skip import MARKER
+from .titles import BRIEFING
 
 
 def parse(html: str, url: str, *, entry_selector: str | None = None, date_pattern: str | None = None) -> ParseResult:
@@ -102,6 +114,10 @@ def parse(html: str, url: str, *, entry_selector: str | None = None, date_patter
     for index, line in enumerate(read_lines(root, scopes, nodes)):
         reader.read(index, line)
     reader.finish()
+    page_type = BRIEFING.search(reader.meta.get("title", ""))
+    if page_type:  # a page of 7 minute briefings: what it lists is a briefing unless it says otherwise
+        for entry in reader.entries:
+            entry.type_text = entry.type_text or clean(page_type[0])
     layout = layout_fingerprint({
         ">".join(describe(nodes[ident].tag, nodes[ident].attributes.get("class")) for ident in path)
         for path in reader.paths

@@ -53,7 +53,8 @@ class Date:
 def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I)
 
-def find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool) -> tuple[Date | None, bool]:
+def find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool,
+              trailing_ok: bool = False) -> tuple[Date | None, bool]:
     """The entry date in ``text`` (labelled first), and whether the line is the page's own date."""
     candidates: list[tuple[int, int, bool, bool]] = []  # start, end, custom, year only
     if custom is not None:
@@ -95,8 +96,10 @@ def find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool) -> t
                 continue  # a bare year in text is not a publication date ("Working Together 2018")
             if words is None:
                 words = _word_bounds(text)
-            if words[0] <= words[1] and (words[0] < start or words[1] >= end):
-                continue  # more than punctuation beside the year
+            if words[0] <= words[1] and words[1] >= end:
+                continue  # words after the year
+            if words[0] <= words[1] and words[0] < start and not trailing_ok:
+                continue  # words before the year (a heading's last word may be its year: trailing_ok)
         as_written = clean(text[label_start:end])
         found = Date(span_start, span_end, as_written, marked=bool(label) or bracketed)
         (labelled if label else plain).append(found)

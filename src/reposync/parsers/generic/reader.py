@@ -10,8 +10,17 @@ from ...models import RawEntry
 from ..base import absolute, clean
 from .candidates import Line, item_key, section_of
 from .dates import Date, find_date
-from .skip import NOTICE, SECTION_HEADING, is_prose, not_review, not_review_reason
+from .skip import (
+    NOTICE,
+    PUBLICATION,
+    PUBLISHED_TITLE,
+    SECTION_HEADING,
+    is_prose,
+    not_review,
+    not_review_reason,
+)
 from .titles import (
+    BRIEFING,
     LINE_EDGE,
     NOTE_LEAD,
     SEPARATOR,
@@ -56,6 +65,10 @@ class _Pending:
     notes: list[str] = field(default_factory=list)
     doc_types: list[str] = field(default_factory=list)
     column_types: list[str] = field(default_factory=list)
+
+
+# A sentence that opens with its date: "In June 2021 ...", "On 31st July 2024, ...".
+_STORY_LEAD = re.compile(r"\s*(?:in|on|by|since|during|from|until|after|before|between)\s*", re.I)
 
 
 class Reader:
@@ -126,6 +139,12 @@ class Reader:
     def flush_pending(self) -> None:
         pending, self.pending = self.pending, None
         if pending is not None and self.group_date is None:
+            if pending.line.links and BRIEFING.search(pending.title) and not is_prose(pending.title):
+                # A review's briefing linked beside it, with no date of its own: an entry all the same.
+                self.emit(pending.title, None, line=pending.line, heading=pending.line.text.strip(LINE_EDGE),
+                          hrefs=pending.hrefs, types=pending.types, notes=pending.notes, key=item_key(pending.line),
+                          section=pending.section, doc_types=pending.doc_types, column_types=pending.column_types)
+                return
             self.skip(pending.title, "no publication date with it")
         if pending is not None and self.group_date is not None:
             self.emit(pending.title, self.group_date[0], line=pending.line, heading=pending.line.text.strip(LINE_EDGE),
@@ -189,7 +208,8 @@ class Reader:
                 self.scope_titles[line.scope] = line
             self.scope_types.setdefault(line.scope, []).extend(types_in(text))
         alone_ok = bool(line.heading or line.item is not None or line.tag in ("dd", "dt") or role == "date")
-        date, page_meta = find_date(text, self.custom, alone_ok=alone_ok)
+        # "<h4>Vulnerable Adolescents Thematic Review 2019</h4>": a heading may end on its year.
+        date, page_meta = find_date(text, self.custom, alone_ok=alone_ok, trailing_ok=bool(line.heading))
         if page_meta:
             return
         if role == "type" and date is None:
@@ -205,7 +225,7 @@ class Reader:
     def read_heading(self, index: int, line: Line, text: str, date: Date | None) -> None:
         self.close()
         self.flush_pending()
-        self.pending_date = None
+        waiting, self.pending_date = self.pending_date, None
         level = line.heading
         if self.group_date is not None and level <= self.group_date[1]:
             self.group_date = None
@@ -221,16 +241,29 @@ class Reader:
                         title, date.text, line=line, heading=text, hrefs=[h for h, _ in line.links],
                         types=types_in(text), notes=[strip_file_info(note)], key=item_key(line), section=section_of(line)):
                     return
-        bare = re.sub(r"\s*\([^)]*\)\s*$", "", text)
+        bare = re.sub(r"\s*\([^)]*\)\s*$", "", text).rstrip(" :")
         if (SECTION_HEADING.search(bare) or text.endswith("?") or not_review(text) or not residue(text)
                 or is_prose(text)):
             return  # a heading over entries or over prose, not an entry's title
+        if waiting is not None and line.item is not None and waiting[2].item == line.item \
+                and waiting[2].scope == line.scope:
+            # A card's date above its title heading: "<span>24 April 2025</span><h3><a>Title</a></h3>".
+            date, after, _ = waiting
+            if self.emit(text, date.text, line=line, heading=text, hrefs=[h for h, _ in line.links],
+                         types=types_in(text) + types_in(after), notes=[], key=item_key(line), section=None):
+                return
         self.pending = _Pending(line, index, text, [h for h, _ in line.links], section=section_of(line))
 
     def read_dated(self, index: int, line: Line, text: str, date: Date, role: str | None) -> bool:
         before = remove_generic_links(text[: date.start], line.links)
         after = text[date.end:]
         pending = self.pending
+        if role != "date" and not date.marked:
+            story = bool(_STORY_LEAD.fullmatch(before))  # "In June 2021 Alsami, a 14 year old boy, died ..."
+            if (story or residue(before)) and PUBLICATION.search(text):
+                return self.read_sentence(index, line, text, date, before)
+            if story:
+                return False  # when something happened, not when a report was published: a note
         if role == "date" or not residue(before):
             if pending is not None and self.accepts(pending, index, line):
                 self.complete(pending, date, after, line)
@@ -238,6 +271,11 @@ class Reader:
             if not residue(after):
                 if line.item is not None:
                     self.pending_date = (date, after, line)
+                elif date.marked and not self.continues(line):
+                    # "Date of publication: 18th February 2015" over the documents it dates, to the next
+                    # date or heading.
+                    self.flush_pending()
+                    self.group_date = (date.text, 7)
                 return True
             # The date first: "Dec 2024 - Child PP - 7 minute briefing".
             titled = [(h, t) for h, t in line.links if t and t in after and not is_generic(t) and not not_review(t)]
@@ -267,6 +305,24 @@ class Reader:
         note = NOTE_LEAD.sub("", after).strip(LINE_EDGE)
         return self.emit(title, date.text, line=line, heading=text, hrefs=self.hrefs(line),
                          types=types_in(text), notes=[strip_file_info(note)], key=item_key(line), section=None)
+
+    def read_sentence(self, index: int, line: Line, text: str, date: Date, before: str) -> bool:
+        """A sentence that says when something was published: it dates the title waiting for a date
+        ("<h2>Review - Child E</h2><p>On 31st July 2024, the partnership published ...</p>"), else it
+        names the review itself ("The HSCP published CSPR Peer on Peer Abuse on 21 February, 2022."),
+        else it is a note."""
+        pending = self.pending
+        if pending is not None and self.accepts(pending, index, line):
+            self.complete(pending, date, "", line)
+            return True
+        if self.continues(line):
+            return False  # a note of the entry being read
+        named = PUBLISHED_TITLE.search(before)
+        if named is None or is_prose(named["title"].strip(TITLE_EDGE)):
+            return False
+        self.flush_pending()
+        return self.emit(named["title"], date.text, line=line, heading=text, hrefs=self.hrefs(line),
+                         types=types_in(text), notes=[], key=item_key(line), section=None)
 
     def hrefs(self, line: Line) -> list[str]:
         """The line's links, less those to pages that are not reviews ("contact us")."""

@@ -56,7 +56,7 @@ def is_chrome(node: LexborNode, owned: bool) -> bool:
 
 # Titles of things that are not reviews.
 _NOT_REVIEW = re.compile(
-    r"\b(?:top\s+of\s+(?:the\s+)?page|back\s+to\s+(?:the\s+)?top|skip\s+to|return\s+to"
+    r"\b(?:media\s+statements?|press\s+(?:releases?|statements?)|learning\s+and\s+improvement|action\s+plans?|top\s+of\s+(?:the\s+)?page|back\s+to\s+(?:the\s+)?top|skip\s+to|return\s+to"
     r"|polic(?:y|ies)|procedures?|protocols?|guidance|guidelines?|strateg(?:y|ies)|terms\s+of\s+reference"
     r"|contact(?:\s+us)?|privacy|cookies?|accessibility|site\s*map|disclaimer|copyright"
     r"|newsletters?|bulletins?|e-?news|annual\s+reports?|business\s+plans?|working\s+together"
@@ -109,8 +109,18 @@ def not_review_reason(title: str) -> str:
     return f"not a review: names {clean(match[0]).lower()!r}" if match else "not a review"
 
 def is_prose(title: str) -> bool:
+    words = title.split()
     return (
-        len(title.split()) > _MAX_TITLE_WORDS
+        len(words) > _MAX_TITLE_WORDS
         or bool(_SENTENCE.search(title))
         or bool(_PROSE_END.search(title.rstrip(" (,:;-\u2013\u2014")))
+        # A sentence's first word before its date ("In June 2021 Alsami ...", "On 31st July 2024, ..."): no title.
+        or (len(words) == 1 and bool(_PROSE_END.search(words[0].lower())))
     )
+
+
+# A line that says something was published: "On 31st July 2024, the partnership published a briefing ...",
+# "The HSCP published CSPR Peer on Peer Abuse on 21 February, 2022." Its date is a publication date.
+PUBLICATION = re.compile(r"\bpublish(?:ed|es)\b", re.I)
+# The sentence style names the review between "published" and "on DATE": what is left before the date.
+PUBLISHED_TITLE = re.compile(r"\bpublish(?:ed|es)\s+(?:the\s+|a\s+|an\s+)?(?P<title>\S.*?)\s+on\s*$", re.I)

@@ -73,6 +73,11 @@ def residue(text: str) -> str:
 def is_generic(text: str) -> bool:
     return not residue(text)
 
+# A briefing names itself: "Learning Briefing - Peer on Peer Abuse", "7 minute briefing: Child X".
+BRIEFING = re.compile(r"\b(?:(?:7|seven)[\s-]+minute\s+briefings?|learning\s+(?:summary|summaries|briefs?|briefings?))\b",
+                      re.I)
+
+
 def title_as_written(raw: str) -> str:
     """The title as the page writes it, type words included; only file details and stray edges go."""
     return strip_file_info(raw).strip(TITLE_EDGE)

@@ -1,0 +1,97 @@
+"""The partnerships added in issue 12, each a layout the first four lack, read from their bundled snapshots.
+
+What each page gives is pinned in tests/fixtures/snapshots/<source>/001.json; these tests say what matters
+in words a librarian would check: the reviews found, their dates as written, their types, and what is not taken.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import CONFIG, SNAPSHOTS
+from reposync.config import load_config
+from reposync.normalise import normalise
+from reposync.parsers import parser_for
+from reposync.snapshots import Archive
+
+CONFIG_ = load_config(CONFIG)
+
+
+def rows(source_id: str) -> list[dict]:
+    source = next(s for s in CONFIG_.sources if s.id == source_id)
+    archive = Archive(SNAPSHOTS)
+    row = archive.latest(source.url)
+    result = parser_for(source)(archive.body(row.sha256).decode("utf-8"), source.url)
+    return [normalise(raw, source, CONFIG_.areas) for raw in result.entries]
+
+
+def by_title(source_id: str) -> dict[str, dict]:
+    return {row["title"]: row for row in rows(source_id)}
+
+
+def test_sentences_that_carry_the_review_herefordshire() -> None:
+    found = by_title("herefordshire")
+    assert found["LCSPR “Child HN”"]["published"] == "2024-03-18"
+    assert found["LCSPR “Child HN”"]["review_type"] == "lcspr"
+    assert found["Executive Summary of Serious Case Review Louise"]["review_type"] == "scr"
+    assert found["CSPR Peer on Peer Abuse"]["published"] == "2022-02-21"
+    assert found["SCR Matthew"]["published"] == "2022-02-07"
+    briefing = found["Learning Briefing - Peer on Peer Abuse"]  # linked beside its review, no date of its own
+    assert briefing["review_type"] == "briefing" and briefing["published"] is None
+    assert len(found) == 5  # the slides and the regional framework are not reviews
+
+
+def test_an_accordion_croydon() -> None:
+    found = by_title("croydon")
+    assert found["Carl & Max – SPR"]["published"] == "2022-03-17"
+    assert found["Child “Joe” – SCR"]["date_text"] == "Published 26th February 2018"
+    assert found["Vulnerable Adolescents Thematic Review"]["published"] == "2019"  # a heading ending on its year
+    assert found["Child A & Baby N"]["pseudonyms"] == ["child a", "baby n"]
+    assert len(found) == 8  # Child Y SCR and Child Q SCR carry no date on the page (see the notes)
+
+
+def test_a_publication_date_over_its_documents_southampton() -> None:
+    found = by_title("southampton")
+    assert found["Child K Overview Report"]["date_text"] == "Date of publication: 18th February 2015"
+    assert {found[t]["published"] for t in ("Overview Report Child L", "Overview Report Family A")} == {"2014-05-29"}
+    assert found["Online Safety/Self-Harm – Full Report"]["published"] == "2017"
+    assert not any("media statement" in title.lower() for title in found)
+    assert "LSCB Learning and Improvement" not in found
+
+
+def test_a_heading_then_a_sentence_leicester() -> None:
+    found = by_title("leicester")
+    assert [(t, r["published"]) for t, r in found.items()] == [
+        ("Local Safeguarding Child Practice Review - Child E", "2024-07-31"),
+        ("Local Safeguarding Child Practice Review - Child C & D", "2024-07-17"),
+        ("Local Safeguarding Child Practice Review - Patricia", "2024-07-10"),
+    ]
+
+
+def test_cards_with_a_date_above_the_title_lambeth() -> None:
+    found = by_title("lambeth")
+    silent = found["“It’s Silent”: Race, racism & safeguarding children"]
+    assert silent["published"] == "2025-04-24"  # the card's date, not the panel's "In March 2025" in its text
+    assert silent["review_type"] == "briefing"
+    assert found["“I wanted them all to notice”"]["published"] == "2024-11"  # the card has no date of its own
+
+
+def test_undated_cards_need_the_selector_wandsworth() -> None:
+    found = by_title("wandsworth")
+    assert sorted(found) == ["Alsami", "Alvah", "Arthur and Star", "Child Q"]
+    assert {row["published"] for row in found.values()} == {None}  # "In June 2021 ..." is when it happened
+    assert {row["review_type"] for row in found.values()} == {"briefing"}  # a page of 7 minute briefings
+
+
+def test_a_page_with_no_review_yet_kensington_and_chelsea() -> None:
+    assert rows("kensington-and-chelsea") == []
+
+
+@pytest.mark.parametrize("source_id", ["herefordshire", "croydon", "southampton", "leicester", "lambeth",
+                                       "wandsworth", "kensington-and-chelsea"])
+def test_each_new_partnership_is_a_configured_local_source_with_its_area(source_id: str) -> None:
+    source = next(s for s in CONFIG_.sources if s.id == source_id)
+    assert source.kind == "local" and source.area is not None
+    # Only Wandsworth needs an override (see its comment in config/sources.toml).
+    assert (source.entry_selector is not None) == (source_id == "wandsworth")
+    assert source.date_pattern is None
