@@ -44,23 +44,25 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
          quiet: bool, verbose: bool) -> None:
     """Crawl the sources (or replay them with --offline) and update the catalogue."""
     from . import report
+    from .progress import Display
     from .sync import run_sync, summary_text
 
     if as_of is not None and not offline:
         raise click.UsageError("--as-of goes with --offline")
     config = load_config(config_path)
-    progress = (lambda message: click.echo(message, err=True)) if verbose else None
-    result = run_sync(
-        config,
-        offline=offline,
-        as_of=as_of,
-        source_ids=source_ids,
-        delay=delay,
-        dry_run=dry_run,
-        db_path=db_path.resolve() if db_path else None,
-        snapshots_path=snapshots_path.resolve() if snapshots_path else None,
-        progress=progress,
-    )
+    with Display(quiet=quiet, verbose=verbose) as display:  # a live display on a terminal; else --verbose's lines
+        result = run_sync(
+            config,
+            offline=offline,
+            as_of=as_of,
+            source_ids=source_ids,
+            delay=delay,
+            dry_run=dry_run,
+            db_path=db_path.resolve() if db_path else None,
+            snapshots_path=snapshots_path.resolve() if snapshots_path else None,
+            progress=display.lines,
+            watcher=display.watcher,
+        )
     built = result.report
     if dry_run:
         text = report.render_md(built)  # what it would have written
