@@ -7,10 +7,15 @@ archives every page). Prints JSON: pages, the crawl's seconds (engine start to f
 stats) and the process's wall seconds.
 
     bench/.venv/bin/python bench/scrapy_crawl.py URL [URL ...]
+    bench/.venv/bin/python bench/scrapy_crawl.py --concurrent 8 --slots SLOTS.json URL [URL ...]
+
+With ``--slots`` (bench/hosts.py: many hosts), a JSON object of host -> seconds: each host is a download
+slot of its own with that delay and one request at a time, and at most ``--concurrent`` requests at once.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -47,10 +52,25 @@ class MirrorSpider(scrapy.Spider):
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--concurrent", type=int, default=1)
+    parser.add_argument("--slots", default=None, help="JSON file: host -> delay in seconds")
+    parser.add_argument("urls", nargs="+")
+    args = parser.parse_args()
     started = time.perf_counter()
-    process = CrawlerProcess({"LOG_INSTALL_ROOT_HANDLER": False})
+    settings = {"LOG_INSTALL_ROOT_HANDLER": False}
+    if args.slots:
+        with open(args.slots, encoding="utf-8") as handle:
+            delays = json.load(handle)
+        MirrorSpider.custom_settings = {
+            **MirrorSpider.custom_settings,
+            "CONCURRENT_REQUESTS": args.concurrent,
+            "DOWNLOAD_SLOTS": {host: {"concurrency": 1, "delay": delay, "jitter": 0.0}
+                               for host, delay in delays.items()},
+        }
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(MirrorSpider)
-    process.crawl(crawler, urls=sys.argv[1:])
+    process.crawl(crawler, urls=args.urls)
     process.start()
     stats = crawler.stats.get_stats()
     seconds = (stats["finish_time"] - stats["start_time"]).total_seconds()
