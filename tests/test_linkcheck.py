@@ -4,8 +4,10 @@ across syncs, change rows, the night's report and the "Dead report links" query.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -266,3 +268,50 @@ def test_check_links_hosts_must_be_host_names(site: MockServer, tmp_path: Path) 
     result = CliRunner().invoke(cli, ["links", "check", "--config", str(config)])
     assert result.exit_code == 2
     assert "crawl.check_links_hosts" in result.output and "host names" in result.output
+
+
+def test_a_check_stopped_half_way_keeps_what_it_found(site: MockServer, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from reposync import linkcheck
+
+    config = write_config(tmp_path, site, check_links_days=0)
+    run_sync(load_config(config))
+    site.pages["/reports/baby-xb.pdf"].status = 404
+    monkeypatch.setattr(linkcheck, "RECORD_BATCH", 2)
+    asked = []
+    check_one = linkcheck.check_one
+
+    def stopped_at_the_fifth(*args):
+        if len(asked) == 4:
+            raise KeyboardInterrupt  # Ctrl-C, or systemd stopping the unit
+        asked.append(args[2].entry_id)
+        return check_one(*args)
+
+    monkeypatch.setattr(linkcheck, "check_one", stopped_at_the_fifth)
+    result = CliRunner().invoke(cli, ["links", "check", "--config", str(config)])
+    assert result.exit_code != 0
+    db = sqlite_utils.Database(tmp_path / "catalogue.db")
+    try:
+        checked = [row["id"] for row in db.query("SELECT id FROM entries WHERE link_checked_at IS NOT NULL "
+                                                 "ORDER BY id")]
+        broken = list(db.query("SELECT entry_id FROM changes WHERE kind = 'link-broken'"))
+        run = list(db.query("SELECT * FROM runs WHERE mode = 'link-check'"))[0]
+    finally:
+        db.close()
+    assert checked == sorted(asked)  # two whole batches, nothing of the one it was in
+    assert broken == [{"entry_id": "synthetic:baby-xb"}] and json.loads(run["counts"]) == {"link-broken": 1}
+    assert run["status"] == "running"  # the next sync marks it crashed
+
+
+def test_a_link_that_does_not_answer_in_time_is_an_error_within_the_deadline(site: MockServer,
+                                                                               tmp_path: Path) -> None:
+    from reposync import linkcheck
+    from reposync.fetch import Fetcher
+
+    config = load_config(write_config(tmp_path, site, timeout=0.3, retries=0))
+    slow = linkcheck.Link("synthetic:slow", "synthetic", site.url("/slow?seconds=5"))
+    started = time.monotonic()
+    with Fetcher(config.crawl) as fetcher:
+        (verdict,) = linkcheck.check(fetcher, config, [slow])
+    assert time.monotonic() - started < 3
+    assert verdict.status == "error" and "Timeout" in verdict.detail

@@ -111,7 +111,7 @@ def run(config_path: Path, db_path: Path | None = None, *, max_age_days: float =
         yield Check(SKIP, "disk", "no config to say where the archive is")
     else:
         yield _archive(Archive(config.paths.snapshots), full)
-        yield _disk(config.paths.snapshots)
+        yield _disk(config.paths.snapshots, db_path)
 
 
 # -- the catalogue -----------------------------------------------------------------
@@ -307,14 +307,26 @@ def _archive(archive: Archive, full: bool) -> Check:
     return Check(OK, "archive", f"{scope} objects the manifest names rehashed: all match")
 
 
-def _disk(folder: Path) -> Check:
-    place = folder
+def _existing(place: Path) -> Path:
     while not place.exists() and place != place.parent:
         place = place.parent
-    usage = shutil.disk_usage(place)
-    size = sum(entry.stat().st_size for entry in os.scandir(folder / "objects")) if (folder / "objects").is_dir() else 0
-    said = f"{_size(usage.free)} free where the archive is ({folder}, objects {_size(size)})"
-    if usage.free < settings.DOCTOR_MIN_FREE_BYTES:
-        return Check(ACT, "disk", f"{said}, under {_size(settings.DOCTOR_MIN_FREE_BYTES)}: free space, or "
-                                  "`reposync snapshots prune --keep-days N`")
-    return Check(OK, "disk", said)
+    return place
+
+
+def _disk(folder: Path, db_path: Path | None) -> Check:
+    """Free space where the archive is, and where the catalogue is when that is another file system."""
+    objects = folder / "objects"
+    size = sum(entry.stat().st_size for entry in os.scandir(objects)) if objects.is_dir() else 0
+    places = {os.stat(_existing(folder)).st_dev: (folder, f"where the archive is ({folder}, objects {_size(size)})")}
+    if db_path is not None:
+        places.setdefault(os.stat(_existing(db_path.parent)).st_dev,
+                          (db_path.parent, f"where the catalogue is ({db_path.parent})"))
+    said, short = [], False
+    for place, what in places.values():
+        free = shutil.disk_usage(_existing(place)).free
+        said.append(f"{_size(free)} free {what}")
+        short = short or free < settings.DOCTOR_MIN_FREE_BYTES
+    if short:
+        return Check(ACT, "disk", f"{'; '.join(said)}: under {_size(settings.DOCTOR_MIN_FREE_BYTES)}; free space, "
+                                  "or `reposync snapshots prune --keep-days N`")
+    return Check(OK, "disk", "; ".join(said))

@@ -38,6 +38,8 @@ BROKEN = ("gone", "error")
 # A sync checks links "every N days": a link checked a little less than N days ago (last week's sync ran a
 # few minutes later in the night) is due all the same.
 SCHEDULE_SLACK = timedelta(hours=1)
+# Verdicts written per transaction: at a second a link, a stopped check loses at most two minutes of asking.
+RECORD_BATCH = 100
 
 Progress = Callable[[str], None]
 
@@ -135,10 +137,24 @@ def check(fetcher: Fetcher, config: Config, links: Iterable[Link], progress: Pro
     return verdicts
 
 
+def check_and_record(db: sqlite_utils.Database, run_id: int, fetcher: Fetcher, config: Config, links: list[Link],
+                     progress: Progress | None = None) -> tuple[list[Verdict], dict[str, int]]:
+    """Check the links and record them ``RECORD_BATCH`` at a time: a long check that is stopped (a timeout of
+    its unit, a reboot) keeps what it found. Returns the verdicts and the run's link changes by kind."""
+    verdicts: list[Verdict] = []
+    counts: dict[str, int] = {}
+    for start in range(0, len(links), RECORD_BATCH):
+        batch = check(fetcher, config, links[start:start + RECORD_BATCH])
+        counts = record(db, run_id, batch)
+        verdicts += batch
+        if progress:
+            progress(f"links: {len(verdicts)} of {len(links)} checked")
+    return verdicts, counts
+
+
 def record(db: sqlite_utils.Database, run_id: int, verdicts: Iterable[Verdict]) -> dict[str, int]:
     """Write the verdicts and their changes (``link-broken``, ``link-fixed``) as part of run ``run_id``, in
-    one transaction; the run's ``counts`` gain the changes. Returns the changes by kind."""
-    counts: dict[str, int] = {}
+    one transaction; the run's ``counts`` gain the changes. Returns the run's link changes so far, by kind."""
     db.execute("BEGIN IMMEDIATE")
     try:
         for verdict in verdicts:
@@ -155,7 +171,9 @@ def record(db: sqlite_utils.Database, run_id: int, verdicts: Iterable[Verdict]) 
                     [run_id, link.source, link.entry_id, kind, describe(link.status, link.detail),
                      describe(verdict.status, verdict.detail)],
                 )
-                counts[kind] = counts.get(kind, 0) + 1
+        counts = dict(db.execute(
+            "SELECT kind, count(*) FROM changes WHERE run_id = ? AND kind IN ('link-broken', 'link-fixed') "
+            "GROUP BY kind ORDER BY kind", [run_id]).fetchall())
         if counts:
             db.execute("UPDATE runs SET counts = json_patch(coalesce(counts, '{}'), ?) WHERE id = ?",
                        [json.dumps(counts), run_id])
@@ -189,6 +207,6 @@ def scheduled(db: sqlite_utils.Database, config: Config, crawl: Crawl, sources: 
         progress(f"links: checking {len(links)} report links")
     with Fetcher(crawl) as fetcher:
         fetcher.carry_over(walked)
-        verdicts = check(fetcher, config, links, progress)
+        _verdicts, counts = check_and_record(db, run_id, fetcher, config, links, progress)
         requests = fetcher.requests
-    return record(db, run_id, verdicts), requests
+    return counts, requests

@@ -46,8 +46,7 @@ def links_check(ctx: click.Context, source_ids: tuple[str, ...], older_than: flo
                                   None if older_than is None else timedelta(days=older_than))
             run_id = catalogue.start_run(db, "link-check")
             with Fetcher(config.crawl) as fetcher:
-                verdicts = linkcheck.check(fetcher, config, links, progress)
-            counts = linkcheck.record(db, run_id, verdicts)
+                verdicts, counts = linkcheck.check_and_record(db, run_id, fetcher, config, links, progress)
             db.execute("UPDATE runs SET finished_at = ?, status = 'ok', exit_code = 0, sources = '{}', counts = ? "
                        "WHERE id = ?", [catalogue.utc_now(), json.dumps(counts), run_id])
             built = report.build(db, run_id)
