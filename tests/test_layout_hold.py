@@ -123,6 +123,9 @@ def test_a_redesign_holds_departures_until_a_person_accepts_it(config: Path, ser
     assert state["held_run"] == 2 and state["held_layout"] != state["layout"] and state["accepted_layout"] is None
     listed = run("sources", "list", "--config", str(config)).output
     assert "1 departures held: the page's layout changed" in listed
+    checked = run("sources", "check", "york", "--config", str(config))  # the stored (redesigned) page
+    assert checked.exit_code == 0 and "3 entries" in checked.output and "Child XE" in checked.output  # skipped
+    assert ", another. 1 departures held since run 2" in checked.output and "accept-layout york" in checked.output
 
     # Until a person looks, every sync holds again.
     again = sync(config, "--quiet")
@@ -133,6 +136,7 @@ def test_a_redesign_holds_departures_until_a_person_accepts_it(config: Path, ser
     assert accepted.exit_code == 0, accepted.output
     assert "the next sync applies" in accepted.output and statuses(config)[XE] == "listed"
 
+    assert "the next sync applies them" in run("sources", "check", "york", "--config", str(config)).output
     applied = sync(config, "--quiet")
     assert applied.exit_code == 0, applied.output
     assert statuses(config)[XE] == "expired" and kinds(config, 4) == [("expired", XE)]

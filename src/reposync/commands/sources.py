@@ -99,13 +99,42 @@ def _checked_url(config: Config, url: str) -> str:
 @sources_command.command("check")
 @click.argument("source_id")
 @_config_option
+@db_option
 @click.option("--live", is_flag=True, help="Fetch the page now (else read the last stored page, offline).")
 @handle_errors
-def sources_check(source_id: str, config_path: Path, live: bool) -> None:
+def sources_check(source_id: str, config_path: Path, db_path: Path | None, live: bool) -> None:
     """Show how a configured source's page reads: entries, what was skipped and why (first page only)."""
     config = load_config(config_path)
     [source] = config.select([source_id])
-    _show(preview(source, config, live=live))
+    found = preview(source, config, live=live)
+    _show(found)
+    path = Path(db_path or config.paths.db)
+    if path.exists():  # how this page's layout compares with the last good walk's (a held walk's question)
+        from .. import catalogue
+
+        db = catalogue.open_db(path)
+        try:
+            state = catalogue.layout_state(db, source.id)
+        finally:
+            db.close()
+        click.echo(_layout_line(source.id, found.layout, state))
+
+
+def _layout_line(source_id: str, layout: str | None, state: dict) -> str:
+    good = state.get("layout")
+    line = f"\nLayout: {layout or 'none'}"
+    if good is None:
+        return line + " (no good walk on record yet)."
+    line += f"; the last good walk's (run {state.get('layout_run')}): {good}"
+    line += ", the same." if layout == good else ", another."
+    if state.get("held_layout"):
+        line += (f" {state.get('held_entries')} departures held since run {state.get('held_run')} "
+                 f"(a walk laid out as {state['held_layout']})")
+        if state.get("accepted_layout") == state["held_layout"]:
+            line += f"; accepted {state.get('accepted_at')}: the next sync applies them."
+        else:
+            line += f": when they are really gone, `reposync sources accept-layout {source_id}`."
+    return line
 
 
 # -- list ----------------------------------------------------------------------------------------------------------------
