@@ -348,3 +348,16 @@ def test_the_bundled_partnerships_sync_with_their_area_codes(tmp_path: Path) -> 
         assert (row["published"], row["published_precision"]) == (published, precision), source
         assert json.loads(row["la_codes"]) == codes and row["area"] is not None, source
         assert json.loads(row["pseudonyms"]) == names, source
+
+
+def test_an_accordion_of_buttons_is_read() -> None:
+    """Accordion toggles are <button>s that hold the review's title (issue 12); other buttons stay unread."""
+    html = page(
+        '<div class="accordion"><h3 class="accordion-header"><button class="accordion-button" aria-expanded="false"'
+        ' aria-controls="a1">Child XT \u2013 SPR published 17th March 2022</button></h3>'
+        '<div id="a1" class="accordion-collapse collapse"><p><a href="/xt.pdf">Read the report</a></p></div>'
+        '<button type="button">Print this page (published 1 May 2024)</button></div>'
+    )
+    (entry,) = generic.parse(html, URL).entries
+    assert (entry.title, entry.date_text) == ("Child XT \u2013 SPR", "published 17th March 2022")
+    assert entry.url == "https://partnership.example/xt.pdf"

@@ -73,6 +73,16 @@ class _State:
     wrapped: bool = False
     path: tuple[int, ...] = ()
 
+def _is_toggle(node: LexborNode) -> bool:
+    """An accordion's button, which holds the title of what it opens ("<h3><button aria-expanded>Child A -
+    published 2022</button></h3>"): read as text, unlike other controls."""
+    if node.tag != "button":
+        return False
+    attrs = node.attributes
+    parent = node.parent
+    return "aria-expanded" in attrs or "aria-controls" in attrs or (parent is not None and parent.tag in _HEADINGS)
+
+
 def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, LexborNode]) -> list[Line]:
     """Every line of text under ``root`` outside the chrome, in document order.
 
@@ -125,7 +135,7 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
         if tag == "-text":
             parts.append(node.text_content or "")
             continue
-        if not tag or tag.startswith("-") or tag in _SKIP:
+        if not tag or tag.startswith("-") or (tag in _SKIP and not _is_toggle(node)):
             continue  # comments, doctype, code
         if tag in ("br", "hr"):
             flush()
