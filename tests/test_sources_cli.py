@@ -168,7 +168,8 @@ def test_check_reads_the_stored_page_offline_or_the_live_one(config: Path, serve
     assert "the stored page, fetched " in offline.output and "4 entries" in offline.output
     assert server.count() == 0  # offline: nothing fetched
     live = run("sources", "check", "york", "--live", "--config", str(config))
-    assert live.exit_code == 65 and "no entries found on the page" in live.output
+    assert live.exit_code == 65 and "(live): 0 entries" in live.output  # shown, with what was skipped, then
+    assert live.output.rstrip().splitlines()[-1].endswith("/york: no entries found on the page")  # the line
     assert server.count("/york") == 1
     unknown = run("sources", "check", "nowhere", "--config", str(config))
     assert unknown.exit_code == 2 and "no source with id 'nowhere'" in unknown.output

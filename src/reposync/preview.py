@@ -32,7 +32,7 @@ class Preview:
     stored_at: str | None = None  # offline: when the stored page was fetched
 
 
-def preview(source: Source, config: Config, *, live: bool = True) -> Preview:
+def preview(source: Source, config: Config, *, live: bool = True, require_entries: bool = True) -> Preview:
     """The first page of ``source``, fetched once (live, or from the snapshot archive) and read.
 
     Raises a ``SourceError`` as a sync would record it: 65 (needs a person: robots.txt, 404, no stored
@@ -49,8 +49,8 @@ def preview(source: Source, config: Config, *, live: bool = True) -> Preview:
     with fetcher:
         page = fetcher.get(source.url, source.site)
     result: ParseResult = parser_for(source)(page.text, page.url)
-    if not result.entries:
-        raise NeedsPerson(page.url, "no entries found on the page; nothing written")
+    if require_entries and not result.entries:
+        raise NeedsPerson(page.url, "no entries found on the page")
     rows = [normalise(raw, source, config.areas) for raw in result.entries]
     return Preview(source=source, url=page.url, rows=rows, skipped=list(result.skipped), layout=result.layout,
                    next_url=result.next_url, live=live, stored_at=stored_at)

@@ -16,7 +16,7 @@ import click
 
 from ..cli import DEFAULT_CONFIG, db_option, handle_errors
 from ..config import Config, Source, load_config
-from ..errors import ConfigError
+from ..errors import ConfigError, NeedsPerson
 from ..normalise import slug
 from ..preview import Preview, preview
 
@@ -106,7 +106,7 @@ def sources_check(source_id: str, config_path: Path, db_path: Path | None, live:
     """Show how a configured source's page reads: entries, what was skipped and why (first page only)."""
     config = load_config(config_path)
     [source] = config.select([source_id])
-    found = preview(source, config, live=live)
+    found = preview(source, config, live=live, require_entries=False)  # none found: what was skipped says why
     _show(found)
     path = Path(db_path or config.paths.db)
     if path.exists():  # how this page's layout compares with the last good walk's (a held walk's question)
@@ -118,6 +118,8 @@ def sources_check(source_id: str, config_path: Path, db_path: Path | None, live:
         finally:
             db.close()
         click.echo(_layout_line(source.id, found.layout, state))
+    if not found.rows:
+        raise NeedsPerson(found.url, "no entries found on the page")
 
 
 def _layout_line(source_id: str, layout: str | None, state: dict) -> str:
@@ -231,6 +233,8 @@ def _show(found: Preview) -> None:
         cells = [_cut(value, width).ljust(width) if width else str(value) for value, (_, width) in
                  zip(values, columns)]
         click.echo("  ".join(cells).rstrip())
+    if not table:
+        click.echo("(none)")
     if found.next_url:
         click.echo(f"\nIt links a next page, which a sync follows: {found.next_url}")
     click.echo(f"\nSkipped ({len(found.skipped)}):" if found.skipped else "\nSkipped: nothing.")
