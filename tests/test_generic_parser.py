@@ -361,3 +361,15 @@ def test_an_accordion_of_buttons_is_read() -> None:
     (entry,) = generic.parse(html, URL).entries
     assert (entry.title, entry.date_text) == ("Child XT \u2013 SPR", "published 17th March 2022")
     assert entry.url == "https://partnership.example/xt.pdf"
+
+
+def test_a_card_titled_like_a_section_heading_is_an_entry() -> None:
+    """From 12b: a card whose linked title ends in "reviews" was dropped without a word."""
+    html = page(
+        '<div class="card-grid">'
+        '<article class="review-card"><h3><a href="/xa.pdf">Child XA</a></h3><p>Published 31/01/11</p></article>'
+        '<article class="review-card"><h3><a href="/messages.pdf">Messages from reviews</a></h3>'
+        '<p class="review-card__date">Published March 2014</p><p>Learning from all reviews 2007-2014</p></article>'
+        '</div><h2>Other reviews</h2>'
+    )
+    assert titles(html) == ["Child XA", "Messages from reviews"]

@@ -242,8 +242,15 @@ class Reader:
                         types=types_in(text), notes=[strip_file_info(note)], key=item_key(line), section=section_of(line)):
                     return
         bare = re.sub(r"\s*\([^)]*\)\s*$", "", text).rstrip(" :")
-        if (SECTION_HEADING.search(bare) or text.endswith("?") or not_review(text) or not residue(text)
-                or is_prose(text)):
+        # A heading that links a document inside a card or list item is that item's title, even when it reads
+        # like a heading over entries ("<article><h3><a href=...pdf>Messages from reviews</a></h3>").
+        carded = line.item is not None and bool(line.links)
+        if not_review(text):
+            if line.links:
+                self.skip(text, not_review_reason(text))
+            return
+        if (SECTION_HEADING.search(bare) and not carded) or text.endswith("?") or not residue(text) \
+                or is_prose(text):
             return  # a heading over entries or over prose, not an entry's title
         if waiting is not None and line.item is not None and waiting[2].item == line.item \
                 and waiting[2].scope == line.scope:
