@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import math
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +33,11 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException):
             raise  # click prints these itself, with exit code 2 for usage errors
+        except BrokenPipeError:
+            # `reposync links | head`: the reader has all it wanted. Exit as a tool killed by SIGPIPE does,
+            # without a word (and with stdout on /dev/null, so the interpreter's last flush cannot fail).
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             click.echo(f"reposync: unexpected error (a bug): {type(exc).__name__}: {exc}", err=True)
             sys.exit(EXIT_BUG)
