@@ -324,3 +324,12 @@ def test_a_view_from_an_earlier_m004_is_recreated_on_open(bundled: Path, tmp_pat
     open_db(db_path).close()
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA schema_version").fetchone()[0] == before
+
+
+def test_a_page_with_no_local_reviews_is_not_said_to_be_complete(bundled: Path, tmp_path: Path) -> None:
+    # Wandsworth's page lists 7 minute briefings only: nothing to send, but not because all of it is national.
+    out = tmp_path / "pack"
+    result = reposync("pack", "--area", "Wandsworth", "--out", str(out), db=bundled)
+    assert result.exit_code == 0, result.output
+    assert result.output == "Wandsworth: its page lists no local reviews (4 other documents); nothing written.\n"
+    assert not out.exists()

@@ -65,10 +65,17 @@ def pack_command(config_path: Path, db_path: Path | None, area_name: str, out_di
         except UnknownArea as exc:
             raise click.UsageError(str(exc)) from None
         pack = write_pack(db, area, sources, out_dir)
+        found = [] if pack.missing else rows(db, config, area)
     finally:
         db.close()
     if not pack.missing:
-        click.echo(f"{area}: every local review is in the national repository; nothing written.")
+        if not sum(row["local_reviews"] for row in found):
+            # "every local review is in" would be true of none at all, and say the opposite of the truth
+            others = sum(row["other_documents"] for row in found)
+            click.echo(f"{area}: its page lists no local reviews ({others} other "
+                       f"{'document' if others == 1 else 'documents'}); nothing written.")
+        else:
+            click.echo(f"{area}: every local review is in the national repository; nothing written.")
         return
     noun = "review" if len(pack.missing) == 1 else "reviews"
     click.echo(f"{area}: {len(pack.missing)} local {noun} not in the national repository")
