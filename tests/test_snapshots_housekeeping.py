@@ -155,3 +155,17 @@ def test_the_bundled_archive_verifies() -> None:
     verified = housekeeping.verify(Archive(SNAPSHOTS))
     assert verified.ok and verified.objects > 0 and not verified.unnamed
     assert utc_now()
+
+
+def test_a_mistyped_archive_is_a_usage_error_not_an_archive_that_matches(place: Path, tmp_path: Path) -> None:
+    nowhere = tmp_path / "snapshotz"
+    for args in (["verify"], ["prune", "--keep-days", "3"]):
+        result = CliRunner().invoke(cli, ["snapshots", *args, "--config", str(place), "--snapshots", str(nowhere)])
+        assert result.exit_code == 2, result.output
+        assert f"no snapshot archive at {nowhere}" in result.output and "all match" not in result.output
+
+
+def test_prune_keeping_every_run_does_not_warn_of_earlier_ones(place: Path) -> None:
+    result = prune(place, "--keep-days", "30", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "kept every run (from 1 on)" in result.output and "may no longer replay" not in result.output

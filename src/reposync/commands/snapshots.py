@@ -17,6 +17,13 @@ def _snapshots_option(func):
                         default=None, help="Snapshot archive (default: [paths] snapshots of the config).")(func)
 
 
+def _existing(archive_root: Path) -> Path:
+    """The archive a command works on: a mistyped --snapshots is a usage error, not an empty archive that matches."""
+    if not archive_root.is_dir():
+        raise click.UsageError(f"no snapshot archive at {archive_root} (give --snapshots, or check [paths] snapshots)")
+    return archive_root
+
+
 @click.group("snapshots")
 def snapshots() -> None:
     """Housekeeping of the snapshot archive (snapshots/): prune old runs' pages, verify every object."""
@@ -42,13 +49,14 @@ def prune(keep_days: float, dry_run: bool, config_path: Path, db_path: Path | No
 
     config = load_config(config_path)
     path = Path(db_path or config.paths.db).resolve()
-    archive = Archive((snapshots_path or config.paths.snapshots).resolve())
+    archive = Archive(_existing((snapshots_path or config.paths.snapshots).resolve()))
     if not path.exists():
         raise click.UsageError(f"no catalogue at {path}: its runs say which pages are kept")
     with sync_lock(path):  # no sync appends to the manifest while it is rewritten
         db = open_db(path)
         try:
             kept_from = housekeeping.oldest_kept_run(db, keep_days, datetime.now(timezone.utc))
+            first_run = db.execute("SELECT min(id) FROM runs").fetchone()[0]
         finally:
             db.close()
         try:
@@ -56,8 +64,12 @@ def prune(keep_days: float, dry_run: bool, config_path: Path, db_path: Path | No
         except ValueError as exc:
             raise click.ClickException(f"{exc}: nothing pruned; see `reposync snapshots verify`") from None
     verb = "would remove" if dry_run else "removed"
-    kept = f"kept every run from {kept_from} on (an earlier run's --as-of may no longer replay)" \
-        if kept_from is not None else "no run on record: kept every row"
+    if kept_from is None:
+        kept = "no run on record: kept every row"
+    elif first_run is None or kept_from <= first_run:
+        kept = f"kept every run (from {kept_from} on)"
+    else:
+        kept = f"kept every run from {kept_from} on (an earlier run's --as-of may no longer replay)"
     click.echo(f"{archive.root}: {kept}; {verb} {result.rows_before - result.rows_after} of {result.rows_before} "
                f"manifest rows, {result.objects_removed} bodies and {result.parses_removed} parses "
                f"({result.bytes_freed} bytes)")
@@ -77,7 +89,7 @@ def verify(config_path: Path, snapshots_path: Path | None) -> None:
     from .. import housekeeping
     from ..snapshots import Archive
 
-    root = snapshots_path or load_config(config_path).paths.snapshots
+    root = _existing(snapshots_path or load_config(config_path).paths.snapshots)
     result = housekeeping.verify(Archive(root))
     if result.manifest_error:
         click.echo(f"manifest: {result.manifest_error}")
