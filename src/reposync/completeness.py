@@ -74,45 +74,47 @@ WITH linked AS (
     JOIN entries n ON n.id = l.entry_b
     WHERE e.kind = 'local' AND e.review_type IN ({_REVIEWS})
 ),
-listing AS (
-    SELECT n.id, n.review_id, n.source, n.title, n.published, n.published_precision, date(r.started_at) AS seen,
+listing AS (  -- each national entry of a linked review: listed from/by its date, or the day a run first saw it
+    SELECT k.local_id, n.id, n.source, n.title, n.published, n.published_precision,
            min(coalesce(n.published_start, date(r.started_at)), coalesce(date(r.started_at), n.published_start))
              AS listed_from,
            min(coalesce(n.published_end, date(r.started_at)), coalesce(date(r.started_at), n.published_end))
              AS listed_by
-    FROM entries n LEFT JOIN runs r ON r.id = n.first_seen_run
-    WHERE n.kind = 'national'
+    FROM linked k
+    JOIN entries n ON n.review_id = k.review_id AND n.kind = 'national'
+    LEFT JOIN runs r ON r.id = n.first_seen_run
 ),
-earliest AS (
-    SELECT k.local_id, min(s.listed_from) AS listed_from, min(s.listed_by) AS listed_by
-    FROM linked k JOIN listing s ON s.review_id = k.review_id
-    GROUP BY k.local_id
+earliest AS (  -- per local review, the national entry listed first, and the earliest day any can have been
+    SELECT *, row_number() OVER (PARTITION BY local_id ORDER BY listed_by, listed_from, id) AS rank,
+           min(listed_from) OVER (PARTITION BY local_id) AS first_from
+    FROM listing
 ),
 raw AS (
     SELECT e.source AS partnership, e.area, e.id AS entry, e.title, e.published, e.published_precision,
-           (SELECT s.id FROM linked k JOIN listing s ON s.review_id = k.review_id WHERE k.local_id = e.id
-             ORDER BY s.listed_by, s.listed_from, s.id LIMIT 1) AS national_entry,
-           x.listed_from AS national_from, x.listed_by AS national_by,
-           CAST(julianday(x.listed_from) - julianday(e.published_end) AS INTEGER) AS low,
+           x.id AS national_entry, x.source AS national_source, x.title AS national_title,
+           x.published AS national_published, x.published_precision AS national_precision,
+           x.first_from AS national_from, x.listed_by AS national_by,
+           CAST(julianday(x.first_from) - julianday(e.published_end) AS INTEGER) AS low,
            CAST(julianday(x.listed_by) - julianday(e.published_start) AS INTEGER) AS high
     FROM earliest x JOIN entries e ON e.id = x.local_id
+    WHERE x.rank = 1
 )
-SELECT raw.partnership, raw.area, raw.entry, raw.title, raw.published, raw.published_precision,
-       raw.national_entry, n.source AS national_source, n.title AS national_title, n.published AS national_published,
-       n.published_precision AS national_precision, raw.national_from, raw.national_by,
-       CASE WHEN raw.low < 0 AND raw.high >= 0 THEN 0 ELSE raw.low END AS lag_low,
-       raw.high AS lag_high,
-       (CASE WHEN raw.low < 0 AND raw.high >= 0 THEN 0 ELSE raw.low END) = raw.high AS exact,
-       CASE WHEN (CASE WHEN raw.low < 0 AND raw.high >= 0 THEN 0 ELSE raw.low END) = raw.high THEN 'exact'
-            ELSE 'interval: ' || CASE WHEN raw.published_precision != 'day' THEN raw.published_precision || '-only local date'
+SELECT partnership, area, entry, title, published, published_precision,
+       national_entry, national_source, national_title, national_published, national_precision,
+       national_from, national_by,
+       CASE WHEN low < 0 AND high >= 0 THEN 0 ELSE low END AS lag_low,
+       high AS lag_high,
+       (CASE WHEN low < 0 AND high >= 0 THEN 0 ELSE low END) = high AS exact,
+       CASE WHEN (CASE WHEN low < 0 AND high >= 0 THEN 0 ELSE low END) = high THEN 'exact'
+            ELSE 'interval: ' || CASE WHEN published_precision != 'day' THEN published_precision || '-only local date'
                                       ELSE '' END
-                 || CASE WHEN raw.published_precision != 'day' AND n.published_precision != 'day' THEN ', ' ELSE '' END
-                 || CASE WHEN n.published_precision != 'day' THEN n.published_precision || '-only national date'
+                 || CASE WHEN published_precision != 'day' AND national_precision != 'day' THEN ', ' ELSE '' END
+                 || CASE WHEN national_precision != 'day' THEN national_precision || '-only national date'
                          ELSE '' END
        END AS lag_basis
-FROM raw LEFT JOIN entries n ON n.id = raw.national_entry
-WHERE raw.low IS NOT NULL AND raw.high IS NOT NULL
-ORDER BY raw.partnership, raw.published, raw.entry
+FROM raw
+WHERE low IS NOT NULL AND high IS NOT NULL
+ORDER BY partnership, published, entry
 """
 
 # One row per local source in the catalogue. Medians and 90th percentiles (nearest rank) of the lag are
@@ -122,7 +124,7 @@ COMPLETENESS_SQL = f"""
 WITH partnerships AS MATERIALIZED (
     SELECT source, max(area) AS area, max(la_codes) AS la_codes FROM entries WHERE kind = 'local' GROUP BY source
 ),
-local AS (
+local AS MATERIALIZED (
     SELECT e.source, e.id, e.title, e.published, e.published_start, e.review_type IN ({_REVIEWS}) AS is_review,
            EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN {_LINKED}) AS in_national,
            EXISTS (SELECT 1 FROM links q WHERE q.entry_a = e.id AND q.decision = 'review') AS in_queue
@@ -133,15 +135,22 @@ counts AS (
            sum(is_review AND NOT in_national AND in_queue) AS queued, sum(NOT is_review) AS other_documents
     FROM local GROUP BY source
 ),
-lags AS (
-    SELECT partnership AS source, lag_low, lag_high, exact FROM review_lag
+missing_rows AS MATERIALIZED (  -- the reviews not in national, oldest first
+    SELECT source, id, title, published,
+           row_number() OVER (PARTITION BY source ORDER BY published_start IS NULL, published_start, id) AS k
+    FROM local WHERE is_review AND NOT in_national
+),
+missing AS (
+    SELECT source, json_group_array(id) AS ids,
+           max(CASE WHEN k = 1 THEN title || coalesce(' (' || published || ')', '') END) AS oldest
+    FROM (SELECT * FROM missing_rows ORDER BY source, k) GROUP BY source
 ),
 ranked AS (
-    SELECT source, lag_low AS low, lag_high AS high, exact,
-           row_number() OVER (PARTITION BY source ORDER BY lag_low) AS low_rank,
-           row_number() OVER (PARTITION BY source ORDER BY lag_high) AS high_rank,
-           count(*) OVER (PARTITION BY source) AS n
-    FROM lags
+    SELECT partnership AS source, lag_low AS low, lag_high AS high, exact,
+           row_number() OVER (PARTITION BY partnership ORDER BY lag_low) AS low_rank,
+           row_number() OVER (PARTITION BY partnership ORDER BY lag_high) AS high_rank,
+           count(*) OVER (PARTITION BY partnership) AS n
+    FROM review_lag
 ),
 stats AS (
     SELECT source, max(n) AS lags, sum(NOT exact) AS lag_intervals,
@@ -159,31 +168,32 @@ national_codes AS MATERIALIZED (  -- each national entry's codes read once (not 
     FROM entries n, json_each(n.la_codes) c
     WHERE n.kind = 'national' AND n.review_id IS NOT NULL
 ),
-area_national AS (  -- the national reviews of each partnership's area: by ONS code, or linked from its page
-    SELECT DISTINCT codes.source, nc.review_id
+area_national AS MATERIALIZED (  -- the national reviews of each partnership's area: by ONS code, or linked
+    SELECT codes.source, nc.review_id
     FROM national_codes nc JOIN codes ON codes.code = nc.code
     UNION
     SELECT e.source, n.review_id
     FROM entries e JOIN links l ON l.entry_a = e.id AND l.decision IN {_LINKED} JOIN entries n ON n.id = l.entry_b
     WHERE e.kind = 'local' AND n.review_id IS NOT NULL
 ),
+named AS MATERIALIZED (  -- per review, whether any of its national entries names an area
+    SELECT review_id, max(area IS NOT NULL) AS named FROM entries
+    WHERE kind = 'national' AND review_id IS NOT NULL GROUP BY review_id
+),
+listed_locally AS MATERIALIZED (
+    SELECT DISTINCT source, review_id FROM entries WHERE kind = 'local' AND review_id IS NOT NULL
+),
 national AS (
-    SELECT a.source, count(*) AS reviews,
-           sum(NOT EXISTS (SELECT 1 FROM entries x WHERE x.review_id = a.review_id AND x.source = a.source))
-             AS not_local,
-           sum(NOT EXISTS (SELECT 1 FROM entries x WHERE x.review_id = a.review_id AND x.kind = 'national'
-                                                     AND x.area IS NOT NULL)) AS anonymous
-    FROM area_national a GROUP BY a.source
+    SELECT a.source, count(*) AS reviews, sum(l.review_id IS NULL) AS not_local,
+           sum(NOT coalesce(m.named, 0)) AS anonymous
+    FROM area_national a
+    LEFT JOIN listed_locally l ON l.source = a.source AND l.review_id = a.review_id
+    LEFT JOIN named m ON m.review_id = a.review_id
+    GROUP BY a.source
 )
 SELECT p.area, p.source, c.local_reviews, c.in_national,
        CASE WHEN c.local_reviews > 0 THEN round(1.0 * c.in_national / c.local_reviews, 3) END AS share,
-       c.queued, c.other_documents,
-       (SELECT json_group_array(id) FROM (
-          SELECT l.id FROM local l WHERE l.source = p.source AND l.is_review AND NOT l.in_national
-          ORDER BY l.published_start IS NULL, l.published_start, l.id)) AS missing,
-       (SELECT l.title || coalesce(' (' || l.published || ')', '') FROM local l
-         WHERE l.source = p.source AND l.is_review AND NOT l.in_national
-         ORDER BY l.published_start IS NULL, l.published_start, l.id LIMIT 1) AS oldest_missing,
+       c.queued, c.other_documents, coalesce(m.ids, '[]') AS missing, m.oldest AS oldest_missing,
        CASE WHEN s.median_low = s.median_high THEN {_whole('s.median_low')}
             WHEN s.median_low IS NOT NULL THEN json_array({_whole('s.median_low')}, {_whole('s.median_high')})
        END AS median_lag_days,
@@ -196,6 +206,7 @@ SELECT p.area, p.source, c.local_reviews, c.in_national,
        coalesce(x.reviews, 0) AS national_reviews
 FROM partnerships p
 JOIN counts c ON c.source = p.source
+LEFT JOIN missing m ON m.source = p.source
 LEFT JOIN stats s ON s.source = p.source
 LEFT JOIN national x ON x.source = p.source
 ORDER BY p.area, p.source
