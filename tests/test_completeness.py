@@ -31,6 +31,19 @@ from reposync.config import load_config
 #   and it is not anonymous.
 # - North Tyneside (Claire/Anne, 6 January 2020), South Gloucestershire (Baby M, July 2023) and Essex
 #   (Child PP, Dec 2024): one review each, none in the national lists, and no national review of their areas.
+# - Herefordshire: four reviews in sentences (SCR Matthew 7 February 2022, CSPR Peer on Peer Abuse 21 February
+#   2022, the executive summary of SCR Louise 28 November 2022, LCSPR Child HN 18 March 2024) and the learning
+#   briefing of Peer on Peer Abuse (another document); the presentation slides are not an entry.
+# - Lambeth: two 7 minute briefings; Wandsworth: four 7 minute briefings (no dates); Kensington and Chelsea:
+#   nothing published yet. No reviews, so no share.
+# - Croydon: ten published reviews (Carl & Max, Ben, Emily & Jack, Child Y, Child Q, the Vulnerable Adolescents
+#   thematic review, Child A & Baby N, Child L, Child Joe, Child J and Child K).
+# - Leicester: the Child E LCSPR and the Child C & D LCSPR report are reviews; Patricia's is "a LSCPR briefing"
+#   (the link says "Patricia LCSPR briefing"): another document.
+# - Southampton: five reviews (the Online Safety/Self-Harm thematic report, Child K, Child I and Child M, Child L,
+#   Family A) and the board's own "LSCB Improvement Report - Child K", another document; media statements and
+#   the "Learning and Improvement" note are not entries.
+# None of the new areas has a review in the national lists, or a national review of its area.
 PAGES: dict[str, dict[str, Any]] = {
     "York": {
         "source": "york", "local_reviews": 4, "in_national": 1, "share": 0.25, "queued": 0, "other_documents": 1,
@@ -52,6 +65,29 @@ PAGES: dict[str, dict[str, Any]] = {
         "missing": ["essex:child-pp"], "median_lag_days": None, "p90_lag_days": None, "national_not_local": 0,
         "anonymous_share": None,
     },
+    "Herefordshire": {
+        "source": "herefordshire", "local_reviews": 4, "in_national": 0, "share": 0.0, "queued": 0,
+        "other_documents": 1,
+        "missing": ["herefordshire:scr-matthew", "herefordshire:cspr-peer-on-peer-abuse",
+                    "herefordshire:executive-summary-of-serious-case-review-louise", "herefordshire:lcspr-child-hn"],
+        "median_lag_days": None, "p90_lag_days": None, "national_not_local": 0, "anonymous_share": None,
+    },
+    **{area: {"source": source, "local_reviews": 0, "in_national": 0, "share": None, "queued": 0,
+              "other_documents": others, "missing": [], "median_lag_days": None, "p90_lag_days": None,
+              "national_not_local": 0, "anonymous_share": None}
+       for area, source, others in [("Lambeth", "lambeth", 2), ("Wandsworth", "wandsworth", 4),
+                                    ("Kensington and Chelsea", "kensington-and-chelsea", 0)]},
+    # Counts only: the pages' truth, which the generic parser does not read yet (see PARSER_GAPS).
+    "Croydon": {"source": "croydon", "local_reviews": 10, "in_national": 0, "other_documents": 0},
+    "Leicester": {"source": "leicester", "local_reviews": 2, "in_national": 0, "other_documents": 1},
+    "Southampton": {"source": "southampton", "local_reviews": 5, "in_national": 0, "other_documents": 1},
+}
+# Where the hand count and the catalogue differ because of a known limit of the generic parser (README,
+# "Partnership pages"): the test fails until the parser reads the page right, and then says so (strict).
+PARSER_GAPS = {
+    "Croydon": "Child Y SCR and Child Q SCR carry no date, and the generic parser takes no undated title",
+    "Leicester": "Patricia's entry is typed from its heading (an LCSPR), not as the briefing the page publishes",
+    "Southampton": "a board's own document naming a child (LSCB Improvement Report - Child K) is taken as a review",
 }
 
 
@@ -71,13 +107,23 @@ def test_every_review_type_is_a_review_or_another_document() -> None:
     assert not set(completeness.LOCAL_REVIEW_TYPES) & set(completeness.OTHER_DOCUMENT_TYPES)
 
 
-@pytest.mark.parametrize("area", sorted(PAGES))
+@pytest.mark.parametrize("area", [pytest.param(area, marks=pytest.mark.xfail(reason=PARSER_GAPS[area], strict=True))
+                                  if area in PARSER_GAPS else area for area in sorted(PAGES)])
 def test_each_area_matches_its_page_counted_by_hand(bundled: Path, area: str) -> None:
     result = reposync("completeness", "--area", area, "--format", "json", db=bundled)
     assert result.exit_code == 0, result.output
-    found = json.loads(result.output)
-    assert found == [{"area": area, **PAGES[area]}]
-    assert list(found[0]) == list(completeness.KEYS)
+    [found] = json.loads(result.output)
+    assert list(found) == list(completeness.KEYS)
+    assert {key: found[key] for key in PAGES[area]} == PAGES[area] and found["area"] == area
+
+
+def test_the_pages_the_parser_misreads_are_read_as_their_gaps_say(bundled: Path) -> None:
+    """What the catalogue holds today for the pages of PARSER_GAPS: the hand count less exactly the gap."""
+    found = {row["area"]: row for row in json.loads(reposync("completeness", "--format", "json", db=bundled).output)}
+    assert (found["Croydon"]["local_reviews"], found["Croydon"]["other_documents"]) == (10 - 2, 0)
+    assert (found["Leicester"]["local_reviews"], found["Leicester"]["other_documents"]) == (2 + 1, 1 - 1)
+    assert (found["Southampton"]["local_reviews"], found["Southampton"]["other_documents"]) == (5 + 1, 1 - 1)
+    assert all(found[area]["in_national"] == 0 and found[area]["national_not_local"] == 0 for area in PARSER_GAPS)
 
 
 def test_one_row_per_configured_local_source(bundled: Path) -> None:
