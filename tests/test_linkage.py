@@ -571,3 +571,15 @@ def test_em_learns_the_direction_of_every_strong_feature_from_the_catalogue_alon
     york = linker.by_id["york:baby-a"]
     ranked = sorted(linker.candidates(york).values(), key=lambda r: -score(york, r, linker.weights))
     assert ranked[0].id == "nspcc-2013:city-of-york-baby-a"
+
+
+def test_a_single_letter_pseudonym_is_no_case_key_however_rare_a_large_collection_makes_it() -> None:
+    # 6,000 other reviews make "child n" rare by count (the collection's letters are A-H), as a tenfold
+    # collection did in bench/splink_linkage.py; two anonymous Child N of one year are still not one review.
+    filler = [row(f"nspcc-library:F{i}", names=(f"child {'abcdefgh'[i % 8]}",), codes=(), area=None,
+                  start=f"{3000 + i}-01-01") for i in range(6000)]
+    rows = [anon("nspcc-2016:child-n", names=("child n",), start="2016-01-01", source="nspcc-2016"),
+            anon("nspcc-library:N1", names=("child n",), start="2016-01-01", source="nspcc-library"), *filler]
+    linker = link.Linker(rows)
+    assert linker.weights.shared_bits({"child n"}) >= link.DISTINCTIVE_BITS
+    assert ["nspcc-2016:child-n"] in linker.link().national_groups

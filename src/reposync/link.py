@@ -263,6 +263,11 @@ def text_terms(summary: str | None, note: str | None, keywords: Iterable[str], n
     return tuple(sorted(terms))
 
 
+def _single_letter(name: str) -> bool:
+    match = _ROLE_NAME.match(name)
+    return bool(match) and len(match["id"]) == 1
+
+
 def prior(name: str) -> float:
     """How common a pseudonym of this shape is, before looking at the collection."""
     match = _ROLE_NAME.match(name)
@@ -501,7 +506,10 @@ def _case(a: Record, b: Record, weights: Weights) -> tuple[str, bool] | None:
         shared = a.names & b.names
         if not shared:
             return None
-        distinctive = len(shared) >= 2 or weights.shared_bits(shared) >= DISTINCTIVE_BITS
+        # A single-letter role name (Child N, Baby B) is never a case key by itself, however rare a collection
+        # makes it look: letters are handed out afresh by every board, and a larger collection only hides that.
+        distinctive = len(shared) >= 2 or (weights.shared_bits(shared) >= DISTINCTIVE_BITS
+                                           and not all(_single_letter(n) for n in shared))
         if a.names == b.names:
             return "equal", distinctive
         if shared == a.names or shared == b.names:
