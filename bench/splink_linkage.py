@@ -63,7 +63,8 @@ def collection(gold: dict[str, Any], scale: int) -> tuple[list[dict[str, Any]], 
         spec = importlib.util.spec_from_file_location("build_gold", linkage.GOLD.parent / "build_gold.py")
         builder = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(builder)
-        extra = builder.bulk_decoys(gold["local_sources"], gold["national"], size=(scale - 1) * len(rows),
+        hand_made = [n for n in gold["national"] if n["stratum"] != "bulk-decoy"]
+        extra = builder.bulk_decoys(gold["local_sources"], hand_made, size=(scale - 1) * len(rows),
                                     years=range(1980, 2025), seed=14 + scale, prefix="BLX")
         rows += linkage.gold_rows({"local": [], "national": extra, "local_sources": {}})
         half_of.update({e["id"]: builder.half(e["case"]) for e in extra})
