@@ -190,7 +190,7 @@ def _walks() -> list[tuple[str, list]]:
 
 
 # Example pages that repeat a title on purpose (two reviews named alike): unique_ids settles them.
-REPEATS_TITLES = {"generic/review-and-briefing"}
+REPEATS_TITLES = {"generic/review-and-briefing", "generic/table-of-documents"}
 
 
 @pytest.mark.parametrize(("name", "source", "raws"), _walks(), ids=lambda value: value if isinstance(value, str) else "")
@@ -221,3 +221,19 @@ def test_titles_as_written_in_the_national_parsers() -> None:
         "https://library.nspcc.example/record")
     assert library.entries[0].title == "Serious case review: overview report: Child 'XElias'."
     assert title_key(library.entries[0].title) == "child xelias"
+
+
+def test_a_table_of_documents_gives_an_entry_a_document_with_its_own_id() -> None:
+    """Case | Overview Report | Learning Brief: a review's report and brief are two entries (typed by their
+    column), a report no longer published is kept without a link, and ids never depend on the column order."""
+    config = load_config(CONFIG)
+    source = next(s for s in config.sources if s.id == "york")
+    page = FIXTURES / "pages" / "generic" / "table-of-documents.html"
+    raws = get_parser("generic")(page.read_text(encoding="utf-8"), "https://lscb.example/scr.aspx").entries
+    rows = unique_ids([normalise(raw, source, config.areas) for raw in raws], set())
+    found = {(row["title"], row["review_type"], row["published"]): row for row in rows}
+    assert len(rows) == 8 and len({row["id"] for row in rows}) == 8
+    assert found[("Child XLC", "scr", "2017-06-14")]["id"] == "york:child-xlc@2017-06-14-scr"
+    assert found[("Child XLC", "briefing", "2017-06-14")]["id"] == "york:child-xlc@2017-06-14-briefing"
+    withdrawn = found[("Young Person XA", "other", None)]
+    assert withdrawn["url"] is None and withdrawn["note"] == "No longer published"

@@ -262,24 +262,31 @@ def entry_id(source: Source, raw: RawEntry) -> str:
     return f"{source.id}:{slug(' '.join(p for p in parts if p))}"
 
 
-def _distinction(row: dict) -> str:
-    """What tells a row from another of the same title: its date, else its report's file name."""
-    if row.get("published"):
-        return str(row["published"])
+def _file_name(row: dict) -> str:
     report = row.get("report_url") or ""
     name = report.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-    return slug(name) if name else "entry"
+    return slug(name) if name else ""
+
+
+# What tells rows of one title apart, tried in turn until every row of the group differs: the date, then
+# the date and the type (a review and its briefing of one day), then the report's file name too.
+_DISTINCTIONS = (
+    lambda row: [str(row.get("published") or "")],
+    lambda row: [str(row.get("published") or ""), str(row.get("review_type") or "")],
+    lambda row: [str(row.get("published") or ""), str(row.get("review_type") or ""), _file_name(row)],
+)
 
 
 def unique_ids(rows: list[dict], taken: set[str]) -> list[dict]:
     """Give each list entry of a page an id no other entry of its walk has, stably; ``taken`` holds the
     ids of the walk's earlier pages and is updated.
 
-    Entries of one page that would share an id (two children called "Child A", listed twice with
-    different reports) each get ``@`` and their date (else their report's file name), so neither depends
-    on the order of the page and neither is lost; identical ones also get a count. A library record
-    keyed by its copy number is the same record wherever it is seen: it is left to the catalogue,
-    which keeps one (a live catalogue shifting under the walk shows a record twice).
+    Entries of one page that would share an id (two children called "Child A", a review and its learning
+    brief listed in one table row) each get ``@`` and what tells them apart (their date; else date and type;
+    else also their report's file name), so no id depends on the order of the page and no entry is lost;
+    identical ones also get a count. A library record keyed by its copy number is the same record wherever
+    it is seen: it is left to the catalogue, which keeps one (a live catalogue shifting under the walk shows
+    a record twice).
     """
     groups: dict[str, list[dict]] = {}
     for row in rows:
@@ -289,8 +296,13 @@ def unique_ids(rows: list[dict], taken: set[str]) -> list[dict]:
         if len(group) == 1 and base not in taken:
             taken.add(base)
             continue
-        for row in group:
-            wanted = f"{base}@{_distinction(row)}"
+        # One row meeting an id of an earlier page says all it can; a group says as little as tells it apart.
+        for distinction in (_DISTINCTIONS[-1:] if len(group) == 1 else _DISTINCTIONS):
+            suffixes = ["-".join(part for part in distinction(row) if part) or "entry" for row in group]
+            if len(set(suffixes)) == len(suffixes):
+                break
+        for row, suffix in zip(group, suffixes):
+            wanted = f"{base}@{suffix}"
             candidate, number = wanted, 1
             while candidate in taken:
                 number += 1

@@ -11,6 +11,7 @@ from ..base import absolute, clean
 from .candidates import Line, item_key, section_of
 from .dates import Date, find_date
 from .skip import (
+    NAMES_A_CHILD,
     NOTICE,
     PUBLICATION,
     PUBLISHED_TITLE,
@@ -87,6 +88,9 @@ class Reader:
         self.scope_types: dict[int, list[str]] = {}  # entry_selector match -> the types it names
         self.rows: dict[int, list[str]] = {}  # table row -> the text of its cells
         self.row_types: dict[int, list[str]] = {}  # table row -> what its type column says
+        self.first_rows: dict[int, int | None] = {}  # table -> its first row (a header row without <th>?)
+        self.headers: dict[int, dict[int, str]] = {}  # table -> column -> its header as written
+        self.row_titles: dict[int | None, str] = {}  # table row -> its title cell, in a table of documents
         self.paths: set[tuple[int, ...]] = set()  # the elements each entry's title was found in
         self.skipped: dict[str, str] = {}  # text as written -> why it is not an entry (first reason kept)
 
@@ -199,10 +203,19 @@ class Reader:
             self.rows.setdefault(line.item, []).append(text)
         role = None
         if line.table is not None and line.cell is not None:
-            if line.header_cell and not links and find_date(text, self.custom, alone_ok=True)[0] is None:
+            first = self.first_rows.setdefault(line.table, line.item)
+            if (line.header_cell or (line.item == first and self.looks_like_header(line, text))) and not links \
+                    and find_date(text, self.custom, alone_ok=True)[0] is None:
                 self.columns.setdefault(line.table, {})[line.cell] = column_role(text)
+                self.headers.setdefault(line.table, {})[line.cell] = text
                 return
             role = self.columns.get(line.table, {}).get(line.cell)
+            if role == "title" and "document" in self.columns.get(line.table, {}).values():
+                self.row_titles[line.item] = text  # its documents, one a column, are the entries
+                return
+            if role == "document" and line.item in self.row_titles:
+                self.read_document(line, text)
+                return
         if line.scope:
             if line.scope not in self.scope_titles and (line.heading or links):
                 self.scope_titles[line.scope] = line
@@ -221,6 +234,32 @@ class Reader:
         if date is not None and self.read_dated(index, line, text, date, role):
             return
         self.read_undated(index, line, text, role)
+
+    def looks_like_header(self, line: Line, text: str) -> bool:
+        """A first-row cell written as a header without <th> ("<td><strong>Case</strong></td>"): a few words
+        that name a column; once one has, the rest of its row are headers too."""
+        if line.cell:  # a later cell is a header when the row's first cell was one
+            return line.table in self.columns and self.first_rows.get(line.table) == line.item
+        return len(text.split()) <= 3 and column_role(text) != "other" and not NAMES_A_CHILD.search(text)
+
+    def read_document(self, line: Line, text: str) -> None:
+        """One document cell of a review's row: "Child G | Published 14 June 2017 | Published 15 October 2015"
+        under "Case | Overview Report | Learning Brief" is two entries, each typed by its column; a cell
+        without a date ("No longer published") is an entry without one, and says so in its note."""
+        self.close()
+        self.flush_pending()
+        self.pending_date = None
+        title = self.row_titles[line.item]
+        header = self.headers.get(line.table, {}).get(line.cell, "")
+        date, _ = find_date(text, self.custom, alone_ok=True)
+        note = NOTE_LEAD.sub("", text[date.end:] if date else text).strip(TITLE_EDGE)
+        hrefs = [h for h, t in line.links if not not_review(t)]
+        if self.emit(title, date.text if date else None, line=line, heading=f"{title} | {text}", hrefs=hrefs,
+                     types=types_in(text), notes=[strip_file_info(note)], key=item_key(line), section=None,
+                     column_types=[header] if header else []):
+            current = self.current
+            current.row = None  # the entry is this cell, not its whole row
+            self.close()
 
     def read_heading(self, index: int, line: Line, text: str, date: Date | None) -> None:
         self.close()

@@ -68,7 +68,7 @@ _NOT_REVIEW = re.compile(
 )
 
 # A title that names a child is a review whatever else it says ("Child C: procedures").
-_NAMES_A_CHILD = re.compile(
+NAMES_A_CHILD = re.compile(
     r"\b(?:Child(?:ren)?|Baby|Babies|Young\s+(?:Person|People)|Family|Infant|Siblings?)"
     r"\s+(?:[A-Z]{1,3}\d{0,3}|\d{1,3})\b"
 )
@@ -102,7 +102,7 @@ MARKER = re.compile(
 NOTICE = re.compile(r"currently\s+under\s+review", re.I)
 
 def not_review(title: str) -> bool:
-    return bool(_NOT_REVIEW.search(title)) and not _NAMES_A_CHILD.search(title)
+    return bool(_NOT_REVIEW.search(title)) and not NAMES_A_CHILD.search(title)
 
 def not_review_reason(title: str) -> str:
     match = _NOT_REVIEW.search(title)

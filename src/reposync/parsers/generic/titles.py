@@ -56,6 +56,8 @@ _COLUMN_ROLES = [
     ("type", re.compile(r"\btype\b|\bkind\b|\bcategory\b|\bmodel\b", re.I)),
     ("date", re.compile(r"\bdate\b|\bpublished\b|\bpublication\b|\bmonth\b|\byear\b|\bwhen\b", re.I)),
     ("title", re.compile(r"\btitle\b|\bname\b|\breview\b|\bcase\b|\bchild\b|\bsubject\b", re.I)),
+    # A column per document of a review ("Overview Report", "Learning Brief"): each dated cell is an entry.
+    ("document", re.compile(r"\breports?\b|\bbriefs?\b|\bbriefings?\b|\bsummar(?:y|ies)\b", re.I)),
 ]
 
 def strip_file_info(text: str) -> str:
