@@ -169,6 +169,7 @@ def links_review(ctx: click.Context, config_path: Path | None = None, db_path: P
 def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path: Path | None = None) -> None:
     """Per partnership: its reviews the national repository lacks, and its area's national reviews it lacks."""
     from . import decisions
+    from .completeness import LOCAL_REVIEW_TYPES
 
     config, db = _open_catalogue(*_options(ctx, config_path, db_path))
     local_sources = [s for s in config.sources if s.kind == "local"]
@@ -180,11 +181,19 @@ def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path
         lists = found[source.id]
         area = source.area.name if source.area else "?"
         click.echo(f"{source.id} ({area})")
-        missing = lists["local_missing_from_national"]
-        click.echo(f"  Local reviews with no national record ({len(missing)}): the list to send to the NSPCC")
-        for item in missing:
-            queued = f"  [{item['in_review_queue']} in the review queue]" if item["in_review_queue"] else ""
-            click.echo(_entry_line(item, "    ") + queued)
+        # A local review as `reposync completeness` and `pack` count one: briefings and other documents apart.
+        unlinked = lists["local_missing_from_national"]
+        for heading, items in (
+            ("Local reviews with no national record ({}): the list to send to the NSPCC",
+             [i for i in unlinked if i["review_type"] in LOCAL_REVIEW_TYPES]),
+            ("Other local documents with no national record ({}): briefings, learning summaries and the like",
+             [i for i in unlinked if i["review_type"] not in LOCAL_REVIEW_TYPES]),
+        ):
+            if items or heading.startswith("Local"):
+                click.echo("  " + heading.format(len(items)))
+            for item in items:
+                queued = f"  [{item['in_review_queue']} in the review queue]" if item["in_review_queue"] else ""
+                click.echo(_entry_line(item, "    ") + queued)
         absent = lists["national_missing_from_local"]
         click.echo(f"  National reviews of {area} missing from its page ({len(absent)})")
         for item in absent:
