@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .cli_options import (DEFAULT_CONFIG, _finite, _options, _sub_options, config_option, db_option,  # noqa: F401
-                          handle_errors)
+                          existing_catalogue, handle_errors, open_catalogue)
 from .commands.doctor import doctor
 from .commands.links_check import links_check
 from .commands.snapshots import snapshots
@@ -85,10 +85,7 @@ def report_command(config_path: Path, db_path: Path | None, run_id: int | None, 
     from . import report
     from .catalogue import open_db
 
-    path = db_path or load_config(config_path).paths.db
-    if not Path(path).exists():
-        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
-    db = open_db(path)
+    db = open_db(existing_catalogue(db_path or load_config(config_path).paths.db))
     try:
         built = report.build(db, run_id)
     except report.NoSuchRun as exc:
@@ -96,17 +93,6 @@ def report_command(config_path: Path, db_path: Path | None, run_id: int | None, 
     finally:
         db.close()
     click.echo(report.render(built, fmt), nl=False)
-
-
-def _open_catalogue(config_path: Path, db_path: Path | None):
-    """The config and the catalogue a `links` command works on (the catalogue must exist)."""
-    from .catalogue import open_db
-
-    config = load_config(config_path)
-    path = db_path or config.paths.db
-    if not Path(path).exists():
-        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
-    return config, open_db(path)
 
 
 def _entry_line(item: dict, prefix: str) -> str:
@@ -139,7 +125,7 @@ def links_review(ctx: click.Context, config_path: Path | None = None, db_path: P
     """The review queue: proposed links a person should accept or reject."""
     from . import decisions
 
-    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    config, db = open_catalogue(*_options(ctx, config_path, db_path))
     try:
         queue = decisions.review_queue(db)
     finally:
@@ -171,7 +157,7 @@ def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path
     from . import decisions
     from .completeness import LOCAL_REVIEW_TYPES
 
-    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    config, db = open_catalogue(*_options(ctx, config_path, db_path))
     local_sources = [s for s in config.sources if s.kind == "local"]
     try:
         found = decisions.unmatched(db, [s.id for s in local_sources])
@@ -206,7 +192,7 @@ def _decide(ctx: click.Context, decision: str, entry_a: str, entry_b: str, confi
             db_path: Path | None) -> None:
     from . import decisions
 
-    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    config, db = open_catalogue(*_options(ctx, config_path, db_path))
     try:
         made = decisions.record(db, config.paths.decisions, entry_a, entry_b, decision)
     finally:

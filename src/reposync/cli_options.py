@@ -45,6 +45,22 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def existing_catalogue(path: Path) -> Path:
+    """The catalogue a command reads or decides in: it must be there (only a sync makes one)."""
+    if not Path(path).exists():
+        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
+    return Path(path)
+
+
+def open_catalogue(config_path: Path, db_path: Path | None):  # -> tuple[Config, sqlite_utils.Database]
+    """The config and its catalogue (--db, else the config's [paths] db), which must exist."""
+    from .catalogue import open_db
+    from .config import load_config
+
+    config = load_config(config_path)
+    return config, open_db(existing_catalogue(db_path or config.paths.db))
+
+
 def _finite(value: float | None) -> float | None:
     # FloatRange lets nan (no pause at all) and inf (a crash in sleep) through.
     if value is not None and not math.isfinite(value):

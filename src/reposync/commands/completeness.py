@@ -6,20 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import config_option, db_option, handle_errors
+from ..cli_options import config_option, db_option, handle_errors, open_catalogue
 from ..completeness import FORMATS, UnknownArea, render, resolve_area, rows, write_pack
-from ..config import load_config
-
-
-def _open_catalogue(config_path: Path, db_path: Path | None):
-    """The config and its catalogue, which must exist."""
-    from ..catalogue import open_db
-
-    config = load_config(config_path)
-    path = db_path or config.paths.db
-    if not Path(path).exists():
-        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
-    return config, open_db(path)
 
 
 def _area(config, name: str | None) -> str | None:
@@ -39,7 +27,7 @@ def _area(config, name: str | None) -> str | None:
 @handle_errors
 def completeness_command(config_path: Path, db_path: Path | None, area_name: str | None, fmt: str) -> None:
     """Per partnership: local reviews, how many are in the national repository, the lag, what is missing."""
-    config, db = _open_catalogue(config_path, db_path)
+    config, db = open_catalogue(config_path, db_path)
     try:
         area = _area(config, area_name)
         found = rows(db, config, area)
@@ -58,7 +46,7 @@ def completeness_command(config_path: Path, db_path: Path | None, area_name: str
 def pack_command(config_path: Path, db_path: Path | None, area_name: str, out_dir: Path) -> None:
     """Write the list of an area's local reviews missing from the national repository, and an email to send
     with it (nothing is sent)."""
-    config, db = _open_catalogue(config_path, db_path)
+    config, db = open_catalogue(config_path, db_path)
     try:
         try:
             area, sources = resolve_area(config, area_name)

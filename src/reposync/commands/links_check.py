@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..cli_options import _options, _sub_options, handle_errors
+from ..cli_options import _options, _sub_options, existing_catalogue, handle_errors
 from ..config import load_config
 
 
@@ -35,9 +35,7 @@ def links_check(ctx: click.Context, source_ids: tuple[str, ...], older_than: flo
     config_path, db_path = _options(ctx, config_path, db_path)
     config = load_config(config_path)
     sources = config.select(source_ids)
-    path = Path(db_path or config.paths.db)
-    if not path.exists():
-        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
+    path = existing_catalogue(db_path or config.paths.db)
     progress = (lambda message: click.echo(message, err=True)) if verbose else None
     with sync_lock(path.resolve()):
         db = catalogue.open_db(path)

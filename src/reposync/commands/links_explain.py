@@ -9,7 +9,7 @@ import click
 import sqlite_utils
 
 from .. import catalogue, explain, link
-from ..cli import _open_catalogue, _options, _sub_options, handle_errors
+from ..cli_options import _options, _sub_options, handle_errors, open_catalogue
 from ..decisions import DecisionError
 
 
@@ -108,7 +108,7 @@ def explain_command(ctx: click.Context, entry_a: str, entry_b: str, config_path:
 
     A local and a national entry: the linker's features and points. Two national entries: the dedupe's.
     """
-    config, db = _open_catalogue(*_options(ctx, config_path, db_path))
+    config, db = open_catalogue(*_options(ctx, config_path, db_path))
     try:
         click.echo(explain_pair(db, entry_a, entry_b), nl=False)
     finally:

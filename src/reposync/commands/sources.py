@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from ..cli import DEFAULT_CONFIG, db_option, handle_errors
+from ..cli_options import DEFAULT_CONFIG, db_option, existing_catalogue, handle_errors
 from ..config import Config, Source, load_config
 from ..errors import ConfigError, NeedsPerson
 from ..normalise import slug
@@ -197,10 +197,7 @@ def sources_accept_layout(source_id: str, config_path: Path, db_path: Path | Non
 
     config = load_config(config_path)
     [source] = config.select([source_id])
-    path = Path(db_path or config.paths.db)
-    if not path.exists():
-        raise click.UsageError(f"no catalogue at {path}: run `reposync sync` first")
-    db = catalogue.open_db(path)
+    db = catalogue.open_db(existing_catalogue(db_path or config.paths.db))
     try:
         state = catalogue.accept_layout(db, source.id)
     finally:

@@ -1,0 +1,24 @@
+"""Every command that reads the catalogue says the same one line, exit 2, when there is none yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import CONFIG
+from reposync.cli import cli
+
+COMMANDS = (["report"], ["links"], ["links", "review"], ["links", "unmatched"], ["links", "explain", "a", "b"],
+            ["links", "accept", "a", "b"], ["links", "check"], ["completeness"], ["pack", "--area", "York"],
+            ["sources", "accept-layout", "york"])
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_no_catalogue_is_one_line_and_exit_2(command: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "catalogue.db"
+    result = CliRunner().invoke(cli, [*command, "--config", str(CONFIG), "--db", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert f"no catalogue at {missing}: run `reposync sync` first" in result.output
+    assert not missing.exists()
