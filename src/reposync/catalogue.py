@@ -8,13 +8,15 @@ read while a sync writes.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -23,8 +25,7 @@ from . import explain, link, settings
 from .errors import EXIT_DATA
 from .snapshots import utc_now
 
-if TYPE_CHECKING:
-    from .spool import Spool
+from .spool import Spool
 
 migrations = Migrations("reposync")
 
@@ -501,20 +502,17 @@ class _Writer:
         ``decisions`` (from decisions.toml) are merged with those already in the links table (set by
         ``reposync links`` or in Datasette): per pair, the newest ``decided_at`` wins.
         """
-        current: dict[str, int | None] = {}  # entry id -> its review id now
-
-        def rows() -> Iterator[dict[str, Any]]:  # streamed into the linker's compact records, not kept
-            for row in self.db.query(LINK_ROWS_SQL):
-                current[row["id"]] = row["review_id"]
-                yield row
-
+        release_memory()  # the walk's and the entry writes' freed memory, before the linker's records
         merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
-        linkage = link.link_all(rows(), merged.values())
+        # rows streamed into the linker's compact records, not kept
+        linkage = link.link_all(self.db.query(LINK_ROWS_SQL), merged.values())
         next_id = (self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0])
-        assigned = link.assign_review_ids(linkage.groups, current, next_id)
-        for entry_id, review_id in assigned.items():
-            if current[entry_id] != review_id:
-                self.db.execute("UPDATE entries SET review_id = ? WHERE id = ?", [review_id, entry_id])
+        # Each entry's review id now, read from the catalogue when asked: not a dict of every entry beside
+        # the linker's groups (the review ids are not changed until every group has its id).
+        assigned = link.assign_review_ids(linkage.groups, ReviewIds(self.db), next_id)
+        self.db.conn.executemany("UPDATE entries SET review_id = ? WHERE id = ? AND review_id IS NOT ?",
+                                 ((review_id, entry_id, review_id) for entry_id, review_id in assigned.items()))
+        del assigned
         self._write_reviews()
         self._write_links(linkage.links)
 
@@ -596,6 +594,36 @@ REVIEW_QUEUE_SQL = """
     ORDER BY a.source, anonymous, l.score DESC, l.entry_a, l.entry_b
 """
 # What linking reads of an entry.
+class ReviewIds(Mapping[str, "int | None"]):
+    """Entry id -> its review id, looked up in the catalogue one at a time (``link.assign_review_ids``)."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.conn = db.conn
+
+    def __getitem__(self, entry_id: str) -> int | None:
+        row = self.conn.execute("SELECT review_id FROM entries WHERE id = ?", [entry_id]).fetchone()
+        if row is None:
+            raise KeyError(entry_id)
+        return row[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self.conn.execute("SELECT id FROM entries"))
+
+    def __len__(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+
+
+def release_memory() -> None:
+    """Hand memory freed by earlier phases back to the system (glibc's malloc_trim), so the next phase's
+    peak does not stand on top of it; a no-op where there is no glibc."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(None)
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 LINK_ROWS_SQL = (
     "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "
     "published_precision, published_year, review_type, review_id, title, summary, note, keywords FROM entries"
@@ -663,6 +691,8 @@ def apply_run(
                 writer.change(outcome.source, None, "source-failed", outcome.error_url, None, outcome.error)
             else:
                 writer.apply_source(outcome)
+                if isinstance(outcome.entries, Spool):
+                    outcome.entries.spill()  # written: its rows wait on disk, not in memory, while relinking
         writer.relink(decisions)
         exit_code = max([exit_code] + [o.exit_code for o in outcomes])  # a held walk needs a person too
         failed = sum(o.error is not None for o in outcomes)

@@ -124,6 +124,23 @@ class Spool:
                 for (data,) in batch:
                     yield pickle.loads(data)
 
+    def spill(self) -> None:
+        """Move the rows held in memory to the temporary database (read back as before, in order), and give
+        their room back to the run: a source already written to the catalogue keeps its rows off the heap."""
+        if not self._head:
+            return
+        with self._spooler.lock:
+            db = self._spooler.db
+            rows = [(self._number, n, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
+                    for n, row in enumerate(self._head, 1)]  # the first rows: numbers 1..len(head)
+            db.execute("BEGIN")
+            db.executemany("INSERT INTO rows (spool, n, data) VALUES (?, ?, ?)", rows)
+            db.execute("COMMIT")
+            self._spooler.room += len(self._head)
+            self._spilled += len(self._head)
+            self._head = []
+        self.flush()
+
     @property
     def spilled(self) -> bool:
         return bool(self._spilled or self._pending)
