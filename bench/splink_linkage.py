@@ -63,9 +63,14 @@ def collection(gold: dict[str, Any], scale: int) -> tuple[list[dict[str, Any]], 
         spec = importlib.util.spec_from_file_location("build_gold", linkage.GOLD.parent / "build_gold.py")
         builder = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(builder)
+        # The gold's own decoys' areas (the same seed chooses them), and none of their (area, year, pseudonym):
+        # two reviews of one pseudonym, area and year would be one review to anyone.
         hand_made = [n for n in gold["national"] if n["stratum"] != "bulk-decoy"]
+        taken = frozenset((n["area_text"].removesuffix(" Safeguarding Children Board"), int(n["date_text"]),
+                           n["title"].removeprefix("Serious case review: "))
+                          for n in gold["national"] if n["stratum"] == "bulk-decoy" and n["area_text"] != "Anonymous")
         extra = builder.bulk_decoys(gold["local_sources"], hand_made, size=(scale - 1) * len(rows),
-                                    years=range(1980, 2025), seed=14 + scale, prefix="BLX")
+                                    years=range(1980, 2025), seed=14, prefix="BLX", avoid=taken)
         rows += linkage.gold_rows({"local": [], "national": extra, "local_sources": {}})
         half_of.update({e["id"]: builder.half(e["case"]) for e in extra})
     return rows, half_of

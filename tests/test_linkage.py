@@ -583,3 +583,11 @@ def test_a_single_letter_pseudonym_is_no_case_key_however_rare_a_large_collectio
     linker = link.Linker(rows)
     assert linker.weights.shared_bits({"child n"}) >= link.DISTINCTIVE_BITS
     assert ["nspcc-2016:child-n"] in linker.link().national_groups
+
+
+def test_one_listing_lists_a_review_once_so_like_abstracts_there_are_two_reviews() -> None:
+    story = "a toddler who suffered long-term neglect, with parental substance misuse and domestic abuse"
+    rows = [anon("nspcc-library:1", start="2015-01-01", source="nspcc-library") | {"summary": f"About {story}."},
+            anon("nspcc-library:2", start="2015-01-01", source="nspcc-library") | {"summary": f"About {story}."}]
+    groups = link.link_all(rows).national_groups
+    assert ["nspcc-library:1"] in groups and ["nspcc-library:2"] in groups

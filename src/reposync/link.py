@@ -553,7 +553,7 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
             return None, "nameless, dates too far apart"
         if a.content and b.content and title_similarity(a.content, b.content) >= 0.8:
             return "equal", "nameless, same area and year, like titles"
-        if _texts_agree(a, b, weights):
+        if _texts_agree(a, b, weights) and (a.source != b.source or a.document or b.document):
             return "equal", "nameless, same area and year, summaries agree"
         return None, "nameless, titles and summaries differ"
     kind, distinctive = case
@@ -562,7 +562,10 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
             return None, "anonymous, names only overlap"
         if not distinctive:
             # A common pseudonym of an anonymous record is no key; the summaries may be, beside the year
-            # and the kind of review.
+            # and the kind of review -- between two listings: one listing lists a review once (unless one of
+            # the two is a summary document of it), and like abstracts of two of its records are two reviews.
+            if a.source == b.source and not (a.document or b.document):
+                return None, "anonymous, common pseudonym, both in one listing"
             if not (types_agree and _texts_agree(a, b, weights)):
                 return None, "anonymous, common pseudonym, summaries do not agree"
             distinctive = True
