@@ -84,11 +84,7 @@ PAGES: dict[str, dict[str, Any]] = {
 }
 # Where the hand count and the catalogue differ because of a known limit of the generic parser (README,
 # "Partnership pages"): the test fails until the parser reads the page right, and then says so (strict).
-PARSER_GAPS = {
-    "Croydon": "Child Y SCR and Child Q SCR carry no date, and the generic parser takes no undated title",
-    "Leicester": "Patricia's entry is typed from its heading (an LCSPR), not as the briefing the page publishes",
-    "Southampton": "a board's own document naming a child (LSCB Improvement Report - Child K) is taken as a review",
-}
+PARSER_GAPS: dict[str, str] = {}  # 12a read the three pages 13 found misread (Croydon, Leicester, Southampton)
 
 
 @pytest.fixture(scope="module")
@@ -115,15 +111,6 @@ def test_each_area_matches_its_page_counted_by_hand(bundled: Path, area: str) ->
     [found] = json.loads(result.output)
     assert list(found) == list(completeness.KEYS)
     assert {key: found[key] for key in PAGES[area]} == PAGES[area] and found["area"] == area
-
-
-def test_the_pages_the_parser_misreads_are_read_as_their_gaps_say(bundled: Path) -> None:
-    """What the catalogue holds today for the pages of PARSER_GAPS: the hand count less exactly the gap."""
-    found = {row["area"]: row for row in json.loads(reposync("completeness", "--format", "json", db=bundled).output)}
-    assert (found["Croydon"]["local_reviews"], found["Croydon"]["other_documents"]) == (10 - 2, 0)
-    assert (found["Leicester"]["local_reviews"], found["Leicester"]["other_documents"]) == (2 + 1, 1 - 1)
-    assert (found["Southampton"]["local_reviews"], found["Southampton"]["other_documents"]) == (5 + 1, 1 - 1)
-    assert all(found[area]["in_national"] == 0 and found[area]["national_not_local"] == 0 for area in PARSER_GAPS)
 
 
 def test_one_row_per_configured_local_source(bundled: Path) -> None:

@@ -47,7 +47,9 @@ def test_an_accordion_croydon() -> None:
     assert found["Child “Joe” – SCR"]["date_text"] == "Published 26th February 2018"
     assert found["Vulnerable Adolescents Thematic Review"]["published"] == "2019"  # a heading ending on its year
     assert found["Child A & Baby N"]["pseudonyms"] == ["child a", "baby n"]
-    assert len(found) == 8  # Child Y SCR and Child Q SCR carry no date on the page (see the notes)
+    assert found["Child Y SCR"]["published"] is None  # no date on the page: kept, undated (names child and type)
+    assert found["Child Q SCR: “Where were you when I was six?”"]["review_type"] == "scr"
+    assert len(found) == 10
 
 
 def test_a_publication_date_over_its_documents_southampton() -> None:
@@ -57,10 +59,12 @@ def test_a_publication_date_over_its_documents_southampton() -> None:
     assert found["Online Safety/Self-Harm – Full Report"]["published"] == "2017"
     assert not any("media statement" in title.lower() for title in found)
     assert "LSCB Learning and Improvement" not in found
+    assert found["LSCB Improvement Report – Child K"]["review_type"] == "other"  # the board's, not the review
 
 
 def test_a_heading_then_a_sentence_leicester() -> None:
     found = by_title("leicester")
+    assert found["Local Safeguarding Child Practice Review - Patricia"]["review_type"] == "briefing"  # "LCSPR briefing"
     assert [(t, r["published"]) for t, r in found.items()] == [
         ("Local Safeguarding Child Practice Review - Child E", "2024-07-31"),
         ("Local Safeguarding Child Practice Review - Child C & D", "2024-07-17"),

@@ -216,7 +216,9 @@ _TYPE_RULES = [
     ("cspr", re.compile(r"\bnational\s+(?:child\s+)?safeguarding\s+practice\s+review\b", re.I)),
     ("lcspr", re.compile(r"\bsafeguarding\s+practice\s+review\b|\bL?CSPR\b|\bSPR\b", re.I)),
     ("scr", re.compile(r"\bserious\s+case\s+review\b|\bSCR\b", re.I)),
-    ("other", re.compile(r"\bmessages\s+from\b|\breview\s+of\s+reviews\b|\bannual\s+report\b", re.I)),
+    # The board's own documents about a review are not the review: "LSCB Improvement Report – Child K".
+    ("other", re.compile(r"\bmessages\s+from\b|\breview\s+of\s+reviews\b|\bannual\s+report\b"
+                         r"|\bimprovement\s+report\b", re.I)),
 ]
 _NATION_TYPES = {"wales": "welsh-cpr", "scotland": "scottish-scr", "northern-ireland": "ni-cmr"}
 # Local child safeguarding practice reviews replaced SCRs from 29 September 2019.

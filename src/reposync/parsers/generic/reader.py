@@ -143,8 +143,10 @@ class Reader:
     def flush_pending(self) -> None:
         pending, self.pending = self.pending, None
         if pending is not None and self.group_date is None:
-            if pending.line.links and BRIEFING.search(pending.title) and not is_prose(pending.title):
-                # A review's briefing linked beside it, with no date of its own: an entry all the same.
+            named = BRIEFING.search(pending.title) or (types_in(pending.title) and NAMES_A_CHILD.search(pending.title))
+            if (pending.line.links or pending.hrefs) and named and not is_prose(pending.title):
+                # A review's briefing linked beside it, or a review that names its child and its type ("Child Y
+                # SCR" over its report), with no date of its own: an entry all the same, undated.
                 self.emit(pending.title, None, line=pending.line, heading=pending.line.text.strip(LINE_EDGE),
                           hrefs=pending.hrefs, types=pending.types, notes=pending.notes, key=item_key(pending.line),
                           section=pending.section, doc_types=pending.doc_types, column_types=pending.column_types)

@@ -19,6 +19,7 @@ _TYPE = re.compile(
     r"|\blearning\s+reviews?\b"
     r"|\b(?:7|seven)[\s-]+minute\s+briefings?\b"
     r"|\blearning\s+(?:summary|summaries|briefs?|briefings?)\b"
+    r"|(?-i:\b(?:L?CSPR|SCR|SPR))\s+briefings?\b"  # "the Patricia LCSPR briefing": a briefing
     r"|(?-i:\b(?:L?CSPR|SCR|SPR)s?\b)",
     re.I,
 )
