@@ -92,6 +92,23 @@ def test_title_key_drops_type_words_quotes_and_punctuation() -> None:
 
 
 @pytest.mark.parametrize(
+    "title, key, names",
+    [
+        # Leicester writes LCSPR's words in the other order; Herefordshire joins two type phrases with "of".
+        ("Local Safeguarding Child Practice Review - Patricia", "patricia", ["patricia"]),
+        ("Local Safeguarding Child Practice Review - Child C & D", "child c d", ["child c", "child d"]),
+        ("Executive Summary of Serious Case Review Louise", "louise", ["louise"]),
+        ("Serious case review into child sexual exploitation in Oxfordshire",
+         "child sexual exploitation in oxfordshire", []),
+        ("Thematic review of child neglect", "thematic review of child neglect", []),  # the theme is the case
+    ],
+)
+def test_title_key_leaves_no_type_words_or_their_joins(title: str, key: str, names: list[str]) -> None:
+    assert title_key(title) == key
+    assert pseudonyms(title) == names
+
+
+@pytest.mark.parametrize(
     "texts, nation, year, expected",
     [
         (["Serious case review: Family U."], "england", 2018, "scr"),

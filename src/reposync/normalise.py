@@ -85,12 +85,15 @@ def parse_date(text: str | None, *, today: date | None = None, pattern: str | No
 
 # --- titles and pseudonyms -------------------------------------------------------
 
-# Words that name the document or the kind of review, not the case.
+# Words that name the document or the kind of review, not the case, with the "of" or "into" that joins them
+# to it ("Executive Summary of Serious Case Review Louise" is Louise). Local partnerships write LCSPR's
+# words in either order: "Local Child Safeguarding ..." and "Local Safeguarding Child Practice Review".
 _TYPE_WORDS = re.compile(
-    r"\b(?:local\s+)?(?:child\s+)?(?:safeguarding\s+)?practice\s+review\b|\bserious\s+case\s+review\b"
+    r"(?:\b(?:local\s+)?(?:(?:child|safeguarding)\s+){0,2}practice\s+review\b|\bserious\s+case\s+review\b"
     r"|\bsignificant\s+case\s+review\b|\bcase\s+management\s+review\b|\bchild\s+practice\s+review\b"
     r"|\b(?:overview|final)\s+report\b|\bexecutive\s+summary\b|\b(?:7|seven)[\s-]minute\s+briefing\b"
-    r"|\blearning\s+(?:summary|brief(?:ing)?|review)\b|\bbriefing\b|\b(?:L?CSPR|SCR|SPR)\b",
+    r"|\blearning\s+(?:summary|brief(?:ing)?|review)\b|\bbriefing\b|\b(?:L?CSPR|SCR|SPR)\b)"
+    r"(?:\s+(?:of|into)\b)?",
     re.I,
 )
 _NON_WORD = re.compile(r"[^a-z0-9]+")
