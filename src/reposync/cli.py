@@ -13,6 +13,7 @@ from .cli_options import (DEFAULT_CONFIG, _finite, _options, _sub_options, confi
 from .commands.doctor import doctor
 from .commands.links_check import links_check
 from .commands.snapshots import snapshots
+from .commands.sources import sources_command
 from .config import load_config
 
 
@@ -274,7 +275,6 @@ def main() -> None:  # pragma: no cover - the console script
 
 # Commands kept in modules of their own (they import the shared options above, so they come last).
 from .commands.completeness import completeness_command, pack_command  # noqa: E402
-from .commands.sources import sources_command  # noqa: E402
 
 cli.add_command(completeness_command)
 cli.add_command(pack_command)

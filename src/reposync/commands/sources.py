@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from ..cli_options import DEFAULT_CONFIG, db_option, existing_catalogue, handle_errors
+from ..cli_options import config_option, db_option, existing_catalogue, handle_errors
 from ..config import Config, Source, load_config
 from ..errors import ConfigError, NeedsPerson
 from ..normalise import slug
@@ -22,12 +22,6 @@ from ..preview import Preview, preview
 
 SKIPPED_SHOWN = 20
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # as config.py checks a source id
-
-
-def _config_option(func):
-    return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                        default=DEFAULT_CONFIG, show_default=True,
-                        help="Sources file; relative paths in it resolve against its folder.")(func)
 
 
 @click.group("sources")
@@ -40,7 +34,7 @@ def sources_command() -> None:
 @click.argument("url")
 @click.option("--area", "area_name", required=True, help="The partnership's area: a name or alias in areas.toml.")
 @click.option("--id", "source_id", default=None, help="The source's id (default: from the area's name).")
-@_config_option
+@config_option
 @click.option("--write", is_flag=True, help="Append the [[source]] block to the config file (else nothing is written).")
 @handle_errors
 def sources_add(url: str, area_name: str, source_id: str | None, config_path: Path, write: bool) -> None:
@@ -98,7 +92,7 @@ def _checked_url(config: Config, url: str) -> str:
 # -- check -------------------------------------------------------------------------------------------------------------
 @sources_command.command("check")
 @click.argument("source_id")
-@_config_option
+@config_option
 @db_option
 @click.option("--live", is_flag=True, help="Fetch the page now (else read the last stored page, offline).")
 @handle_errors
@@ -141,7 +135,7 @@ def _layout_line(source_id: str, layout: str | None, state: dict) -> str:
 
 # -- list ----------------------------------------------------------------------------------------------------------------
 @sources_command.command("list")
-@_config_option
+@config_option
 @db_option
 @handle_errors
 def sources_list(config_path: Path, db_path: Path | None) -> None:
@@ -188,7 +182,7 @@ def _outcome(walk: dict, layout: dict) -> str:
 # -- accept-layout -----------------------------------------------------------------------------------------------------
 @sources_command.command("accept-layout")
 @click.argument("source_id")
-@_config_option
+@config_option
 @db_option
 @handle_errors
 def sources_accept_layout(source_id: str, config_path: Path, db_path: Path | None) -> None:
