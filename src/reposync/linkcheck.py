@@ -133,7 +133,7 @@ def check(fetcher: Fetcher, config: Config, links: Iterable[Link], progress: Pro
         status, detail = check_one(fetcher, config, link)
         verdicts.append(Verdict(link, status, detail, utc_now()))
         if progress and n % 50 == 0:
-            progress(f"links: {n} checked")
+            progress(f"links: {n} asked")
     return verdicts
 
 
@@ -148,7 +148,7 @@ def check_and_record(db: sqlite_utils.Database, run_id: int, fetcher: Fetcher, c
         counts = record(db, run_id, batch)
         verdicts += batch
         if progress:
-            progress(f"links: {len(verdicts)} of {len(links)} checked")
+            progress(f"links: {len(verdicts)} of {len(links)} done (recorded)")
     return verdicts, counts
 
 
