@@ -364,5 +364,6 @@ def test_a_page_with_no_local_reviews_is_not_said_to_be_complete(bundled: Path, 
     out = tmp_path / "pack"
     result = reposync("pack", "--area", "Wandsworth", "--out", str(out), db=bundled)
     assert result.exit_code == 0, result.output
-    assert result.output == "Wandsworth: its page lists no local reviews (4 other documents); nothing written.\n"
+    assert result.output == ("Wandsworth: the catalogue holds no local reviews from its page (4 other documents); "
+                             "nothing written.\n")
     assert not out.exists()

@@ -60,7 +60,8 @@ def pack_command(config_path: Path, db_path: Path | None, area_name: str, out_di
         if not sum(row["local_reviews"] for row in found):
             # "every local review is in" would be true of none at all, and say the opposite of the truth
             others = sum(row["other_documents"] for row in found)
-            click.echo(f"{area}: its page lists no local reviews ({others} other "
+            # (a page never read yet holds none either: `reposync sources list` tells the two apart)
+            click.echo(f"{area}: the catalogue holds no local reviews from its page ({others} other "
                        f"{'document' if others == 1 else 'documents'}); nothing written.")
         else:
             click.echo(f"{area}: every local review is in the national repository; nothing written.")
