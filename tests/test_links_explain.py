@@ -72,7 +72,9 @@ def test_two_national_entries_are_explained_by_the_dedupe(config: Path) -> None:
 def test_unknown_ids_and_two_local_entries_are_usage_errors(config: Path) -> None:
     sync(config)
     result = reposync(config, "links", "explain", "york:nobody", BABY_A[1])
-    assert result.exit_code == 2 and "no entry with id 'york:nobody'" in result.output
+    assert result.exit_code == 2 and "no entry with id 'york:nobody' in" in result.output
+    result = reposync(config, "links", "explain", "york:nobody", "york:no-one")
+    assert result.exit_code == 2 and "no entries with id 'york:nobody' and 'york:no-one' in" in result.output
     result = reposync(config, "links", "explain", "york:baby-a", "york:child-b")
     assert result.exit_code == 2 and "both local" in result.output
 

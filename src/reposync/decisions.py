@@ -106,16 +106,24 @@ def export(db: sqlite_utils.Database, path: Path) -> int:
         return len(merged)
 
 
+def pair_entries(db: sqlite_utils.Database, first: str, second: str,
+                 columns: str = "id, kind") -> dict[str, dict]:
+    """The two entries a person names (for a decision or an explanation), by id; DecisionError naming the
+    ids the catalogue does not have."""
+    found = {r["id"]: dict(r) for r in db.query(f"SELECT {columns} FROM entries WHERE id IN (?, ?)", [first, second])}
+    unknown = [i for i in dict.fromkeys((first, second)) if i not in found]
+    if unknown:
+        ids = " and ".join(map(repr, unknown))
+        raise DecisionError(f"no {'entry' if len(unknown) == 1 else 'entries'} with id {ids} in the catalogue "
+                            "(ids are in `reposync links review` or the entries table)")
+    return found
+
+
 def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decision: str) -> link.Decision:
     """Record a person's decision on a pair (given in either order) in the catalogue, then export."""
     if decision not in link.PERSON_DECISIONS:
         raise DecisionError(f"a decision is accepted or rejected, not {decision!r}")
-    kinds = {r["id"]: r["kind"] for r in db.query("SELECT id, kind FROM entries WHERE id IN (?, ?)",
-                                                  [first, second])}
-    unknown = [i for i in (first, second) if i not in kinds]
-    if unknown:
-        raise DecisionError(f"no entry with id {', '.join(map(repr, unknown))} in the catalogue "
-                            "(ids are in `reposync links review` or the entries table)")
+    kinds = {id: row["kind"] for id, row in pair_entries(db, first, second).items()}
     if {kinds[first], kinds[second]} != {"local", "national"}:
         raise DecisionError(f"a link joins a local entry and a national entry; {first!r} is {kinds[first]} "
                             f"and {second!r} is {kinds[second]}")

@@ -10,7 +10,7 @@ import sqlite_utils
 
 from .. import catalogue, explain, link
 from ..cli_options import _options, _sub_options, handle_errors, open_catalogue
-from ..decisions import DecisionError
+from ..decisions import DecisionError, pair_entries
 
 
 def _entry(row: dict[str, Any]) -> str:
@@ -20,12 +20,7 @@ def _entry(row: dict[str, Any]) -> str:
 
 def explain_pair(db: sqlite_utils.Database, first: str, second: str) -> str:
     """The explanation of a pair as ``links explain`` prints it (ids in either order)."""
-    found = {r["id"]: dict(r) for r in db.query(
-        "SELECT id, kind, source, title, area, published, review_id FROM entries WHERE id IN (?, ?)", [first, second])}
-    unknown = [i for i in (first, second) if i not in found]
-    if unknown:
-        raise DecisionError(f"no entry with id {', '.join(map(repr, unknown))} in the catalogue "
-                            "(ids are in `reposync links review` or the entries table)")
+    found = pair_entries(db, first, second, "id, kind, source, title, area, published, review_id")
     if first == second:
         raise DecisionError("give two different entries")
     rows = list(db.query(catalogue.LINK_ROWS_SQL))
