@@ -22,7 +22,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from . import explain, link, settings
-from .errors import EXIT_DATA
+from .errors import EXIT_DATA, CatalogueUnreadable
 from .snapshots import utc_now
 
 from .spool import Spool
@@ -281,8 +281,14 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=settings.BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {settings.BUSY_TIMEOUT_MS}")
     db = sqlite_utils.Database(conn)
-    if db.journal_mode != "wal":
-        db.enable_wal()
+    try:
+        if db.journal_mode != "wal":
+            db.enable_wal()
+    except sqlite3.OperationalError:
+        raise  # busy or locked: not damage
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed": nothing here can mend it
+        conn.close()
+        raise CatalogueUnreadable(path, str(exc)) from None
     conn.execute("PRAGMA foreign_keys = ON")
     migrations.apply(db)
     from .completeness import refresh_views

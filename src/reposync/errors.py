@@ -59,3 +59,12 @@ class ParseError(NeedsPerson):
 
 class LockHeld(ReposyncError):
     exit_code = EXIT_TEMPORARY
+
+
+class CatalogueUnreadable(ReposyncError):
+    """The catalogue file is not a SQLite database, or a damaged one: a person restores it (doctor says the same)."""
+
+    exit_code = EXIT_DATA
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"{path} is not a readable SQLite catalogue ({reason}): restore it from a backup")
