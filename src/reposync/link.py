@@ -62,6 +62,7 @@ accepted reviews for one local entry become one review).
 from __future__ import annotations
 
 import gc
+from array import array
 import json
 import math
 import re
@@ -133,6 +134,7 @@ def _json_list(value: Any) -> list:
 
 
 _ORDINALS: dict[str, tuple[int, int]] = {}
+_VOCABULARY = object()  # the key of the term -> number dict in ``Record.from_row``'s ``shared``
 
 
 def _ordinal(text: str | None) -> tuple[int, int] | None:
@@ -167,7 +169,10 @@ class Record:
     last_year: int
     precision: str | None
     review_type: str | None
-    text: tuple[str, ...] = ()  # terms of the summary, note and keywords (``text_terms``), sorted
+    # The terms of the summary, note and keywords (``text_terms``), sorted; read through a ``shared`` dict, each
+    # term is a number of that collection's vocabulary instead (the same order), so the term strings -- hundreds
+    # of thousands in a national collection -- are not held while linking. Only ``Weights`` reads them.
+    text: tuple[str, ...] | tuple[int, ...] = ()
     document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
     group: int = -1  # a national record's review in the dedupe (``Linker.group_index``)
 
@@ -175,6 +180,7 @@ class Record:
     def from_row(cls, row: Mapping[str, Any], shared: dict | None = None) -> Record:
         """``shared``: a dict kept across the rows of one collection, through which equal values (area codes,
         pseudonym sets, title words, sources, types) become one object rather than one for every record."""
+        numbered = shared is not None  # text terms become numbers only within one collection's ``shared``
         if shared is None:
             shared = {}
         keep = shared.setdefault
@@ -193,7 +199,12 @@ class Record:
         precision = row.get("published_precision")
         review_type = row.get("review_type")
         names = one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))]))
-        text = text_terms(row.get("summary"), row.get("note"), _json_list(row.get("keywords")), names)
+        text: tuple = text_terms(row.get("summary"), row.get("note"), _json_list(row.get("keywords")), names)
+        if text and numbered:
+            vocabulary = shared.get(_VOCABULARY)
+            if vocabulary is None:
+                vocabulary = shared[_VOCABULARY] = {}
+            text = tuple([vocabulary.setdefault(t, len(vocabulary)) for t in text])
         document = bool(_DOCUMENT.search(" ".join(filter(None, (row.get("title"), row.get("note"))))))
         return cls(
             id=row["id"],
@@ -211,7 +222,7 @@ class Record:
             last_year=end[1] if end else -1,
             precision=one(precision),
             review_type=one(review_type),
-            text=one(tuple(one(t) for t in text)) if text else (),
+            text=one(text) if text else (),
             document=document or review_type == "briefing",
         )
 
@@ -589,7 +600,8 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
 
 class _UnionFind:
     def __init__(self, size: int) -> None:
-        self.parent = list(range(size))
+        # An array, not a list: a list of a national collection's indexes holds an int object for each.
+        self.parent = array("q", range(size))
 
     def find(self, i: int) -> int:
         parent = self.parent
@@ -750,9 +762,16 @@ class Linker:
         for g, members in enumerate(self.group_index):
             for i in members:
                 national[i].group = g
-        self._index()
+        # The dedupe's text norms are not kept for linking (recomputed, the same, when a local entry needs one).
+        self.weights._norms.clear()
+        self._indexed = False
 
     def _index(self) -> None:
+        """The national records by area, name and title word: built on first use, as only local entries need
+        them (a national collection alone does not)."""
+        if self._indexed:
+            return
+        self._indexed = True
         self.by_code_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
         self.by_code_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
         self.by_code_undated: dict[str, list[Record]] = defaultdict(list)
@@ -785,6 +804,7 @@ class Linker:
 
     def candidates(self, local: Record) -> dict[str, Record]:
         """National records worth scoring against one local entry (dict lookups only)."""
+        self._index()
         found: dict[str, Record] = {}
         years = local.years(1)
         tokens = frozenset(local.tokens)
@@ -936,7 +956,8 @@ class Linker:
         for group, ids in enumerate(national_groups):
             if union.find(group) == group:
                 more = joined.get(group)
-                reviews.append(sorted(ids + more) if more else list(ids))
+                # A review that is its national group alone is that same (sorted, never changed) list.
+                reviews.append(sorted(ids + more) if more else ids)
         del joined
         reviews.extend([local.id] for local in self.local if local.id not in assigned)
         reviews.sort()
