@@ -753,7 +753,6 @@ class Linker:
         shared: dict = {}  # equal values of different rows become one object; dropped once read
         self.records = [Record.from_row(row, shared) for row in rows]
         del shared
-        self.by_id = {r.id: r for r in self.records}
         self.national = [r for r in self.records if r.kind == "national"]
         self.local = [r for r in self.records if r.kind == "local"]
         self.weights = Weights.from_records(self.national)
@@ -765,6 +764,14 @@ class Linker:
         # The dedupe's text norms are not kept for linking (recomputed, the same, when a local entry needs one).
         self.weights._norms.clear()
         self._indexed = False
+        self._by_id: dict[str, Record] | None = None
+
+    @property
+    def by_id(self) -> dict[str, Record]:
+        """Every record by id, made when asked for: linking needs only the local ones and the decided ones."""
+        if self._by_id is None:
+            self._by_id = {r.id: r for r in self.records}
+        return self._by_id
 
     def _index(self) -> None:
         """The national records by area, name and title word: built on first use, as only local entries need
@@ -841,13 +848,17 @@ class Linker:
     def link(self, decisions: Iterable[Decision] = ()) -> Linkage:
         # A decision counts when both entries are here, a local one and a national one (a hand-edited file
         # may say otherwise: such a decision is left in the file and ignored here).
-        decided = {d.pair: d for d in decisions if d.entry_a in self.by_id and d.entry_b in self.by_id
-                   and self.by_id[d.entry_a].kind == "local" and self.by_id[d.entry_b].kind == "national"}
+        decisions = list(decisions)
+        named = {d.entry_b for d in decisions}
+        by_id = {r.id: r for r in self.local}  # the local entries and the national ones people decided on
+        by_id.update((r.id, r) for r in self.national if r.id in named)
+        decided = {d.pair: d for d in decisions if d.entry_a in by_id and d.entry_b in by_id
+                   and by_id[d.entry_a].kind == "local" and by_id[d.entry_b].kind == "national"}
         rejected_groups: dict[str, set[int]] = defaultdict(set)
         accepted: dict[str, list[str]] = defaultdict(list)
         for (a, b), d in decided.items():
             if d.decision == "rejected":
-                rejected_groups[a].add(self.by_id[b].group)
+                rejected_groups[a].add(by_id[b].group)
             elif d.decision == "accepted":
                 accepted[a].append(b)
 
@@ -874,9 +885,9 @@ class Linker:
         assigned: dict[str, set[int]] = defaultdict(set)
         for local_id, national_ids in accepted.items():
             for national_id in national_ids:
-                group = self.by_id[national_id].group
+                group = by_id[national_id].group
                 assigned[local_id].add(group)
-                taken.add((self.by_id[local_id].source, group))
+                taken.add((by_id[local_id].source, group))
 
         # Automatic links: one-to-one, greedy by score, only with a clear lead over the next named review.
         auto_band, review_band, margin = self.bands
@@ -890,7 +901,7 @@ class Linker:
             pool.append((-named[0][0], local_id, named[0][1]))
         auto: dict[str, int] = {}
         for _, local_id, group in sorted(pool):
-            local = self.by_id[local_id]
+            local = by_id[local_id]
             key = (local.source, group)
             # A local briefing is about a review its page may also list: it does not take the review.
             if local.review_type != "briefing":
@@ -902,7 +913,7 @@ class Linker:
 
         links: list[Link] = []
         for local_id, best in scored.items():
-            local = self.by_id[local_id]
+            local = by_id[local_id]
             chosen = auto.get(local_id)
             named, anonymous = [], []
             for group, (points, record) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1].id)):
@@ -930,10 +941,10 @@ class Linker:
 
         # The pairs people decided on, rescored, with their decisions.
         for (a, b), d in sorted(decided.items()):
-            local, national = self.by_id[a], self.by_id[b]
+            local, national = by_id[a], by_id[b]
             points, features = compare(local, national, self.weights)
             features["decided_by"] = "person"
-            features["review_entries"] = self._group_ids(self.by_id[b].group)
+            features["review_entries"] = self._group_ids(by_id[b].group)
             links.append(Link(a, b, points, features, d.decision, d.decided_at))
 
         # Reviews: each national group with the local entries linked to it; a local entry a person linked to
