@@ -302,6 +302,9 @@ class Weights:
     total: int
     term_df: Counter = field(default_factory=Counter)  # national records whose texts hold each term
     texts: int = 0  # national records with a text
+    # The same counts for numbered terms (``Record.text`` read through ``shared``), by number: a list of small
+    # ints takes a tenth of what a Counter of hundreds of thousands of terms does.
+    numbered_df: list[int] = field(default_factory=list)
     _cache: dict[str, float] = field(default_factory=dict)
     _norms: dict[tuple[str, ...], float] = field(default_factory=dict)
 
@@ -311,11 +314,20 @@ class Weights:
         seen: set[tuple] = set()
         df: Counter = Counter()
         term_df: Counter = Counter()
+        numbered: list[int] = []
         texts = 0
         for record in records:
-            if record.text:
+            text = record.text
+            if text:
                 texts += 1
-                term_df.update(record.text)
+                if type(text[0]) is int:
+                    top = max(text)  # type: ignore[type-var]
+                    if top >= len(numbered):
+                        numbered.extend([0] * (top + 1 - len(numbered)))  # type: ignore[operator]
+                    for term in text:
+                        numbered[term] += 1  # type: ignore[index]
+                else:
+                    term_df.update(text)
             area = record.codes or record.area or None
             year = record.first_year if record.start is not None else None
             cases.add((area, year, record.names or record.title_key))
@@ -324,12 +336,16 @@ class Weights:
                 if key not in seen:
                     seen.add(key)
                     df[name] += 1
-        return cls(df=df, total=len(cases), term_df=term_df, texts=texts)
+        return cls(df=df, total=len(cases), term_df=term_df, texts=texts, numbered_df=numbered)
 
-    def idf(self, term: str) -> float:
+    def idf(self, term: str | int) -> float:
         """A term's weight: 0 for boilerplate, else log((N + 1) / (df + 1)) + 1."""
         n = self.texts
-        found = self.term_df.get(term, 0)
+        if type(term) is int:
+            numbered = self.numbered_df
+            found = numbered[term] if term < len(numbered) else 0
+        else:
+            found = self.term_df.get(term, 0)
         if found > max(BOILERPLATE_MIN, BOILERPLATE_SHARE * n):
             return 0.0
         return math.log((n + 1) / (found + 1)) + 1.0
@@ -678,10 +694,14 @@ def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
         if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
             for small in smalls:
                 union.union(big, small)
-    groups: dict[int, list[int]] = defaultdict(list)
+    # A group's root is its smallest index: groups in the order of their first record, each in index order.
+    # Most records are a review alone, so only the other members are gathered in lists.
+    others: dict[int, list[int]] = defaultdict(list)
     for i in range(len(national)):
-        groups[union.find(i)].append(i)
-    return [tuple(groups.pop(root)) for root in list(groups)]  # each list freed as its tuple is made
+        root = find(i)
+        if root != i:
+            others[root].append(i)
+    return [(i, *others.pop(i)) if i in others else (i,) for i in range(len(national)) if find(i) == i]
 
 
 # --- decisions -----------------------------------------------------------------------------------------
