@@ -134,7 +134,7 @@ def test_targets_on_the_held_out_half(holdout: dict) -> None:
     assert overall["queue_named"] / overall["local"] <= BASELINE_NAMED_SHARE
     dedupe = holdout["dedupe"]
     assert dedupe["wrong"] == []
-    # Issue 14 asks for 0.98; the records left apart are listed in /work/notes and bench/README.md.
+    # Issue 14 asks for 0.98; the records left apart are listed in bench/README.md.
     assert dedupe["f1"] >= 0.9, dedupe["missed"]
 
 
