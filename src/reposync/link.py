@@ -135,6 +135,7 @@ def _json_list(value: Any) -> list:
 
 _ORDINALS: dict[str, tuple[int, int]] = {}
 _VOCABULARY = object()  # the key of the term -> number dict in ``Record.from_row``'s ``shared``
+_CONTENTS = object()  # and of the title words -> their joined string dict
 
 
 def _ordinal(text: str | None) -> tuple[int, int] | None:
@@ -192,9 +193,12 @@ class Record:
         start = _ordinal(row.get("published_start"))
         end = _ordinal(row.get("published_end")) or start
         tokens = one(tuple(sorted({one(t) for t in title_key.split() if len(t) > 1 and t not in _STOP})))
-        content = shared.get(("content", tokens))
+        contents = shared.get(_CONTENTS)
+        if contents is None:
+            contents = shared[_CONTENTS] = {}
+        content = contents.get(tokens)
         if content is None:
-            content = shared[("content", tokens)] = " ".join(tokens)
+            content = contents[tokens] = " ".join(tokens)
         area = row.get("area")
         precision = row.get("published_precision")
         review_type = row.get("review_type")
