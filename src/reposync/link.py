@@ -18,7 +18,12 @@ and is what the sync and ``bench/linkage.py`` run.
      adjacent years is usually two children, so a common pseudonym gets no slack.
 
    Title and date alone are never a key. Anonymous national records group only with each other, only on a
-   distinctive, identical pseudonym set (``Charlie and Sam``, ``Child AB``), never ``Child C``.
+   distinctive, identical pseudonym set (``Charlie and Sam``, ``Child AB``), never ``Child C`` alone: a common
+   pseudonym joins only beside summaries that agree, or with the same fuller title (``Child F and Family``)
+   in two listings the same year.
+   An executive summary or briefing with no text, of the same area and children, dated up to two years
+   before a review, joins it when that review is the only one of the area and children in those two years
+   (York's Baby A summary of 2011 and its review of 2013); with two candidate reviews it joins neither.
    A multi-child entry that contains several entries naming different children (``Child J, Child K, Child V``
    against three single records) is ambiguous and groups with none of them.
 
@@ -597,6 +602,10 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
             # the two is a summary document of it), and like abstracts of two of its records are two reviews.
             if a.source == b.source and not (a.document or b.document):
                 return None, "anonymous, common pseudonym, both in one listing"
+            if _fuller_title(a, b) and relation == "overlap" and types_agree:
+                # "Child F and Family" in a yearly list and in the library the same year: the title is the
+                # board's own wording, more than a letter handed out afresh.
+                return "equal", "anonymous, common pseudonym, the same fuller title in two listings, same year"
             if not (types_agree and _texts_agree(a, b, weights)):
                 return None, "anonymous, common pseudonym, summaries do not agree"
             distinctive = True
@@ -615,7 +624,37 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
         first, then = (a, b) if (a.start or 0) <= (b.start or 0) else (b, a)
         if first.document:
             return kind, "summary document dated before the review, summaries agree"
+    if _document_before(a, b, weights) is not None:
+        return None, ("summary document without text dated before the review: joined only when this is the "
+                      "one review of the area it can be of")
     return None, "same case, dates apart"
+
+
+def _fuller_title(a: Record, b: Record) -> bool:
+    """Two titles worded alike that say more than the pseudonyms they carry."""
+    if a.title_key != b.title_key:
+        return False
+    return len(a.title_key.split()) > sum(len(name.split()) for name in a.names)
+
+
+def _document_before(a: Record, b: Record, weights: Weights) -> Record | None:
+    """The summary document of the pair when one is an executive summary or briefing with no text to compare,
+    of the same area and children, dated up to two years before the other, a review; else None.
+
+    Such a pair is not the same review on its own evidence (a common pseudonym two years apart is no key), but
+    when that review is the only one of the area and children in the window, the summary can be of no other:
+    ``dedupe`` then joins them. Text that disagrees is evidence against, so this is only for documents without.
+    """
+    if a.document == b.document or not (a.names and a.names == b.names and a.codes & b.codes):
+        return None
+    document, review = (a, b) if a.document else (b, a)
+    if document.start is None or review.start is None or review.start < document.start:
+        return None
+    if review.first_year > document.last_year + 2 or type_points(a.review_type, b.review_type) < 0:
+        return None
+    if weights.text_similarity(a.text, b.text) is not None:
+        return None
+    return document
 
 
 class _UnionFind:
@@ -674,6 +713,9 @@ def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
     union = _UnionFind(len(national))
     find = union.find
     contained: dict[int, set[int]] = defaultdict(set)
+    # A summary document without text -> the reviews it may be of; and the documents already joined to a review.
+    maybe_of: dict[int, set[int]] = defaultdict(set)
+    placed_documents: set[int] = set()
     for area in list(by_area):
         blocks = _dedupe_blocks(national, by_area.pop(area))
         for (year, case), members in blocks.items():
@@ -685,12 +727,18 @@ def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
                     # pass below, so two of its records are never a containment pair).
                     if i == j or find(i) == find(j):
                         continue
-                    kind = _same_review(national[i], national[j], weights)
+                    a, b = national[i], national[j]
+                    kind = _same_review(a, b, weights)
                     if kind == "equal":
                         union.union(i, j)
+                        if a.document != b.document:
+                            placed_documents.add(i if a.document else j)
                     elif kind == "contained":
-                        big, small = (i, j) if len(national[i].names) > len(national[j].names) else (j, i)
+                        big, small = (i, j) if len(a.names) > len(b.names) else (j, i)
                         contained[big].add(small)
+                    elif kind is None and a.document != b.document and _document_before(a, b, weights):
+                        document, review = (i, j) if a.document else (j, i)
+                        maybe_of[document].add(review)
         del blocks
     for big, smalls in contained.items():
         # Child J, Child K, Child V against three single records: ambiguous, join none.
@@ -698,6 +746,11 @@ def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
         if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
             for small in smalls:
                 union.union(big, small)
+            placed_documents.update(k for k in (big, *smalls) if national[k].document)
+    for document, reviews in maybe_of.items():
+        # The one review (however many records it has) of the area and children in the two years after.
+        if document not in placed_documents and len({find(r) for r in reviews}) == 1:
+            union.union(document, next(iter(reviews)))
     # A group's root is its smallest index: groups in the order of their first record, each in index order.
     # Most records are a review alone, so only the other members are gathered in lists.
     others: dict[int, list[int]] = defaultdict(list)
