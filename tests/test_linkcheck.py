@@ -263,6 +263,44 @@ def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer
     assert slept == [7.0, 7.0, 7.0]
 
 
+def test_links_are_asked_a_host_at_a_time_in_turn_so_one_hosts_pause_passes_while_others_are_asked(
+        site: MockServer, tmp_path: Path) -> None:
+    from reposync import linkcheck
+    from reposync.fetch import Fetcher
+
+    config = load_config(write_config(tmp_path, site, delay=2.0))
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    # Two hosts (127.0.0.1 is the source's own, localhost is in check_links_hosts), three links each, as
+    # ``due`` lists them: by entry.
+    here = [site.url(f"/reports/{n}.pdf") for n in ("child-xa", "baby-xb", "child-xg")]
+    there = [url.replace("127.0.0.1", "localhost") for url in here]
+    todo = [linkcheck.Link(f"synthetic:{n}", "synthetic", url) for n, url in enumerate(here + there)]
+    turns = linkcheck.in_turns(todo)
+    assert [link.entry_id for link in turns] == [f"synthetic:{n}" for n in (0, 3, 1, 4, 2, 5)]
+    assert sorted(turns, key=lambda link: link.entry_id) == todo  # every link once
+    site.reset_counts()
+    with Fetcher(config.crawl, sleep=sleep, clock=lambda: now[0]) as fetcher:
+        verdicts, _counts = linkcheck.check_and_record(open_db(tmp_path / "links.db"), 1, fetcher, config, todo)
+    assert [v.status for v in verdicts] == ["ok"] * 6
+    in_turns = sum(slept)
+    asked = [entry.headers.get("Host", entry.headers.get("host", "")) for entry in site.log
+             if entry.target.endswith(".pdf")]
+    assert [host.split(":")[0] for host in asked] == ["127.0.0.1", "localhost"] * 3
+    # The same links host after host: every pause is waited out (the clock moves only when the fetcher sleeps).
+    slept.clear()
+    with Fetcher(config.crawl, sleep=sleep, clock=lambda: now[0]) as fetcher:
+        assert [v.status for v in linkcheck.check(fetcher, config, todo)] == ["ok"] * 6
+    host_after_host = sum(slept)
+    # Each host: robots.txt, then three links 2 s apart; in turns, a host's pause passes while the other is asked.
+    assert (in_turns, host_after_host) == (8.0, 12.0)
+
+
 def test_check_links_hosts_must_be_host_names(site: MockServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, site, check_links_hosts=["https://library.nspcc.org.uk/"])
     result = CliRunner().invoke(cli, ["links", "check", "--config", str(config)])

@@ -127,6 +127,20 @@ def check_one(fetcher: Fetcher, config: Config, link: Link) -> tuple[str, str | 
     return "error", f"HTTP {status}{where}"
 
 
+def in_turns(links: Iterable[Link]) -> list[Link]:
+    """The links a host at a time in turn (each host's own links in their order): one host's pause between
+    two requests then passes while the others are asked, so a check of many partnerships' PDFs takes about
+    as long as the host with the most of them, not the sum of every host's pauses."""
+    by_host: dict[str, list[Link]] = {}
+    for link in links:
+        by_host.setdefault(site_of(link.url)[1] or "", []).append(link)
+    queues = list(by_host.values())
+    turns: list[Link] = []
+    for n in range(max((len(q) for q in queues), default=0)):
+        turns.extend(q[n] for q in queues if n < len(q))
+    return turns
+
+
 def check(fetcher: Fetcher, config: Config, links: Iterable[Link], progress: Progress | None = None) -> list[Verdict]:
     verdicts = []
     for n, link in enumerate(links, 1):
@@ -143,6 +157,7 @@ def check_and_record(db: sqlite_utils.Database, run_id: int, fetcher: Fetcher, c
     its unit, a reboot) keeps what it found. Returns the verdicts and the run's link changes by kind."""
     verdicts: list[Verdict] = []
     counts: dict[str, int] = {}
+    links = in_turns(links)
     for start in range(0, len(links), RECORD_BATCH):
         batch = check(fetcher, config, links[start:start + RECORD_BATCH])
         counts = record(db, run_id, batch)
