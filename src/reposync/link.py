@@ -113,7 +113,13 @@ BOILERPLATE_MIN = 3
 SUMMARY_POINTS = 5.0  # per unit of cosine above SUMMARY_NEUTRAL, local-national
 SUMMARY_NEUTRAL = 0.2
 SUMMARY_CAP = (-2.0, 3.0)
-DEDUPE_TEXT = 0.5  # two national records whose texts agree this much tell the same review's particulars
+# Two national records whose texts agree this much tell the same review's particulars. Two writers (the list's
+# summary, the library's abstract) paraphrase one review at 0.15-0.5 and two reviews share under 0.1 in the
+# same year, up to 0.25 a year apart (the gold set's tune and fresh halves): the more the dates say apart, the
+# more the texts must say together.
+DEDUPE_TEXT = 0.3  # dates a listing's lag apart, or a summary document up to two years before its review
+DEDUPE_TEXT_SAME_YEAR = 0.2  # dates overlap
+DEDUPE_TEXT_AGAINST = 0.1  # two described records under this tell different stories: no slack on dates
 
 # Pseudonym commonness: the share of national records naming it, smoothed towards a prior from its shape
 # with this many pseudo-records, so a small collection does not make "Child A" look rare.
@@ -179,6 +185,7 @@ class Record:
     # term is a number of that collection's vocabulary instead (the same order), so the term strings -- hundreds
     # of thousands in a national collection -- are not held while linking. Only ``Weights`` reads them.
     text: tuple[str, ...] | tuple[int, ...] = ()
+    described: bool = False  # a summary, abstract or note with words of its own (keywords alone describe no case)
     document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
     group: int = -1  # a national record's review in the dedupe (``Linker.group_index``)
 
@@ -208,7 +215,9 @@ class Record:
         precision = row.get("published_precision")
         review_type = row.get("review_type")
         names = one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))]))
-        text: tuple = text_terms(row.get("summary"), row.get("note"), _json_list(row.get("keywords")), names)
+        description = text_terms(row.get("summary"), row.get("note"), (), names)
+        keywords = _json_list(row.get("keywords"))
+        text: tuple = tuple(sorted({*description, *text_terms(None, None, keywords, names)})) if keywords else description
         if text and numbered:
             vocabulary = shared.get(_VOCABULARY)
             if vocabulary is None:
@@ -232,6 +241,7 @@ class Record:
             precision=one(precision),
             review_type=one(review_type),
             text=one(text) if text else (),
+            described=bool(description),
             document=document or review_type == "briefing",
         )
 
@@ -558,9 +568,17 @@ def _case(a: Record, b: Record, weights: Weights) -> tuple[str, bool] | None:
     return None
 
 
-def _texts_agree(a: Record, b: Record, weights: Weights) -> bool:
+def _texts_agree(a: Record, b: Record, weights: Weights, relation: str) -> bool:
     found = weights.text_similarity(a.text, b.text)
-    return found is not None and found >= DEDUPE_TEXT
+    return found is not None and found >= (DEDUPE_TEXT_SAME_YEAR if relation == "overlap" else DEDUPE_TEXT)
+
+
+def _texts_differ(a: Record, b: Record, weights: Weights) -> bool:
+    """Both records describe their case and the descriptions have next to nothing in common."""
+    if not (a.described and b.described):
+        return False
+    found = weights.text_similarity(a.text, b.text)
+    return found is not None and found < DEDUPE_TEXT_AGAINST
 
 
 def _same_review(a: Record, b: Record, weights: Weights) -> str | None:
@@ -582,15 +600,20 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
     case = _case(a, b, weights)
     if case is None:
         # Thematic reviews name no one and each listing words the title its own way: the same area, the same
-        # year (give or take a listing's lag), a like kind, and the title's words or the texts agreeing.
-        if a.names or b.names or a.anonymous or not types_agree:
+        # year (give or take a listing's lag), a like kind, and the title's words or the texts agreeing. An
+        # anonymous one has no area to share: only its texts, between two listings, can say it is the same.
+        if a.names or b.names or not types_agree:
             return None, "different children" if a.names and b.names else "no case in common"
         if not (relation == "overlap" or (slack and a.source != b.source)):
             return None, "nameless, dates too far apart"
-        if a.content and b.content and title_similarity(a.content, b.content) >= 0.8:
+        if relation != "overlap" and _texts_differ(a, b, weights):
+            return None, "nameless, a listing's lag apart, summaries tell different stories"
+        if (not a.anonymous and a.content and b.content
+                and title_similarity(a.content, b.content) >= 0.8):
             return "equal", "nameless, same area and year, like titles"
-        if _texts_agree(a, b, weights) and (a.source != b.source or a.document or b.document):
-            return "equal", "nameless, same area and year, summaries agree"
+        if _texts_agree(a, b, weights, relation) and (a.source != b.source or a.document or b.document):
+            return "equal", ("anonymous, nameless, same year, summaries agree" if a.anonymous
+                             else "nameless, same area and year, summaries agree")
         return None, "nameless, titles and summaries differ"
     kind, distinctive = case
     if a.anonymous:
@@ -606,7 +629,7 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
                 # "Child F and Family" in a yearly list and in the library the same year: the title is the
                 # board's own wording, more than a letter handed out afresh.
                 return "equal", "anonymous, common pseudonym, the same fuller title in two listings, same year"
-            if not (types_agree and _texts_agree(a, b, weights)):
+            if not (types_agree and _texts_agree(a, b, weights, relation)):
                 return None, "anonymous, common pseudonym, summaries do not agree"
             distinctive = True
     if relation == "overlap":
@@ -614,13 +637,15 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
     # Slack only between two listings, and only on a distinctive case key (see the module docstring) or on
     # summaries that tell the same particulars.
     if slack and a.source != b.source:
+        if _texts_differ(a, b, weights):
+            return None, "same case, dates a listing's lag apart, but the summaries tell different stories"
         if distinctive:
             return kind, "distinctive case, dates a listing's lag apart"
-        if types_agree and _texts_agree(a, b, weights):
+        if types_agree and _texts_agree(a, b, weights, relation):
             return kind, "same case, dates a listing's lag apart, summaries agree"
     # An executive summary or a briefing catalogued by its own date, before the review was published.
     if (kind == "equal" and a.codes and (a.document or b.document) and relation != "far"
-            and _texts_agree(a, b, weights)):
+            and _texts_agree(a, b, weights, relation)):
         first, then = (a, b) if (a.start or 0) <= (b.start or 0) else (b, a)
         if first.document:
             return kind, "summary document dated before the review, summaries agree"
@@ -643,7 +668,8 @@ def _document_before(a: Record, b: Record, weights: Weights) -> Record | None:
 
     Such a pair is not the same review on its own evidence (a common pseudonym two years apart is no key), but
     when that review is the only one of the area and children in the window, the summary can be of no other:
-    ``dedupe`` then joins them. Text that disagrees is evidence against, so this is only for documents without.
+    ``dedupe`` then joins them. A description that disagrees is evidence against, so this is only where one of
+    the two has none (keywords alone describe no case).
     """
     if a.document == b.document or not (a.names and a.names == b.names and a.codes & b.codes):
         return None
@@ -652,8 +678,8 @@ def _document_before(a: Record, b: Record, weights: Weights) -> Record | None:
         return None
     if review.first_year > document.last_year + 2 or type_points(a.review_type, b.review_type) < 0:
         return None
-    if weights.text_similarity(a.text, b.text) is not None:
-        return None
+    if a.described and b.described:
+        return None  # two descriptions: they agree (a rule above) or they do not
     return document
 
 

@@ -78,7 +78,8 @@ def _national_pair(a: dict, b: dict, records: dict[str, link.Record], weights: l
         ("title", f"similarity {link.title_similarity(ra.title_key, rb.title_key):.3f}"),
         ("type", f"{ra.review_type or '?'} / {rb.review_type or '?'}"),
         ("summary", "no text beyond boilerplate on one side" if text is None else f"TF-IDF cosine {text:.3f}"
-                    f" (the same review's particulars from {link.DEDUPE_TEXT:g})"),
+                    f" (the same review's particulars from {link.DEDUPE_TEXT_SAME_YEAR:g} the same year,"
+                    f" {link.DEDUPE_TEXT:g} otherwise; two stories under {link.DEDUPE_TEXT_AGAINST:g})"),
         ("listings", "the same listing" if ra.source == rb.source else "two listings"),
     ]
     lines = [f"national  {_entry(a)}", f"national  {_entry(b)}", "", f"{'feature':9} value"]
