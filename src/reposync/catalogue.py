@@ -13,7 +13,8 @@ import gc
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -510,8 +511,8 @@ class _Writer:
         """
         release_memory()  # the walk's and the entry writes' freed memory, before the linker's records
         merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
-        # rows streamed into the linker's compact records, not kept
-        linkage = link.link_all(self.db.query(LINK_ROWS_SQL), merged.values())
+        # rows read from SQL in passes, one area's national records held at a time
+        linkage = link.link_all(LinkRows(self.db), merged.values())
         next_id = (self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0])
         # Each entry's review id now, read from the catalogue when asked: not a dict of every entry beside
         # the linker's groups (the review ids are not changed until every group has its id).
@@ -634,6 +635,37 @@ LINK_ROWS_SQL = (
     "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "
     "published_precision, published_year, review_type, review_id, title, summary, note, keywords FROM entries"
 )
+
+
+class LinkRows:
+    """The entry rows linking reads (``link.Rows``): every row in rowid order, and again the rows at some
+    positions of that order (by the rowids the first read kept), so the linker holds one area at a time."""
+
+    CHUNK = 500  # rowids a query
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.conn = db.conn
+        self.rowids = array("q")
+        self.select = LINK_ROWS_SQL.replace("SELECT ", "SELECT rowid, ", 1)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        rowids = self.rowids = array("q")
+        cursor = self.conn.execute(self.select + " ORDER BY rowid")
+        columns = [d[0] for d in cursor.description][1:]
+        for rowid, *values in cursor:
+            rowids.append(rowid)
+            yield dict(zip(columns, values))
+
+    def at(self, positions: Sequence[int]) -> Iterator[dict[str, Any]]:
+        rowids = self.rowids
+        wanted = [rowids[p] for p in positions]
+        for start in range(0, len(wanted), self.CHUNK):
+            chunk = wanted[start:start + self.CHUNK]
+            cursor = self.conn.execute(
+                f"{self.select} WHERE rowid IN ({', '.join('?' * len(chunk))}) ORDER BY rowid", chunk)
+            columns = [d[0] for d in cursor.description][1:]
+            for _, *values in cursor:
+                yield dict(zip(columns, values))
 
 
 def person_decisions(db: sqlite_utils.Database, *, stamp: bool = False) -> list[link.Decision]:

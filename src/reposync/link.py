@@ -71,11 +71,12 @@ from array import array
 import json
 import math
 import re
+import sqlite3
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
@@ -147,6 +148,7 @@ def _json_list(value: Any) -> list:
 _ORDINALS: dict[str, tuple[int, int]] = {}
 _VOCABULARY = object()  # the key of the term -> number dict in ``Record.from_row``'s ``shared``
 _CONTENTS = object()  # and of the title words -> their joined string dict
+_TERM_STRINGS = object()  # a key of ``shared`` that keeps text terms as strings (``Linker``: one area at a time)
 
 
 def _ordinal(text: str | None) -> tuple[int, int] | None:
@@ -183,17 +185,19 @@ class Record:
     review_type: str | None
     # The terms of the summary, note and keywords (``text_terms``), sorted; read through a ``shared`` dict, each
     # term is a number of that collection's vocabulary instead (the same order), so the term strings -- hundreds
-    # of thousands in a national collection -- are not held while linking. Only ``Weights`` reads them.
+    # of thousands in a national collection -- are held once (the ``Linker``, which holds one area's records at
+    # a time, keeps strings). Only ``Weights`` reads them.
     text: tuple[str, ...] | tuple[int, ...] = ()
     described: bool = False  # a summary, abstract or note with words of its own (keywords alone describe no case)
     document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
-    group: int = -1  # a national record's review in the dedupe (``Linker.group_index``)
+    group: int = -1  # a national record's review in the dedupe (``Linker.group_of``)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], shared: dict | None = None) -> Record:
         """``shared``: a dict kept across the rows of one collection, through which equal values (area codes,
         pseudonym sets, title words, sources, types) become one object rather than one for every record."""
-        numbered = shared is not None  # text terms become numbers only within one collection's ``shared``
+        # Text terms become numbers only within one collection's ``shared`` (unless it says to keep strings).
+        numbered = shared is not None and _TERM_STRINGS not in shared
         if shared is None:
             shared = {}
         keep = shared.setdefault
@@ -324,38 +328,18 @@ class Weights:
     # The same counts for numbered terms (``Record.text`` read through ``shared``), by number: a list of small
     # ints takes a tenth of what a Counter of hundreds of thousands of terms does.
     numbered_df: list[int] = field(default_factory=list)
+    # The count of a term ``term_df`` does not hold: 0, or 1 when ``term_df`` holds only the terms of two or more
+    # national records, and every local entry's term (the Linker's counts): a national record's term is in one.
+    unseen_df: int = 0
     _cache: dict[str, float] = field(default_factory=dict)
     _norms: dict[tuple[str, ...], float] = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Weights:
-        cases: set[tuple] = set()
-        seen: set[tuple] = set()
-        df: Counter = Counter()
-        term_df: Counter = Counter()
-        numbered: list[int] = []
-        texts = 0
+        counts = WeightCounts()
         for record in records:
-            text = record.text
-            if text:
-                texts += 1
-                if type(text[0]) is int:
-                    top = max(text)  # type: ignore[type-var]
-                    if top >= len(numbered):
-                        numbered.extend([0] * (top + 1 - len(numbered)))  # type: ignore[operator]
-                    for term in text:
-                        numbered[term] += 1  # type: ignore[index]
-                else:
-                    term_df.update(text)
-            area = record.codes or record.area or None
-            year = record.first_year if record.start is not None else None
-            cases.add((area, year, record.names or record.title_key))
-            for name in record.names:
-                key = (name, area, year)
-                if key not in seen:
-                    seen.add(key)
-                    df[name] += 1
-        return cls(df=df, total=len(cases), term_df=term_df, texts=texts, numbered_df=numbered)
+            counts.add(record)
+        return counts.weights()
 
     def idf(self, term: str | int) -> float:
         """A term's weight: 0 for boilerplate, else log((N + 1) / (df + 1)) + 1."""
@@ -364,7 +348,7 @@ class Weights:
             numbered = self.numbered_df
             found = numbered[term] if term < len(numbered) else 0
         else:
-            found = self.term_df.get(term, 0)
+            found = self.term_df.get(term, self.unseen_df)
         if found > max(BOILERPLATE_MIN, BOILERPLATE_SHARE * n):
             return 0.0
         return math.log((n + 1) / (found + 1)) + 1.0
@@ -401,6 +385,116 @@ class Weights:
             bits = cache.get(name)
             total += bits if bits is not None else self.bits(name)
         return total
+
+
+def _case_key(record: Record) -> tuple[Any, int | None, Any]:
+    """The review a national record is counted under in ``Weights``: (area, year, names or title)."""
+    area = record.codes or record.area or None
+    year = record.first_year if record.start is not None else None
+    return area, year, record.names or record.title_key
+
+
+def _key_text(value: Any) -> str:
+    """One text per value of ``_case_key``'s parts, equal exactly when the values are equal (a set as its
+    sorted list, which no string or number reads as)."""
+    if isinstance(value, tuple):
+        return repr(tuple(sorted(v) if isinstance(v, frozenset) else v for v in value))
+    return repr(sorted(value) if isinstance(value, frozenset) else value)
+
+
+class SpilledCounts:
+    """``WeightCounts``' counts kept in a temporary SQLite database (on disk, beyond a small cache), not in
+    sets: a national collection's distinct cases and text terms are most of what a linker would otherwise
+    hold while counting. The same numbers; ``weights`` keeps in memory only the terms of two or more records
+    and those of the local entries it is given."""
+
+    BATCH = 5000  # records counted in memory before they are written
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("")  # "": a private temporary database, deleted when closed
+        self.db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"
+            "CREATE TABLE cases (key TEXT PRIMARY KEY) WITHOUT ROWID;"
+            "CREATE TABLE seen (name TEXT, key TEXT, PRIMARY KEY (name, key)) WITHOUT ROWID;"
+            "CREATE TABLE terms (term TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID;")
+        self.texts = 0
+        self.pending = 0
+        self.cases: list[tuple[str]] = []
+        self.seen: list[tuple[str, str]] = []
+        self.terms: Counter = Counter()
+
+    def add(self, record: Record) -> None:
+        text = record.text
+        if text:
+            self.texts += 1
+            self.terms.update(text)
+        area, year, case = _case_key(record)
+        self.cases.append((_key_text((area, year, case)),))
+        if record.names:
+            where = _key_text((area, year))
+            self.seen.extend((name, where) for name in record.names)
+        self.pending += 1
+        if self.pending >= self.BATCH:
+            self._write()
+
+    def _write(self) -> None:
+        db = self.db
+        db.executemany("INSERT OR IGNORE INTO cases VALUES (?)", self.cases)
+        db.executemany("INSERT OR IGNORE INTO seen VALUES (?, ?)", self.seen)
+        db.executemany("INSERT INTO terms VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+                       self.terms.items())
+        self.cases, self.seen, self.terms, self.pending = [], [], Counter(), 0
+
+    def weights(self, local_terms: Iterable[str] = ()) -> Weights:
+        self._write()
+        db = self.db
+        total = db.execute("SELECT count(*) FROM cases").fetchone()[0]
+        df = Counter(dict(db.execute("SELECT name, count(*) FROM seen GROUP BY name")))
+        term_df = Counter(dict(db.execute("SELECT term, n FROM terms WHERE n >= 2")))
+        for term in local_terms:
+            if term not in term_df:
+                found = db.execute("SELECT n FROM terms WHERE term = ?", (term,)).fetchone()
+                term_df[term] = found[0] if found else 0
+        db.close()
+        return Weights(df=df, total=total, term_df=term_df, texts=self.texts, unseen_df=1)
+
+
+class WeightCounts:
+    """``Weights`` counted one national record at a time, so the records need not be held together."""
+
+    def __init__(self) -> None:
+        self.cases: set[tuple] = set()
+        self.seen: set[tuple] = set()
+        self.df: Counter = Counter()
+        self.term_df: Counter = Counter()
+        self.numbered: list[int] = []
+        self.texts = 0
+
+    def add(self, record: Record) -> None:
+        text = record.text
+        if text:
+            self.texts += 1
+            if type(text[0]) is int:
+                numbered = self.numbered
+                top = max(text)  # type: ignore[type-var]
+                if top >= len(numbered):
+                    numbered.extend([0] * (top + 1 - len(numbered)))  # type: ignore[operator]
+                for term in text:
+                    numbered[term] += 1  # type: ignore[index]
+            else:
+                self.term_df.update(text)
+        area, year, case = _case_key(record)
+        self.cases.add((area, year, case))
+        seen = self.seen
+        for name in record.names:
+            key = (name, area, year)
+            if key not in seen:
+                seen.add(key)
+                self.df[name] += 1
+
+    def weights(self) -> Weights:
+        return Weights(df=self.df, total=len(self.cases), term_df=self.term_df, texts=self.texts,
+                       numbered_df=self.numbered)
 
 
 # --- features ------------------------------------------------------------------------------------------
@@ -710,7 +804,7 @@ def _dedupe_areas(record: Record) -> Iterable[Any]:
     return [None]
 
 
-def _dedupe_blocks(national: list[Record], members: list[int]) -> dict[tuple, list[int]]:
+def _dedupe_blocks(national: Mapping[int, Record] | list[Record], members: Iterable[int]) -> dict[tuple, list[int]]:
     """The dedupe blocks of one area: (year, one case word) -> indexes, in order."""
     blocks: dict[tuple, list[int]] = defaultdict(list)
     for i in members:
@@ -724,31 +818,38 @@ def _dedupe_blocks(national: list[Record], members: list[int]) -> dict[tuple, li
     return blocks
 
 
-def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
-    """Indexes into ``national`` grouped by review (every record in exactly one group).
+def _deduped(record: Record) -> bool:
+    """Whether the dedupe compares this national record at all: it needs a date and a case."""
+    return record.start is not None and bool(record.names or record.title_key)
 
-    Two records are compared only when they share a block: an area (or 'anonymous'), a year (or the next
-    one), and a case word (a pseudonym, or the title of a record naming no one). The blocks are built and
-    compared one area at a time, so only one area's blocks are held at once.
-    """
-    by_area: dict[Any, list[int]] = defaultdict(list)
-    for i, record in enumerate(national):
-        if record.start is not None and (record.names or record.title_key):
-            for area in _dedupe_areas(record):
-                by_area[area].append(i)
-    union = _UnionFind(len(national))
-    find = union.find
-    contained: dict[int, set[int]] = defaultdict(set)
-    # A summary document without text -> the reviews it may be of; and the documents already joined to a review.
-    maybe_of: dict[int, set[int]] = defaultdict(set)
-    placed_documents: set[int] = set()
-    for area in list(by_area):
-        blocks = _dedupe_blocks(national, by_area.pop(area))
-        for (year, case), members in blocks.items():
+
+class _Dedupe:
+    """The dedupe's state across areas: which records are one review so far (a union-find over the national
+    records' indexes), the containment pairs and the summary documents' possible reviews, decided once every
+    area is done."""
+
+    def __init__(self, size: int, weights: Weights) -> None:
+        self.size = size
+        self.weights = weights
+        self.union = _UnionFind(size)
+        self.contained: dict[int, set[int]] = defaultdict(set)
+        self.names: dict[int, frozenset[str]] = {}  # of the records a containment pair names
+        self.documents: set[int] = set()  # the summary documents among them
+        # A summary document without text -> the reviews it may be of; and the documents already joined to a review.
+        self.maybe_of: dict[int, set[int]] = defaultdict(set)
+        self.placed_documents: set[int] = set()
+
+    def area(self, national: Mapping[int, Record] | list[Record], members: Iterable[int]) -> None:
+        """Compare the records of one area (``national[i]`` for each index in ``members``, in index order)."""
+        weights, union, contained = self.weights, self.union, self.contained
+        maybe_of, placed_documents = self.maybe_of, self.placed_documents
+        find = union.find
+        blocks = _dedupe_blocks(national, members)
+        for (year, case), block in blocks.items():
             # within the block, and with the next year's block (the one year of slack)
             nxt = blocks.get((year + 1, case))
-            for x, i in enumerate(members):
-                for j in (members[x + 1:] + nxt) if nxt else members[x + 1:]:
+            for x, i in enumerate(block):
+                for j in (block[x + 1:] + nxt) if nxt else block[x + 1:]:
                     # Already one review: nothing to learn (a review is one name set until the containment
                     # pass below, so two of its records are never a containment pair).
                     if i == j or find(i) == find(j):
@@ -762,29 +863,75 @@ def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
                     elif kind == "contained":
                         big, small = (i, j) if len(a.names) > len(b.names) else (j, i)
                         contained[big].add(small)
+                        self.names[small] = national[small].names
+                        self.documents.update(k for k in (big, small) if national[k].document)
                     elif kind is None and a.document != b.document and _document_before(a, b, weights):
                         document, review = (i, j) if a.document else (j, i)
                         maybe_of[document].add(review)
-        del blocks
-    for big, smalls in contained.items():
-        # Child J, Child K, Child V against three single records: ambiguous, join none.
-        name_sets = list({national[s].names for s in smalls})
-        if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
-            for small in smalls:
-                union.union(big, small)
-            placed_documents.update(k for k in (big, *smalls) if national[k].document)
-    for document, reviews in maybe_of.items():
-        # The one review (however many records it has) of the area and children in the two years after.
-        if document not in placed_documents and len({find(r) for r in reviews}) == 1:
-            union.union(document, next(iter(reviews)))
-    # A group's root is its smallest index: groups in the order of their first record, each in index order.
-    # Most records are a review alone, so only the other members are gathered in lists.
-    others: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(national)):
-        root = find(i)
-        if root != i:
-            others[root].append(i)
-    return [(i, *others.pop(i)) if i in others else (i,) for i in range(len(national)) if find(i) == i]
+
+    def _finish(self) -> None:
+        union, names, placed_documents = self.union, self.names, self.placed_documents
+        find = union.find
+        for big, smalls in self.contained.items():
+            # Child J, Child K, Child V against three single records: ambiguous, join none.
+            name_sets = list({names[s] for s in smalls})
+            if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
+                for small in smalls:
+                    union.union(big, small)
+                placed_documents.update(k for k in (big, *smalls) if k in self.documents)
+        for document, reviews in self.maybe_of.items():
+            # The one review (however many records it has) of the area and children in the two years after.
+            if document not in placed_documents and len({find(r) for r in reviews}) == 1:
+                union.union(document, next(iter(reviews)))
+        self.contained.clear()
+        self.maybe_of.clear()
+
+    def numbers(self) -> array:
+        """Each index's review, once every area is done: reviews numbered in the order of their first record."""
+        self._finish()
+        find = self.union.find
+        group_of = array("q", bytes(8 * self.size))
+        count = 0
+        for i in range(self.size):
+            root = find(i)
+            if root == i:
+                group_of[i] = count
+                count += 1
+            else:
+                group_of[i] = group_of[root]  # the root, the group's smallest index, came first
+        return group_of
+
+    def groups(self) -> list[tuple[int, ...]]:
+        """Indexes grouped by review, once every area is done."""
+        self._finish()
+        find = self.union.find
+        # A group's root is its smallest index: groups in the order of their first record, each in index order.
+        # Most records are a review alone, so only the other members are gathered in lists.
+        others: dict[int, list[int]] = defaultdict(list)
+        for i in range(self.size):
+            root = find(i)
+            if root != i:
+                others[root].append(i)
+        return [(i, *others.pop(i)) if i in others else (i,) for i in range(self.size) if find(i) == i]
+
+
+def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
+    """Indexes into ``national`` grouped by review (every record in exactly one group).
+
+    Two records are compared only when they share a block: an area (or 'anonymous'), a year (or the next
+    one), and a case word (a pseudonym, or the title of a record naming no one). The blocks are built and
+    compared one area at a time; a record's area only matters for which records it meets, so the areas may
+    be taken in any order, and each area's records may be read when its turn comes (``Linker``).
+    """
+    by_area: dict[Any, list[int]] = defaultdict(list)
+    for i, record in enumerate(national):
+        if _deduped(record):
+            for area in _dedupe_areas(record):
+                by_area[area].append(i)
+    state = _Dedupe(len(national), weights)
+    for area in list(by_area):
+        state.area(national, by_area.pop(area))
+    return state.groups()
 
 
 # --- decisions -----------------------------------------------------------------------------------------
@@ -844,30 +991,151 @@ def _rank(score: float, record: Record) -> tuple[float, int, str]:
     return -score, _PRECISION_RANK.get(record.precision or "", 3), record.id
 
 
-class Linker:
-    """The indexes of one collection; ``link_all`` is the one-call entry point."""
+class Rows(Protocol):
+    """Entry rows a linker can read more than once (``catalogue.LinkRows`` reads them from SQL): every row, in
+    an order that never changes, and the rows at some positions of that order. The linker reads each national
+    area's rows when it dedupes that area, so it never holds every record at once."""
 
-    def __init__(self, rows: Iterable[Mapping[str, Any]], scorer: Callable[[Record, Record, Weights], float] | None = None,
+    def __iter__(self) -> Iterator[Mapping[str, Any]]: ...
+
+    def at(self, positions: Sequence[int]) -> Iterable[Mapping[str, Any]]:
+        """The rows at these positions (ascending), in that order."""
+        ...
+
+
+class HeldRows:
+    """``Rows`` over rows given in a list (or any iterable, read once): for collections that fit in memory."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self.rows = rows if isinstance(rows, list) else list(rows)
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return iter(self.rows)
+
+    def at(self, positions: Sequence[int]) -> Iterable[Mapping[str, Any]]:
+        rows = self.rows
+        return (rows[p] for p in positions)
+
+
+_SHARED_ROWS = 10_000  # the first pass lets its shared values go every so many rows
+
+
+class Linker:
+    """The indexes of one collection; ``link_all`` is the one-call entry point.
+
+    The rows are read in passes, one record at a time: the first counts what the weights need (and keeps the
+    local entries); the dedupe then reads one area's national rows at a time, joining records into reviews in
+    a union-find over every national record's index (the order of the rows), so the reviews, and the order
+    of their numbers that breaks ties, are those of a dedupe of all records at once; last, only when there
+    are local entries, the national records they can meet (those of their areas, those without an area, and
+    those people decided on) are read once more and indexed.
+    """
+
+    def __init__(self, rows: Rows | Iterable[Mapping[str, Any]], scorer: Callable[[Record, Record, Weights], float] | None = None,
                  bands: tuple[float, float, float] = (AUTO, REVIEW, MARGIN)) -> None:
         """``scorer`` and ``bands`` (auto, review, margin) replace the hand-set points: bench/linkage.py --em
         ranks and bands candidates by Fellegi-Sunter weights (``fellegi_sunter``) through the same assignment."""
         self.scorer = scorer or score
         self.bands = bands
-        shared: dict = {}  # equal values of different rows become one object; dropped once read
-        self.records = [Record.from_row(row, shared) for row in rows]
-        del shared
-        self.national = [r for r in self.records if r.kind == "national"]
-        self.local = [r for r in self.records if r.kind == "local"]
-        self.weights = Weights.from_records(self.national)
-        self.group_index = dedupe(self.national, self.weights)
-        national = self.national
-        for g, members in enumerate(self.group_index):
-            for i in members:
-                national[i].group = g
-        # The dedupe's text norms are not kept for linking (recomputed, the same, when a local entry needs one).
-        self.weights._norms.clear()
-        self._indexed = False
+        self.source: Rows = rows if hasattr(rows, "at") else HeldRows(rows)  # type: ignore[assignment]
+        self.ids: list[str] = []  # the national records' ids, by index
+        self.positions = array("q")  # a national record's position among the rows, by index
+        self.local: list[Record] = []
+        counts = SpilledCounts()
+        areas: dict[Any, array] = {}  # dedupe area -> indexes of the national records compared there
+        self._by_code: dict[str, array] = {}  # ONS code -> indexes of every national record with it
+        self._unplaced = array("q")  # indexes of the national records without codes
+        shared = self._shared()
+        for position, row in enumerate(self.source):
+            if position % _SHARED_ROWS == 0:
+                shared = self._shared()
+            record = Record.from_row(row, shared)
+            if record.kind == "local":
+                self.local.append(record)
+            if record.kind != "national":
+                continue
+            i = len(self.ids)
+            self.ids.append(record.id)
+            self.positions.append(position)
+            counts.add(record)
+            if _deduped(record):
+                for area in _dedupe_areas(record):
+                    found = areas.get(area)
+                    if found is None:
+                        found = areas[area] = array("q")
+                    found.append(i)
+            for code in record.codes:
+                found = self._by_code.get(code)
+                if found is None:
+                    found = self._by_code[code] = array("q")
+                found.append(i)
+            if not record.codes:
+                self._unplaced.append(i)
+        self.weights = counts.weights({term for local in self.local for term in local.text})  # type: ignore[misc]
+        del counts
+        state = _Dedupe(len(self.ids), self.weights)
+        for area in list(areas):
+            members = areas.pop(area)
+            state.area(dict(zip(members, self._read(members))), members)
+            # The dedupe's text norms are not kept (recomputed, the same, when a local entry needs one).
+            self.weights._norms.clear()
+        self.group_of = state.numbers()  # a national record's review, by index
+        del state
+        self._national: list[Record] | None = None
+        self._by_review: list[list[str]] | None = None
+        self._kept: list[Record] | None = None
         self._by_id: dict[str, Record] | None = None
+
+    @property
+    def group_index(self) -> list[tuple[int, ...]]:
+        """The national records' indexes by review, in review order."""
+        groups: list[list[int]] = []
+        for i, g in enumerate(self.group_of):
+            if g == len(groups):
+                groups.append([i])
+            else:
+                groups[g].append(i)
+        return [tuple(members) for members in groups]
+
+    def _review_ids(self) -> list[list[str]]:
+        """The national records' ids by review, in review order, each review's sorted."""
+        ids = self.ids
+        groups: list[list[str]] = []
+        for i, g in enumerate(self.group_of):
+            if g == len(groups):
+                groups.append([ids[i]])  # a review's first record: reviews are numbered in that order
+            else:
+                groups[g].append(ids[i])
+        for members in groups:
+            if len(members) > 1:
+                members.sort()
+        return groups
+
+    def _shared(self) -> dict:
+        # Text terms stay strings: the weights count them by string, and only one area's records are held.
+        return {_TERM_STRINGS: True}
+
+    def _read(self, indexes: Sequence[int]) -> list[Record]:
+        """The national records at these indexes (ascending), read again from the rows, with their reviews."""
+        shared = self._shared()
+        positions = self.positions
+        records = [Record.from_row(row, shared) for row in self.source.at([positions[i] for i in indexes])]
+        group_of = getattr(self, "group_of", None)
+        if group_of is not None:
+            for i, record in zip(indexes, records):
+                record.group = group_of[i]
+        return records
+
+    @property
+    def national(self) -> list[Record]:
+        """Every national record, read when asked for (linking reads only those a local entry can meet)."""
+        if self._national is None:
+            self._national = self._read(range(len(self.ids)))
+        return self._national
+
+    @property
+    def records(self) -> list[Record]:
+        return [*self.local, *self.national]
 
     @property
     def by_id(self) -> dict[str, Record]:
@@ -877,23 +1145,27 @@ class Linker:
         return self._by_id
 
     def _index(self) -> None:
-        """The national records by area, name and title word: built on first use, as only local entries need
-        them (a national collection alone does not)."""
-        if self._indexed:
+        """The national records a local entry can meet, by area, name and title word: read and built on first
+        use, as only local entries need them (a national collection alone does not)."""
+        if self._kept is not None:
             return
-        self._indexed = True
+        wanted: set[int] = set(self._unplaced)
+        for code in {code for local in self.local for code in local.codes}:
+            wanted.update(self._by_code.get(code, ()))
+        self._kept = kept = self._read(sorted(wanted))
+        del wanted
         self.by_code_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
         self.by_code_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
         self.by_code_undated: dict[str, list[Record]] = defaultdict(list)
         self.anon_by_name_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
         self.anon_by_token_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
         token_df: Counter = Counter()
-        for record in self.national:
+        for record in kept:
             if not record.codes and not record.names:
                 token_df.update(record.tokens)
         # A title word is rare when few anonymous nameless records use it.
-        rare_limit = max(3, len(self.national) // 200)
-        for record in self.national:
+        rare_limit = max(3, len(self.ids) // 200)
+        for record in kept:
             if record.codes:
                 for code in record.codes:
                     if record.start is None:
@@ -954,11 +1226,13 @@ class Linker:
         decisions = list(decisions)
         named = {d.entry_b for d in decisions}
         by_id = {r.id: r for r in self.local}  # the local entries and the national ones people decided on
-        by_id.update((r.id, r) for r in self.national if r.id in named)
+        by_id.update((r.id, r) for r in self._read([i for i, id_ in enumerate(self.ids) if id_ in named]))
         decided = {d.pair: d for d in decisions if d.entry_a in by_id and d.entry_b in by_id
                    and by_id[d.entry_a].kind == "local" and by_id[d.entry_b].kind == "national"}
         rejected_groups: dict[str, set[int]] = defaultdict(set)
         accepted: dict[str, list[str]] = defaultdict(list)
+        # Each national review's ids (sorted), by review number: what a link names as the review's entries.
+        national_groups = self._by_review = self._review_ids()
         for (a, b), d in decided.items():
             if d.decision == "rejected":
                 rejected_groups[a].add(by_id[b].group)
@@ -1052,7 +1326,6 @@ class Linker:
 
         # Reviews: each national group with the local entries linked to it; a local entry a person linked to
         # two national reviews merges them. Other local entries are reviews of their own.
-        national_groups = [sorted(self.national[i].id for i in members) for members in self.group_index]
         union = _UnionFind(len(national_groups))
         for groups in assigned.values():
             first, *rest = sorted(groups)
@@ -1075,13 +1348,14 @@ class Linker:
         del joined
         reviews.extend([local.id] for local in self.local if local.id not in assigned)
         reviews.sort()
+        self._by_review = None
         national_groups.sort()
         return Linkage(groups=reviews, links=links, national_groups=national_groups)
 
     def _group_ids(self, group: int | None) -> list[str]:
         if group is None:
             return []
-        return sorted(self.national[i].id for i in self.group_index[group])
+        return list(self._by_review[group])  # type: ignore[index]
 
     def _link(self, local: Record, group: int, record: Record, decision: str) -> Link:
         points, features = compare(local, record, self.weights)
@@ -1089,7 +1363,7 @@ class Linker:
         return Link(local.id, record.id, points, features, decision)
 
 
-def link_all(rows: Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = ()) -> Linkage:
+def link_all(rows: Rows | Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = ()) -> Linkage:
     """Dedupe the national entries, link the local ones, apply people's decisions: one call for the sync."""
     # Hundreds of thousands of small, acyclic objects: the cycle collector would only rescan them (it
     # doubles the time at 500k records). It is switched back on, as it was, before returning.

@@ -1,0 +1,67 @@
+"""The linker reads the catalogue in passes (``catalogue.LinkRows``: one area's national rows at a time) and
+gives what linking every record at once gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sys
+
+import pytest
+import sqlite_utils
+
+from conftest import ROOT
+from reposync import catalogue, link
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_linkage_rows", ROOT / "bench" / "linkage.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_linkage_rows"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gold_db(tmp_path_factory) -> tuple[sqlite_utils.Database, list[dict]]:
+    """The gold set's rows in a catalogue, in an order of their own (rowids are not the gold order)."""
+    bench = _bench()
+    rows = bench.gold_rows(bench.load_gold())
+    random.Random(15).shuffle(rows)
+    db = catalogue.open_db(tmp_path_factory.mktemp("link-rows") / "catalogue.db")
+    db["entries"].insert_all(rows)
+    stored = list(db.query(f"{catalogue.LINK_ROWS_SQL} ORDER BY rowid"))
+    return db, stored
+
+
+def test_link_rows_reads_every_row_in_rowid_order_and_again_by_position(gold_db, monkeypatch) -> None:
+    db, stored = gold_db
+    monkeypatch.setattr(catalogue.LinkRows, "CHUNK", 7)  # several queries for one read
+    rows = catalogue.LinkRows(db)
+    assert list(rows) == stored
+    positions = [0, 3, 4, 50, 51, 52, 1000, len(stored) - 1]
+    assert list(rows.at(positions)) == [stored[p] for p in positions]
+
+
+def test_linking_through_sql_in_areas_equals_linking_the_rows_held(gold_db, monkeypatch) -> None:
+    db, stored = gold_db
+    monkeypatch.setattr(catalogue.LinkRows, "CHUNK", 7)
+    local = [r["id"] for r in stored if r["kind"] == "local"][:6]
+    national = [r["id"] for r in stored if r["kind"] == "national"][:6]
+    decisions = [link.Decision(a, b, "accepted" if n % 2 else "rejected", "2026-01-01T00:00:00Z")
+                 for n, (a, b) in enumerate(zip(local, national))]
+    for given in ([], decisions):
+        through_sql = link.link_all(catalogue.LinkRows(db), given)
+        held = link.link_all(stored, given)
+        assert through_sql == held
+        assert through_sql.links  # the gold set links: the comparison is not of two empty results
+
+
+def test_the_area_by_area_dedupe_groups_as_a_dedupe_of_every_record_at_once(gold_db) -> None:
+    db, stored = gold_db
+    records = [link.Record.from_row(r) for r in stored if r["kind"] == "national"]
+    weights = link.Weights.from_records(records)  # counted in memory, not in the linker's temporary database
+    at_once = sorted(sorted(records[i].id for i in group) for group in link.dedupe(records, weights))
+    linkage = link.link_all(catalogue.LinkRows(db))
+    assert linkage.national_groups == at_once
+    assert any(len(group) > 1 for group in at_once)
