@@ -46,7 +46,7 @@ def full_gold() -> dict:
 @pytest.fixture(scope="module")
 def gold(full_gold: dict) -> dict:
     # The targets below are the tune and holdout halves': the fresh half (fresh_cases.py) is measured by
-    # bench/linkage.py and has no target here yet.
+    # bench/linkage.py and has no target here yet; the blind half (blind_cases.py) only once, at the end.
     return bench.without_fresh(full_gold)
 
 
@@ -98,7 +98,7 @@ def test_gold_has_the_hard_cases_of_issue_14_in_both_halves(full_gold: dict) -> 
     new += [l for l in gold["local"] if l["stratum"] in NEW_STRATA]
     assert len(new) >= 40 and all(e["synthetic"] for e in new)
     for entries in (gold["local"], gold["national"]):
-        assert {e["half"] for e in entries} == {"tune", "holdout", "fresh"}
+        assert {e["half"] for e in entries} == {"tune", "holdout", "fresh", "blind"}
     # A case is wholly in one half: its pairs are never split.
     half_of_case: dict = {}
     for entry in gold["local"] + gold["national"]:
@@ -138,8 +138,8 @@ def test_the_fresh_cases_are_wholly_in_the_fresh_half_and_the_older_gold_unchang
     # No case spans the fresh half and another, and the older halves keep their number of entries.
     fresh_cases = {e["case"] for e in entries if e["half"] == "fresh" and e["case"]}
     assert not fresh_cases & {e["case"] for e in entries if e["half"] != "fresh"}
-    assert Counter(e["half"] != "fresh" for e in full_gold["local"])[True] == 132
-    assert Counter(e["half"] != "fresh" for e in full_gold["national"])[True] == 1706
+    assert Counter(e["half"] in ("tune", "holdout") for e in full_gold["local"])[True] == 132
+    assert Counter(e["half"] in ("tune", "holdout") for e in full_gold["national"])[True] == 1706
     # At least 40 true same-review pairs (local-national, and national records of one review) and as many
     # hard non-pairs (a fresh record of another review with the same pseudonym or topic).
     by_case = Counter(n["case"] for n in fresh_national)
@@ -147,6 +147,41 @@ def test_the_fresh_cases_are_wholly_in_the_fresh_half_and_the_older_gold_unchang
     decoys = [n for n in fresh_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
               and not any(l[2] == n["case"] for _, items in fresh_local.values() for l in items)]
     assert pairs >= 40 and len(decoys) >= 20
+
+
+def test_the_blind_cases_are_wholly_in_the_blind_half_and_the_older_gold_unchanged(full_gold: dict,
+                                                                                   gold: dict) -> None:
+    blind_local, blind_national = builder.blind_cases(builder._national)
+    local_ids = {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
+                 for source, (_, items) in blind_local.items() for t, *_ in items}
+    ids = {n["id"] for n in blind_national} | local_ids
+    entries = full_gold["local"] + full_gold["national"]
+    assert {e["id"] for e in entries if e["half"] == "blind"} == ids
+    assert all(e["synthetic"] for e in entries if e["half"] == "blind")
+    # No case spans the blind half and another; the older halves keep their number of entries and come first.
+    blind_cases = {e["case"] for e in entries if e["half"] == "blind" and e["case"]}
+    assert not blind_cases & {e["case"] for e in entries if e["half"] != "blind"}
+    local, national = (Counter(e["half"] for e in full_gold[kind]) for kind in ("local", "national"))
+    assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
+    assert (local["fresh"], national["fresh"]) == (38, 97)
+    for kind in ("local", "national"):
+        halves = [e["half"] for e in full_gold[kind]]
+        assert halves[len(halves) - halves.count("blind"):] == ["blind"] * halves.count("blind")
+    # The targets' gold set leaves it out, and so does bench/linkage.py unless asked (--blind).
+    assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
+    assert not {p[0] for p in gold["pairs"]} & ids
+    unblind = bench.without_blind(full_gold)
+    assert not {e["id"] for e in unblind["local"] + unblind["national"]} & ids
+    assert {e["half"] for e in unblind["national"]} == {"tune", "holdout", "fresh"}
+    # At least 40 true local-national pairs, 35 national same-review pairs, and as many hard non-pairs: a blind
+    # record of another review with the same pseudonym, or a thematic review of another area or year.
+    by_case = Counter(n["case"] for n in blind_national)
+    links = sum(1 for p in full_gold["pairs"] if p[0] in local_ids)
+    same = sum(k * (k - 1) // 2 for k in by_case.values())
+    decoys = [n for n in blind_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
+              and not any(l[2] == n["case"] for _, items in blind_local.values() for l in items)]
+    assert links >= 40 and same >= 35 and len(decoys) >= 20
+    assert sum(1 for _, items in blind_local.values() for l in items if l[2] is None) >= 5
 
 
 def test_gold_json_is_what_the_builder_writes() -> None:
