@@ -25,7 +25,7 @@ from mockserver import MockServer, Resource
 from reposync import parsers, settings
 from reposync.cli import cli
 from reposync.config import load_config
-from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_TEMPORARY
+from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_TEMPORARY, EXIT_USAGE
 from reposync.snapshots import Archive
 from reposync.sync import SyncResult, run_sync
 
@@ -280,6 +280,15 @@ def test_offline_as_of_replays_what_each_live_run_saw(tmp_path: Path, server: Mo
     assert titles(1) == YORK_TITLES
     assert titles(2) == titles(3) == titles(None) == YORK_TITLES - {"Messages from reviews"}
     assert server.count() == served  # offline asked the server nothing
+    # A run that has not happened is an error, not the newest pages under its name; nothing is written.
+    def files() -> dict[str, int]:  # (SQLite's -shm and -wal come and go with the connections above)
+        return {p.name: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if not p.name.endswith(("-shm", "-wal"))}
+
+    before = files()
+    result = CliRunner().invoke(cli, ["sync", "--config", str(config), "--offline", "--as-of", "4"])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "--as-of 4: there is no such run (the newest run is 3)" in result.output
+    assert files() == before
 
 
 # -- the end-to-end mirror of the bundled snapshots -------------------------------------------------------------------

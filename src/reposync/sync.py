@@ -12,6 +12,7 @@ full every ``crawl.full_walk_days``; see ``walk_source`` and ``full_walk_due``.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import hashlib
@@ -31,7 +32,7 @@ from . import catalogue, decisions, hosts, linkcheck, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .deadline import Deadline
-from .errors import EXIT_DATA, EXIT_OK, LockHeld, NeedsPerson, SourceError
+from .errors import EXIT_DATA, EXIT_OK, ConfigError, LockHeld, NeedsPerson, SourceError
 from .fetch import Fetcher, Page, make_client
 from .models import ParseResult
 from .normalise import normalise, unique_ids
@@ -307,6 +308,21 @@ class _Lines(hosts.Watcher):
             self.progress(f"{plan.host}: done ({len(plan.sources)} sources)")
 
 
+def _check_as_of(as_of: int, archive: Archive, db_path: Path) -> None:
+    """``--as-of N`` names a run that has happened: one the archive's pages or the catalogue know. A later N
+    would silently replay the newest pages, as if a run that never was had seen them."""
+    newest = max((row.run for _, row in archive.scan() if row.run is not None), default=0)
+    if db_path.exists():
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+            try:
+                newest = max(newest, db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0])
+            except sqlite3.OperationalError:  # not a catalogue yet: open_db says so, or makes it
+                pass
+    if as_of > newest:
+        known = f"the newest run is {newest}" if newest else "no run has fetched anything yet"
+        raise ConfigError(archive.root, None, f"--as-of {as_of}: there is no such run ({known})")
+
+
 def run_sync(
     config: Config,
     *,
@@ -331,6 +347,8 @@ def run_sync(
     crawl = config.crawl if delay is None else replace(config.crawl, delay=delay)
     max_hosts = crawl.max_hosts if max_hosts is None else max_hosts
     people = decisions.load(config.paths.decisions)  # a malformed file stops the run before any fetch
+    if offline and as_of is not None:
+        _check_as_of(as_of, archive, db_path)
     watch = hosts.Watchers(watcher, _Lines(progress) if progress else None)
     with sync_lock(db_path):
         db = catalogue.open_db(db_path)
