@@ -730,6 +730,63 @@ def test_keywords_alone_are_no_description_for_the_summary_document_rule() -> No
     assert similarity(summary, review) == 0.0  # not None: the keyword is a term
     assert len(groups_of(summary, review, *FILLER)) == 1 + len(FILLER)
 
+
+def test_a_review_never_holds_two_records_that_tell_different_stories_whatever_chain_would_join_them() -> None:
+    lily = dict(names=("lily", "ava"))  # two names: a distinctive key, which a listing's lag apart may join
+    neglected = {"summary": "A girl of seven neglected and missing most of a school year while her mother was in a "
+                            "psychiatric hospital and she lived with a relative."}
+    exploited = {"summary": "Lily, aged 15, sexually exploited by a group of adults after a placement out of area."}
+    stock = {"summary": "Local child safeguarding practice review, published anonymously."}
+    rows = [anon("nspcc-library:2021", start="2021-01-01", source="nspcc-library", **lily) | neglected,
+            anon("nspcc-recent:2022", start="2022-01-01", source="nspcc-recent", **lily) | stock,
+            anon("nspcc-monthly:2023", start="2023-01-01", source="nspcc-monthly", **lily) | exploited]
+    groups = groups_of(*rows, *FILLER)
+    # each pair a year apart joins on the distinctive name; the two stories never end up in one review
+    assert not any("nspcc-library:2021" in g and "nspcc-monthly:2023" in g for g in groups)
+    assert ["nspcc-library:2021", "nspcc-recent:2022"] in groups
+
+
+def test_records_whose_dates_agree_join_first_and_a_listings_lag_only_then() -> None:
+    mason = dict(names=("mason", "leo"))  # two names: a distinctive key, which a listing's lag apart may join
+    starved = {"summary": "Mason, aged four, admitted to hospital weighing less than a typical two-year-old; no GP "
+                          "visit for two years and his nursery place withdrawn."}
+    stabbed = {"summary": "Mason, a 13-year-old boy, stabbed after criminal exploitation by older teenagers; "
+                          "reported missing eleven times."}
+    rows = [anon("nspcc-recent:2018", start="2018-01-01", source="nspcc-recent", **mason) | stabbed,
+            anon("nspcc-library:2019", start="2019-01-01", source="nspcc-library", **mason),  # no abstract
+            anon("nspcc-monthly:2019", start="2019-06-01", end="2019-06-30", precision="month",
+                 source="nspcc-monthly", **mason) | starved]
+    # The 2018 entry meets the library record first (a year's slack); the library record's own year is
+    # stronger evidence, so it joins the 2019 list entry, and the 2018 story stays apart from that one.
+    groups = groups_of(*rows, *FILLER)
+    assert ["nspcc-library:2019", "nspcc-monthly:2019"] in groups and ["nspcc-recent:2018"] in groups
+
+
+def test_an_areas_texts_need_agree_no_more_a_listings_lag_apart_than_the_anonymous_the_same_year() -> None:
+    told = {"summary": "A three-year-old boy who died of sepsis after medical care was delayed because of the "
+                       "parents' religious beliefs."}
+    retold = {"summary": "Death from sepsis of a boy aged three whose parents delayed seeking treatment on "
+                         "religious grounds."}
+    november = dict(start="2014-11-01", end="2014-11-30", precision="month", source="nspcc-2014")
+    named = [row("nspcc-2014:l", names=("child l",), **november) | told,
+             row("nspcc-library:l", names=("child l",), start="2015-01-01") | retold]
+    assert link.DEDUPE_TEXT_SAME_YEAR <= similarity(*named) < link.DEDUPE_TEXT
+    assert len(groups_of(*named, *FILLER)) == 1 + len(FILLER)
+    anonymous = [anon("nspcc-2014:l", names=("child l",), **november) | told,
+                 anon("nspcc-library:l", names=("child l",), start="2015-01-01") | retold]
+    assert len(groups_of(*anonymous, *FILLER)) == 2 + len(FILLER)
+
+
+def test_generic_wording_tells_no_particulars_and_counts_neither_way() -> None:
+    generic = row("nspcc-2016:d", start="2016-01-01", source="nspcc-2016") | {
+        "summary": "Serious case review. The overview report sets out how agencies worked with the child and family."}
+    library = row("nspcc-library:d", start="2016-01-01") | {
+        "summary": "Serious case review about a child known as Child D, with learning for the agencies in the borough."}
+    records_ = records(generic, library)
+    assert not records_["nspcc-2016:d"].described and not records_["nspcc-library:d"].described
+    assert similarity(generic, library) == 0.0
+    assert len(groups_of(generic, library, *FILLER)) == 1 + len(FILLER)  # one review, as before
+
 # --- Fellegi-Sunter weights by EM (issue 14: compared in bench/linkage.py --em) -----------------------------
 
 

@@ -24,6 +24,9 @@ and is what the sync and ``bench/linkage.py`` run.
    An executive summary or briefing with no text, of the same area and children, dated up to two years
    before a review, joins it when that review is the only one of the area and children in those two years
    (York's Baby A summary of 2011 and its review of 2013); with two candidate reviews it joins neither.
+   A review never holds two records whose descriptions tell different stories (cannot-link), and pairs
+   whose dates agree join before pairs a listing's lag apart, so a record with no description of its own
+   cannot chain two reviews of a popular name into one.
    A multi-child entry that contains several entries naming different children (``Child J, Child K, Child V``
    against three single records) is ambiguous and groups with none of them.
 
@@ -120,7 +123,11 @@ SUMMARY_CAP = (-2.0, 3.0)
 # more the texts must say together.
 DEDUPE_TEXT = 0.3  # dates a listing's lag apart, or a summary document up to two years before its review
 DEDUPE_TEXT_SAME_YEAR = 0.2  # dates overlap
-DEDUPE_TEXT_AGAINST = 0.1  # two described records under this tell different stories: no slack on dates
+DEDUPE_TEXT_AGAINST = 0.1  # two described records under this tell different stories: never one review
+# A description tells a case's particulars when it has this many words of its own (beyond stop words and the
+# listings' stock vocabulary): "The overview report sets out how agencies worked with the child and family"
+# has one, "A 14-year-old girl groomed online by a man she met through a gaming site" seven.
+DESCRIBED_WORDS = 5
 
 # Pseudonym commonness: the share of national records naming it, smoothed towards a prior from its shape
 # with this many pseudo-records, so a small collection does not make "Child A" look rare.
@@ -188,7 +195,7 @@ class Record:
     # of thousands in a national collection -- are held once (the ``Linker``, which holds one area's records at
     # a time, keeps strings). Only ``Weights`` reads them.
     text: tuple[str, ...] | tuple[int, ...] = ()
-    described: bool = False  # a summary, abstract or note with words of its own (keywords alone describe no case)
+    described: bool = False  # a summary, abstract or note telling particulars (``DESCRIBED_WORDS``; keywords never)
     document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
     group: int = -1  # a national record's review in the dedupe (``Linker.group_of``)
 
@@ -245,7 +252,7 @@ class Record:
             precision=one(precision),
             review_type=one(review_type),
             text=one(text) if text else (),
-            described=bool(description),
+            described=sum(1 for term in description if " " not in term) >= DESCRIBED_WORDS,
             document=document or review_type == "briefing",
         )
 
@@ -664,15 +671,25 @@ def _case(a: Record, b: Record, weights: Weights) -> tuple[str, bool] | None:
 
 def _texts_agree(a: Record, b: Record, weights: Weights, relation: str) -> bool:
     found = weights.text_similarity(a.text, b.text)
-    return found is not None and found >= (DEDUPE_TEXT_SAME_YEAR if relation == "overlap" else DEDUPE_TEXT)
+    # Within one area, a pseudonym recurs far less than across the whole anonymous collection: dates apart
+    # ask no more of an area's texts than dates together do of the anonymous.
+    same_year = relation == "overlap" or not a.anonymous
+    return found is not None and found >= (DEDUPE_TEXT_SAME_YEAR if same_year else DEDUPE_TEXT)
 
 
 def _texts_differ(a: Record, b: Record, weights: Weights) -> bool:
     """Both records describe their case and the descriptions have next to nothing in common."""
-    if not (a.described and b.described):
-        return False
-    found = weights.text_similarity(a.text, b.text)
+    return a.described and b.described and _stories_differ(a.text, b.text, weights)
+
+
+def _stories_differ(a: tuple, b: tuple, weights: Weights) -> bool:
+    found = weights.text_similarity(a, b)
     return found is not None and found < DEDUPE_TEXT_AGAINST
+
+
+def _story(record: Record) -> tuple | None:
+    """What a record tells of its case, for the dedupe's cannot-link check: its text when it describes it."""
+    return record.text if record.described else None
 
 
 def _same_review(a: Record, b: Record, weights: Weights) -> str | None:
@@ -838,12 +855,19 @@ class _Dedupe:
         # A summary document without text -> the reviews it may be of; and the documents already joined to a review.
         self.maybe_of: dict[int, set[int]] = defaultdict(set)
         self.placed_documents: set[int] = set()
+        # Cannot-link: a review never holds two records whose descriptions tell different stories, whatever
+        # chain of pairs would join them (anonymous "Lily" of 2021, 2022 and 2023 on three listings). Kept for
+        # each review of two or more records: the texts of its described records; and, for the records the
+        # passes after the areas join, their own.
+        self.stories: dict[int, list[tuple]] = {}
+        self.own: dict[int, tuple | None] = {}
 
     def area(self, national: Mapping[int, Record] | list[Record], members: Iterable[int]) -> None:
         """Compare the records of one area (``national[i]`` for each index in ``members``, in index order)."""
         weights, union, contained = self.weights, self.union, self.contained
-        maybe_of, placed_documents = self.maybe_of, self.placed_documents
+        maybe_of = self.maybe_of
         find = union.find
+        later: list[tuple[int, int]] = []
         blocks = _dedupe_blocks(national, members)
         for (year, case), block in blocks.items():
             # within the block, and with the next year's block (the one year of slack)
@@ -857,17 +881,51 @@ class _Dedupe:
                     a, b = national[i], national[j]
                     kind = _same_review(a, b, weights)
                     if kind == "equal":
-                        union.union(i, j)
-                        if a.document != b.document:
-                            placed_documents.add(i if a.document else j)
+                        # The dates agreeing is the strongest evidence: those pairs join first, and the pairs
+                        # a listing's lag or a summary's date apart only then, into what they made.
+                        if a.start <= b.end and b.start <= a.end:  # type: ignore[operator]
+                            self._join_records(i, j, a, b)
+                        else:
+                            later.append((i, j))
                     elif kind == "contained":
                         big, small = (i, j) if len(a.names) > len(b.names) else (j, i)
                         contained[big].add(small)
                         self.names[small] = national[small].names
                         self.documents.update(k for k in (big, small) if national[k].document)
+                        self._keep_own(national, big, small)
                     elif kind is None and a.document != b.document and _document_before(a, b, weights):
                         document, review = (i, j) if a.document else (j, i)
                         maybe_of[document].add(review)
+                        self._keep_own(national, document, review)
+        for i, j in later:
+            self._join_records(i, j, national[i], national[j])
+
+    def _keep_own(self, national: Mapping[int, Record] | list[Record], *indexes: int) -> None:
+        for k in indexes:
+            self.own[k] = _story(national[k])
+
+    def _join_records(self, i: int, j: int, a: Record, b: Record) -> None:
+        if self._join(i, j, _story(a), _story(b)) and a.document != b.document:
+            self.placed_documents.add(i if a.document else j)
+
+    def _join(self, i: int, j: int, story_i: tuple | None, story_j: tuple | None) -> bool:
+        """Join the reviews of records ``i`` and ``j`` unless they tell different stories; whether they are one."""
+        find = self.union.find
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            return True
+        stories = self.stories
+        # A review not in ``stories`` is a record alone: its own story is all it tells.
+        told_i = stories[ri] if ri in stories else [story_i] if story_i else []
+        told_j = stories[rj] if rj in stories else [story_j] if story_j else []
+        weights = self.weights
+        if any(_stories_differ(x, y, weights) for x in told_i for y in told_j):
+            return False
+        self.union.union(ri, rj)
+        stories.pop(ri, None)
+        stories.pop(rj, None)
+        stories[find(ri)] = told_i + told_j
+        return True
 
     def _finish(self) -> None:
         union, names, placed_documents = self.union, self.names, self.placed_documents
@@ -877,14 +935,16 @@ class _Dedupe:
             name_sets = list({names[s] for s in smalls})
             if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
                 for small in smalls:
-                    union.union(big, small)
-                placed_documents.update(k for k in (big, *smalls) if k in self.documents)
+                    if self._join(big, small, self.own[big], self.own[small]):
+                        placed_documents.update(k for k in (big, small) if k in self.documents)
         for document, reviews in self.maybe_of.items():
             # The one review (however many records it has) of the area and children in the two years after.
             if document not in placed_documents and len({find(r) for r in reviews}) == 1:
-                union.union(document, next(iter(reviews)))
+                review = next(iter(reviews))
+                self._join(document, review, self.own[document], self.own[review])
         self.contained.clear()
         self.maybe_of.clear()
+        self.own.clear()
 
     def numbers(self) -> array:
         """Each index's review, once every area is done: reviews numbered in the order of their first record."""
