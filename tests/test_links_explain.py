@@ -69,6 +69,41 @@ def test_two_national_entries_are_explained_by_the_dedupe(config: Path) -> None:
     assert "they are different reviews" in anonymous.output
 
 
+def test_a_pair_kept_apart_by_the_rest_of_its_reviews_says_so(config: Path) -> None:
+    sync(config)
+    db = open_db(config.parent.parent / "catalogue.db")
+    stories = {  # synthetic: one anonymous name on three listings in three years, two of them described
+        "nspcc-library:SYN901": ("2021", "A girl of seven neglected and missing most of a school year while her "
+                                         "mother was in a psychiatric hospital and she lived with a relative."),
+        "nspcc-recent:anonymous-lily-and-ava": ("2022", "Local child safeguarding practice review, published "
+                                                        "anonymously."),
+        "nspcc-monthly:anonymous-lily-and-ava": ("2023", "Sisters sexually exploited by a group of adults after a "
+                                                         "placement out of the area; missing episodes unreported."),
+    }
+    db.execute("BEGIN")
+    for id_, (year, summary) in stories.items():
+        db["entries"].insert({
+            "id": id_, "source": id_.split(":")[0], "kind": "national", "title": "Lily and Ava",
+            "title_key": "lily and ava", "published": year, "published_precision": "year",
+            "published_start": f"{year}-01-01", "published_end": f"{year}-12-31", "published_year": int(year),
+            "pseudonyms": '["ava", "lily"]', "review_type": "cspr", "status": "listed", "summary": summary})
+    db.execute("COMMIT")
+    db.close()
+    sync(config)
+    db = open_db(config.parent.parent / "catalogue.db")
+    review = {r["id"]: r["review_id"] for r in db.query("SELECT id, review_id FROM entries WHERE id IN (?, ?, ?)",
+                                                         list(stories))}
+    db.close()
+    # 2021 and 2022 a listing's lag apart: one review; 2023 tells another story than 2021: a review of its own
+    assert None not in review.values()
+    assert review["nspcc-library:SYN901"] == review["nspcc-recent:anonymous-lily-and-ava"]
+    assert review["nspcc-monthly:anonymous-lily-and-ava"] != review["nspcc-recent:anonymous-lily-and-ava"]
+    result = reposync(config, "links", "explain", "nspcc-recent:anonymous-lily-and-ava",
+                      "nspcc-monthly:anonymous-lily-and-ava")
+    assert result.exit_code == 0, result.output
+    assert "dedupe: the same review: distinctive case, dates a listing's lag apart" in result.output
+    assert "they are different reviews (kept apart by what the rest of each review says" in result.output
+
 def test_unknown_ids_and_two_local_entries_are_usage_errors(config: Path) -> None:
     sync(config)
     result = reposync(config, "links", "explain", "york:nobody", BABY_A[1])

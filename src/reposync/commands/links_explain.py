@@ -86,9 +86,12 @@ def _national_pair(a: dict, b: dict, records: dict[str, link.Record], weights: l
     lines += [f"{name:9} {value}" for name, value in rows]
     same_now = a["review_id"] is not None and a["review_id"] == b["review_id"]
     lines.append("")
+    apart = "; in the catalogue they are different reviews"
+    if verdict and not same_now:
+        apart += (" (kept apart by what the rest of each review says: a record of one describes a different "
+                  "story than a record of the other, or a title naming several children matches several reviews)")
     lines.append(f"dedupe: {'the same review' if verdict else 'not joined directly'}: {reason}"
-                 + (f"; in the catalogue they share review {a['review_id']}" if same_now else
-                    "; in the catalogue they are different reviews"))
+                 + (f"; in the catalogue they share review {a['review_id']}" if same_now else apart))
     return "\n".join(lines) + "\n"
 
 
