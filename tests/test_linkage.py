@@ -381,9 +381,17 @@ def test_dedupe_joins_listings_of_one_review() -> None:
     groups = groups_of(
         row("nspcc-2014:kent-child-a", start="2014-06-01", end="2014-06-30", precision="month"),
         row("nspcc-library:NC1", title="child a"),
-        row("nspcc-library:NC2", title="child a executive summary"),
+        row("nspcc-library:NC2", title="child a executive summary")
+        | {"title": "Serious case review: Child A: executive summary"},
     )
     assert groups == [["nspcc-2014:kent-child-a", "nspcc-library:NC1", "nspcc-library:NC2"]]
+    # one listing lists a review once: two library records of it that are not summary documents are two reviews
+    groups = groups_of(
+        row("nspcc-2014:kent-child-a", start="2014-06-01", end="2014-06-30", precision="month"),
+        row("nspcc-library:NC1", title="child a"),
+        row("nspcc-library:NC3", title="child a"),
+    )
+    assert len(groups) == 2 and ["nspcc-library:NC1", "nspcc-library:NC3"] not in groups
 
 
 def test_dedupe_needs_the_area() -> None:
@@ -516,7 +524,8 @@ def decisions_of(linkage: link.Linkage) -> dict[tuple[str, str], str]:
 def test_one_local_entry_one_national_review_and_one_review_one_entry_per_page() -> None:
     linkage = link.link_all([
         local("kent:a", start="2014-05-05"), local("kent:a-summary", title="child a summary", start="2014-05-06"),
-        row("n:list", start="2014-05-01", end="2014-05-31", precision="month"), row("n:library"),
+        row("n:list", start="2014-05-01", end="2014-05-31", precision="month", source="nspcc-2014"),
+        row("n:library", source="nspcc-library"),
     ])
     found = decisions_of(linkage)
     auto = [pair for pair, d in found.items() if d == "auto"]
@@ -568,7 +577,8 @@ def test_an_already_linked_entry_is_not_queued_against_anonymous_or_later_namesa
 
 def test_a_rejected_pair_bars_its_whole_review_and_is_never_proposed_again() -> None:
     rows = [local("kent:a", start="2014-05-05"), row("n:list", start="2014-05-01", end="2014-05-31",
-                                                     precision="month"), row("n:library")]
+                                                     precision="month", source="nspcc-2014"),
+            row("n:library", source="nspcc-library")]  # two listings (one listing lists a review once)
     no = link.Decision("kent:a", "n:list", "rejected", "2026-01-01T00:00:00+00:00")
     linkage = link.link_all(rows, [no])
     assert decisions_of(linkage) == {("kent:a", "n:list"): "rejected"}

@@ -24,9 +24,10 @@ and is what the sync and ``bench/linkage.py`` run.
    An executive summary or briefing with no text, of the same area and children, dated up to two years
    before a review, joins it when that review is the only one of the area and children in those two years
    (York's Baby A summary of 2011 and its review of 2013); with two candidate reviews it joins neither.
-   A review never holds two records whose descriptions tell different stories (cannot-link), and pairs
-   whose dates agree join before pairs a listing's lag apart, so a record with no description of its own
-   cannot chain two reviews of a popular name into one.
+   A review never holds two records of one listing (summary documents aside) nor, joined across dates
+   apart or containment, two records whose descriptions tell different stories (cannot-link); pairs whose
+   dates agree join before pairs a listing's lag apart, so a record with no description of its own cannot
+   chain two reviews of a popular name into one.
    A multi-child entry that contains several entries naming different children (``Child J, Child K, Child V``
    against three single records) is ambiguous and groups with none of them.
 
@@ -687,9 +688,20 @@ def _stories_differ(a: tuple, b: tuple, weights: Weights) -> bool:
     return found is not None and found < DEDUPE_TEXT_AGAINST
 
 
-def _story(record: Record) -> tuple | None:
-    """What a record tells of its case, for the dedupe's cannot-link check: its text when it describes it."""
-    return record.text if record.described else None
+def _story(record: Record) -> tuple[tuple | None, str | None] | None:
+    """What a record says of its review, for the dedupe's cannot-link check: its text when it describes its
+    case, and its listing unless it is a summary document (one listing lists a review once); None: nothing."""
+    text = record.text if record.described else None
+    listing = None if record.document else record.source
+    return (text, listing) if text is not None or listing is not None else None
+
+
+def _conflict(x: tuple[tuple | None, str | None], y: tuple[tuple | None, str | None], weights: Weights,
+              texts: bool = True) -> bool:
+    """Two records that cannot be one review: the same listing twice, or two descriptions of different stories."""
+    if x[1] is not None and x[1] == y[1]:
+        return True
+    return texts and x[0] is not None and y[0] is not None and _stories_differ(x[0], y[0], weights)
 
 
 def _same_review(a: Record, b: Record, weights: Weights) -> str | None:
@@ -719,8 +731,9 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
             return None, "nameless, dates too far apart"
         if relation != "overlap" and _texts_differ(a, b, weights):
             return None, "nameless, a listing's lag apart, summaries tell different stories"
-        if (not a.anonymous and a.content and b.content
-                and title_similarity(a.content, b.content) >= 0.8):
+        # Like titles are the listings' own words for one topic; a year apart, two descriptions must say it too.
+        if (not a.anonymous and a.content and b.content and title_similarity(a.content, b.content) >= 0.8
+                and (relation == "overlap" or not (a.described and b.described))):
             return "equal", "nameless, same area and year, like titles"
         if _texts_agree(a, b, weights, relation) and (a.source != b.source or a.document or b.document):
             return "equal", ("anonymous, nameless, same year, summaries agree" if a.anonymous
@@ -855,10 +868,10 @@ class _Dedupe:
         # A summary document without text -> the reviews it may be of; and the documents already joined to a review.
         self.maybe_of: dict[int, set[int]] = defaultdict(set)
         self.placed_documents: set[int] = set()
-        # Cannot-link: a review never holds two records whose descriptions tell different stories, whatever
-        # chain of pairs would join them (anonymous "Lily" of 2021, 2022 and 2023 on three listings). Kept for
-        # each review of two or more records: the texts of its described records; and, for the records the
-        # passes after the areas join, their own.
+        # Cannot-link: a review never holds two records whose descriptions tell different stories, nor two
+        # records of one listing (but for summary documents), whatever chain of pairs would join them (anonymous
+        # "Lily" of 2021, 2022 and 2023 on three listings). Kept for each review of two or more records: what
+        # its records say (``_story``); and, for the records the passes after the areas join, their own.
         self.stories: dict[int, list[tuple]] = {}
         self.own: dict[int, tuple | None] = {}
 
@@ -884,7 +897,7 @@ class _Dedupe:
                         # The dates agreeing is the strongest evidence: those pairs join first, and the pairs
                         # a listing's lag or a summary's date apart only then, into what they made.
                         if a.start <= b.end and b.start <= a.end:  # type: ignore[operator]
-                            self._join_records(i, j, a, b)
+                            self._join_records(i, j, a, b, texts=False)
                         else:
                             later.append((i, j))
                     elif kind == "contained":
@@ -904,12 +917,17 @@ class _Dedupe:
         for k in indexes:
             self.own[k] = _story(national[k])
 
-    def _join_records(self, i: int, j: int, a: Record, b: Record) -> None:
-        if self._join(i, j, _story(a), _story(b)) and a.document != b.document:
+    def _join_records(self, i: int, j: int, a: Record, b: Record, texts: bool = True) -> None:
+        if self._join(i, j, _story(a), _story(b), texts) and a.document != b.document:
             self.placed_documents.add(i if a.document else j)
 
-    def _join(self, i: int, j: int, story_i: tuple | None, story_j: tuple | None) -> bool:
-        """Join the reviews of records ``i`` and ``j`` unless they tell different stories; whether they are one."""
+    def _join(self, i: int, j: int, story_i: tuple | None, story_j: tuple | None, texts: bool = True) -> bool:
+        """Join the reviews of records ``i`` and ``j`` unless they cannot be one (``_conflict``); whether they are.
+
+        ``texts``: whether descriptions count against. Two writers can tell one review in words that share
+        nothing, so where names, area and dates all agree the descriptions do not stand in the way (one
+        listing twice still does); they stop the weaker joins: a listing's lag, a summary's date, containment.
+        """
         find = self.union.find
         ri, rj = find(i), find(j)
         if ri == rj:
@@ -919,7 +937,7 @@ class _Dedupe:
         told_i = stories[ri] if ri in stories else [story_i] if story_i else []
         told_j = stories[rj] if rj in stories else [story_j] if story_j else []
         weights = self.weights
-        if any(_stories_differ(x, y, weights) for x in told_i for y in told_j):
+        if any(_conflict(x, y, weights, texts) for x in told_i for y in told_j):
             return False
         self.union.union(ri, rj)
         stories.pop(ri, None)
