@@ -46,8 +46,8 @@ def full_gold() -> dict:
 @pytest.fixture(scope="module")
 def gold(full_gold: dict) -> dict:
     # The targets below are the tune and holdout halves': the fresh half (fresh_cases.py) is measured by
-    # bench/linkage.py and has no target here yet; the blind and final halves (blind_cases.py, final_cases.py)
-    # only once, at the end.
+    # bench/linkage.py and has no target here yet; the blind, final and last halves (blind_cases.py,
+    # final_cases.py, last_cases.py) only once, at the end.
     return bench.without_fresh(full_gold)
 
 
@@ -99,7 +99,7 @@ def test_gold_has_the_hard_cases_of_issue_14_in_both_halves(full_gold: dict) -> 
     new += [l for l in gold["local"] if l["stratum"] in NEW_STRATA]
     assert len(new) >= 40 and all(e["synthetic"] for e in new)
     for entries in (gold["local"], gold["national"]):
-        assert {e["half"] for e in entries} == {"tune", "holdout", "fresh", "blind", "final"}
+        assert {e["half"] for e in entries} == {"tune", "holdout", "fresh", "blind", "final", "last"}
     # A case is wholly in one half: its pairs are never split.
     half_of_case: dict = {}
     for entry in gold["local"] + gold["national"]:
@@ -166,7 +166,7 @@ def test_the_blind_cases_are_wholly_in_the_blind_half_and_the_older_gold_unchang
     assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
     assert (local["fresh"], national["fresh"]) == (38, 97)
     for kind in ("local", "national"):
-        halves = [e["half"] for e in full_gold[kind] if e["half"] != "final"]
+        halves = [e["half"] for e in full_gold[kind] if e["half"] not in ("final", "last")]
         assert halves[len(halves) - halves.count("blind"):] == ["blind"] * halves.count("blind")
     # The targets' gold set leaves it out, and so does bench/linkage.py unless asked (--blind).
     assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
@@ -203,7 +203,7 @@ def test_the_final_cases_are_wholly_in_the_final_half_and_the_older_gold_unchang
     assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
     assert (local["fresh"], national["fresh"], local["blind"], national["blind"]) == (38, 97, 45, 110)
     for kind in ("local", "national"):
-        halves = [e["half"] for e in full_gold[kind]]
+        halves = [e["half"] for e in full_gold[kind] if e["half"] != "last"]
         assert halves[len(halves) - halves.count("final"):] == ["final"] * halves.count("final")
     # The targets' gold set and bench/linkage.py's default leave it out; --final (alone or with --blind) adds it.
     assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
@@ -222,6 +222,48 @@ def test_the_final_cases_are_wholly_in_the_final_half_and_the_older_gold_unchang
               and n["case"] not in linked]
     assert links >= 40 and same >= 35 and len(decoys) >= 35
     assert sum(1 for _, items in final_local.values() for l in items if l[2] is None) >= 5
+
+
+def test_the_last_cases_are_wholly_in_the_last_half_and_the_older_gold_unchanged(full_gold: dict,
+                                                                                 gold: dict) -> None:
+    last_local, last_national = builder.last_cases(builder._national)
+    local_ids = {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
+                 for source, (_, items) in last_local.items() for t, *_ in items}
+    ids = {n["id"] for n in last_national} | local_ids
+    entries = full_gold["local"] + full_gold["national"]
+    assert {e["id"] for e in entries if e["half"] == "last"} == ids
+    assert all(e["synthetic"] for e in entries if e["half"] == "last")
+    # No case or local page spans the last half and another; the older halves keep their number of entries, and
+    # the last entries come after all of them (so the older lines of gold.json stay as they were).
+    last_cases = {e["case"] for e in entries if e["half"] == "last" and e["case"]}
+    assert not last_cases & {e["case"] for e in entries if e["half"] != "last"}
+    assert not set(last_local) & {e["source"] for e in full_gold["local"] if e["half"] != "last"}
+    local, national = (Counter(e["half"] for e in full_gold[kind]) for kind in ("local", "national"))
+    assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
+    assert (local["fresh"], national["fresh"], local["blind"], national["blind"]) == (38, 97, 45, 110)
+    assert (local["final"], national["final"]) == (37, 112)
+    for kind in ("local", "national"):
+        halves = [e["half"] for e in full_gold[kind]]
+        assert halves[len(halves) - halves.count("last"):] == ["last"] * halves.count("last")
+    # The targets' gold set and bench/linkage.py's default leave it out; --last (alone or with the others) adds it.
+    assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
+    assert not {p[0] for p in gold["pairs"]} & ids
+    assert not {e["id"] for e in bench.without_blind(full_gold)["national"]} & ids
+    assert not {e["id"] for e in bench.without_blind(full_gold, keep=("blind", "final"))["national"]} & ids
+    assert {e["half"] for e in bench.without_blind(full_gold, keep=("last",))["national"]} == {
+        "tune", "holdout", "fresh", "last"}
+    assert {e["half"] for e in bench.without_blind(full_gold, keep=("blind", "final", "last"))["national"]} == {
+        "tune", "holdout", "fresh", "blind", "final", "last"}
+    # At least 40 true local-national pairs, 35 national same-review pairs, as many decoy records of another
+    # review with the same pseudonym or topic, and local entries with no national review.
+    by_case = Counter(n["case"] for n in last_national)
+    links = sum(1 for p in full_gold["pairs"] if p[0] in local_ids)
+    same = sum(k * (k - 1) // 2 for k in by_case.values())
+    linked = {l[2] for _, items in last_local.values() for l in items}
+    decoys = [n for n in last_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
+              and n["case"] not in linked]
+    assert links >= 40 and same >= 35 and len(decoys) >= 35
+    assert sum(1 for _, items in last_local.values() for l in items if l[2] is None) >= 5
 
 
 def test_gold_json_is_what_the_builder_writes() -> None:
