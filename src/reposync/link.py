@@ -341,6 +341,7 @@ class Weights:
     unseen_df: int = 0
     _cache: dict[str, float] = field(default_factory=dict)
     _norms: dict[tuple[str, ...], float] = field(default_factory=dict)
+    _squares: dict[str | int, float] = field(default_factory=dict)  # idf(term) ** 2, as the sums take it
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Weights:
@@ -376,8 +377,17 @@ class Weights:
             return None
         small, large = (a, b) if len(a) <= len(b) else (b, a)
         other = frozenset(large)
-        dot = sum(self.idf(t) ** 2 for t in small if t in other)
+        if other.isdisjoint(small):
+            return 0 / (norm_a * norm_b)  # what the sum of no terms gives, without going through them
+        squares = self._squares
+        idf = self.idf
+        dot = sum([squares[t] if t in squares else squares.setdefault(t, idf(t) ** 2) for t in small if t in other])
         return dot / (norm_a * norm_b)
+
+    def forget(self) -> None:
+        """Let go of the cached norms and term weights (recomputed, the same, when asked for again)."""
+        self._norms.clear()
+        self._squares.clear()
 
     def bits(self, name: str) -> float:
         cached = self._cache.get(name)
@@ -510,10 +520,13 @@ class WeightCounts:
 
 def date_relation(a: Record, b: Record) -> tuple[str, int | None]:
     """How two publication intervals relate, and the days between them (0 when they overlap)."""
-    if a.start is None or b.start is None:
+    start_a, start_b = a.start, b.start
+    if start_a is None or start_b is None:
         return "unknown", None
-    gap = max(0, max(a.start, b.start) - min(a.end, b.end))  # type: ignore[type-var]
-    if gap == 0:
+    end_a, end_b = a.end, b.end
+    # max(starts) - min(ends), without the calls: this runs for every pair the dedupe compares
+    gap = (start_a if start_a > start_b else start_b) - (end_a if end_a < end_b else end_b)  # type: ignore[operator]
+    if gap <= 0:
         return "overlap", 0
     # Two whole years side by side are always one day apart: that says nothing about how near they are.
     if gap <= NEAR_DAYS and not (a.precision == "year" and b.precision == "year"):
@@ -533,6 +546,7 @@ def title_similarity(a: str, b: str) -> float:
 
 
 _NATIONS = frozenset({"welsh-cpr", "scottish-scr", "ni-cmr"})
+_ABOUT_A_REVIEW = frozenset({"briefing", "other"})
 
 
 def type_points(a: str | None, b: str | None) -> float:
@@ -540,7 +554,7 @@ def type_points(a: str | None, b: str | None) -> float:
         return 0.0
     if a == b:
         return TYPE_SAME
-    if {a, b} & {"briefing", "other"}:
+    if a in _ABOUT_A_REVIEW or b in _ABOUT_A_REVIEW:
         return 0.0  # a briefing or a summary is about some review: no evidence either way
     if (a in _NATIONS) != (b in _NATIONS) or (a in _NATIONS and b in _NATIONS):
         return TYPE_OTHER_NATION
@@ -886,10 +900,11 @@ class _Dedupe:
             # within the block, and with the next year's block (the one year of slack)
             nxt = blocks.get((year + 1, case))
             for x, i in enumerate(block):
+                root = find(i)  # i's review, found again only when i joins another
                 for j in (block[x + 1:] + nxt) if nxt else block[x + 1:]:
                     # Already one review: nothing to learn (a review is one name set until the containment
                     # pass below, so two of its records are never a containment pair).
-                    if i == j or find(i) == find(j):
+                    if i == j or find(j) == root:
                         continue
                     a, b = national[i], national[j]
                     kind = _same_review(a, b, weights)
@@ -898,6 +913,7 @@ class _Dedupe:
                         # a listing's lag or a summary's date apart only then, into what they made.
                         if a.start <= b.end and b.start <= a.end:  # type: ignore[operator]
                             self._join_records(i, j, a, b, texts=False)
+                            root = find(i)
                         else:
                             later.append((i, j))
                     elif kind == "contained":
@@ -1156,7 +1172,7 @@ class Linker:
             members = areas.pop(area)
             state.area(dict(zip(members, self._read(members))), members)
             # The dedupe's text norms are not kept (recomputed, the same, when a local entry needs one).
-            self.weights._norms.clear()
+            self.weights.forget()
         self.group_of = state.numbers()  # a national record's review, by index
         del state
         self._national: list[Record] | None = None
