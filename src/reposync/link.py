@@ -1111,6 +1111,42 @@ class HeldRows:
         return (rows[p] for p in positions)
 
 
+class _Index:
+    """National records by area, name and title word: where a local entry's candidates are looked up."""
+
+    def __init__(self, records: Iterable[Record], national_count: int) -> None:
+        records = records if isinstance(records, list) else list(records)
+        self.by_code_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        self.by_code_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
+        self.by_code_undated: dict[str, list[Record]] = defaultdict(list)
+        self.anon_by_name_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        self.anon_by_token_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
+        token_df: Counter = Counter()
+        for record in records:
+            if not record.codes and not record.names:
+                token_df.update(record.tokens)
+        # A title word is rare when few anonymous nameless records use it (of the whole national collection).
+        rare_limit = max(3, national_count // 200)
+        for record in records:
+            if record.codes:
+                for code in record.codes:
+                    if record.start is None:
+                        self.by_code_undated[code].append(record)
+                    for year in record.years():
+                        self.by_code_year[(code, year)].append(record)
+                    for name in record.names:
+                        self.by_code_name[(code, name)].append(record)
+            elif record.names:
+                for name in record.names:
+                    for year in record.years():
+                        self.anon_by_name_year[(name, year)].append(record)
+            else:
+                for token in record.tokens:
+                    if token_df[token] <= rare_limit:
+                        for year in record.years():
+                            self.anon_by_token_year[(token, year)].append(record)
+
+
 _SHARED_ROWS = 10_000  # the first pass lets its shared values go every so many rows
 
 
@@ -1121,8 +1157,8 @@ class Linker:
     local entries); the dedupe then reads one area's national rows at a time, joining records into reviews in
     a union-find over every national record's index (the order of the rows), so the reviews, and the order
     of their numbers that breaks ties, are those of a dedupe of all records at once; last, only when there
-    are local entries, the national records they can meet (those of their areas, those without an area, and
-    those people decided on) are read once more and indexed.
+    are local entries, the national records they can meet are read once more, one ONS code at a time and then
+    those without codes, and each entry keeps the best record of each review it meets.
     """
 
     def __init__(self, rows: Rows | Iterable[Mapping[str, Any]], scorer: Callable[[Record, Record, Weights], float] | None = None,
@@ -1177,7 +1213,7 @@ class Linker:
         del state
         self._national: list[Record] | None = None
         self._by_review: list[list[str]] | None = None
-        self._kept: list[Record] | None = None
+        self._kept: _Index | None = None
         self._by_id: dict[str, Record] | None = None
 
     @property
@@ -1238,79 +1274,51 @@ class Linker:
             self._by_id = {r.id: r for r in self.records}
         return self._by_id
 
-    def _index(self) -> None:
-        """The national records a local entry can meet, by area, name and title word: read and built on first
-        use, as only local entries need them (a national collection alone does not)."""
-        if self._kept is not None:
-            return
-        wanted: set[int] = set(self._unplaced)
-        for code in {code for local in self.local for code in local.codes}:
-            wanted.update(self._by_code.get(code, ()))
-        self._kept = kept = self._read(sorted(wanted))
-        del wanted
-        self.by_code_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
-        self.by_code_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
-        self.by_code_undated: dict[str, list[Record]] = defaultdict(list)
-        self.anon_by_name_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
-        self.anon_by_token_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
-        token_df: Counter = Counter()
-        for record in kept:
-            if not record.codes and not record.names:
-                token_df.update(record.tokens)
-        # A title word is rare when few anonymous nameless records use it.
-        rare_limit = max(3, len(self.ids) // 200)
-        for record in kept:
-            if record.codes:
-                for code in record.codes:
-                    if record.start is None:
-                        self.by_code_undated[code].append(record)
-                    for year in record.years():
-                        self.by_code_year[(code, year)].append(record)
-                    for name in record.names:
-                        self.by_code_name[(code, name)].append(record)
-            elif record.names:
-                for name in record.names:
-                    for year in record.years():
-                        self.anon_by_name_year[(name, year)].append(record)
-            else:
-                for token in record.tokens:
-                    if token_df[token] <= rare_limit:
-                        for year in record.years():
-                            self.anon_by_token_year[(token, year)].append(record)
+    def _full_index(self) -> _Index:
+        """The national records any local entry can meet (those of the local entries' areas and those without
+        an area), indexed: read and built on first use, for ``candidates`` asked of one entry at a time."""
+        if self._kept is None:
+            wanted: set[int] = set(self._unplaced)
+            for code in {code for local in self.local for code in local.codes}:
+                wanted.update(self._by_code.get(code, ()))
+            self._kept = _Index(self._read(sorted(wanted)), len(self.ids))
+        return self._kept
 
-    def candidates(self, local: Record) -> dict[str, Record]:
-        """National records worth scoring against one local entry (dict lookups only)."""
-        self._index()
+    def candidates(self, local: Record, index: _Index | None = None) -> dict[str, Record]:
+        """National records worth scoring against one local entry (dict lookups only), in ``index`` (by
+        default, every record a local entry can meet)."""
+        if index is None:
+            index = self._full_index()
         found: dict[str, Record] = {}
         years = local.years(1)
         tokens = frozenset(local.tokens)
         for code in local.codes:
             for year in years:  # pass A: the area, within a year
-                for record in self.by_code_year.get((code, year), ()):
+                for record in index.by_code_year.get((code, year), ()):
                     # worth scoring: a child in common, a content word in common, or two titles naming no one
                     if record.id not in found and (
                             local.names & record.names or not tokens.isdisjoint(record.tokens)
                             or not (local.names or record.names)):
                         found[record.id] = record
-            for record in self.by_code_undated.get(code, ()):
+            for record in index.by_code_undated.get(code, ()):
                 found.setdefault(record.id, record)
             if local.names:  # pass A': the same names, up to three years apart (or either undated)
                 name = min(local.names)
-                for record in self.by_code_name.get((code, name), ()):
+                for record in index.by_code_name.get((code, name), ()):
                     if record.names == local.names and record.id not in found:
                         relation, _ = date_relation(local, record)
                         if relation != "far":
                             found[record.id] = record
         for name in local.names:  # pass B: anonymous records naming the same child
             for year in years:
-                for record in self.anon_by_name_year.get((name, year), ()):
+                for record in index.anon_by_name_year.get((name, year), ()):
                     shared = local.names & record.names
                     if shared in (local.names, record.names):
                         found.setdefault(record.id, record)
         if not local.names:  # pass C: anonymous thematic reviews, by rare title words
             for token in local.tokens:
                 for year in years:
-                    for record in self.anon_by_token_year.get((token, year), ()):
+                    for record in index.anon_by_token_year.get((token, year), ()):
                         found.setdefault(record.id, record)
         return found
 
@@ -1333,23 +1341,26 @@ class Linker:
             elif d.decision == "accepted":
                 accepted[a].append(b)
 
-        # Score every candidate; a national review scores as its best entry.
-        scored: dict[str, dict[int, tuple[float, Record]]] = {}
+        # Score every candidate; a national review scores as its best entry. The candidates are read one area
+        # at a time (the national records of one ONS code, then those without codes), so only one area's
+        # records and each entry's best record of each review are held; a record of two areas the entry shares
+        # is scored twice, the same.
+        scored: dict[str, dict[int, tuple[float, Record]]] = {
+            local.id: {} for local in self.local if local.id not in accepted}
+        by_code: dict[str, list[Record]] = defaultdict(list)
         for local in self.local:
-            if local.id in accepted:
-                continue
-            best: dict[int, tuple[float, Record]] = {}
-            barred = rejected_groups.get(local.id, ())
-            for record in self.candidates(local).values():
-                group = record.group
-                if group in barred:
-                    continue
-                points = self.scorer(local, record, self.weights)
-                kept = best.get(group)
-                # The representative: the best score, then the finest date, then the smallest id.
-                if kept is None or _rank(points, record) < _rank(kept[0], kept[1]):
-                    best[group] = (points, record)
-            scored[local.id] = best
+            if local.id in scored:
+                for code in local.codes:
+                    by_code[code].append(local)
+        areas: list[tuple[Iterable[int], list[Record]]] = [
+            (self._by_code.get(code, ()), members) for code, members in by_code.items()]
+        areas.append((self._unplaced, [local for local in self.local if local.id in scored]))
+        for indexes, members in areas:
+            index = _Index(self._read(indexes), len(self.ids))
+            for local in members:
+                self._score(local, self.candidates(local, index), scored[local.id], rejected_groups.get(local.id, ()))
+            del index
+            self.weights.forget()
 
         # Person-accepted pairs first: they hold whatever the score.
         taken: set[tuple[str, int]] = set()
@@ -1445,6 +1456,18 @@ class Linker:
         self._by_review = None
         national_groups.sort()
         return Linkage(groups=reviews, links=links, national_groups=national_groups)
+
+    def _score(self, local: Record, candidates: dict[str, Record], best: dict[int, tuple[float, Record]],
+               barred: Iterable[int]) -> None:
+        for record in candidates.values():
+            group = record.group
+            if group in barred:
+                continue
+            points = self.scorer(local, record, self.weights)
+            kept = best.get(group)
+            # The representative: the best score, then the finest date, then the smallest id.
+            if kept is None or _rank(points, record) < _rank(kept[0], kept[1]):
+                best[group] = (points, record)
 
     def _group_ids(self, group: int | None) -> list[str]:
         if group is None:
