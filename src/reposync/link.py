@@ -1355,10 +1355,16 @@ class Linker:
         areas: list[tuple[Iterable[int], list[Record]]] = [
             (self._by_code.get(code, ()), members) for code, members in by_code.items()]
         areas.append((self._unplaced, [local for local in self.local if local.id in scored]))
+        # A review scoring below both bands is never linked nor queued, nor can it stop a link (the margin is
+        # over a review in the queue band): it is let go with its area's records.
+        floor = min(self.bands[0], self.bands[1])
         for indexes, members in areas:
             index = _Index(self._read(indexes), len(self.ids))
             for local in members:
-                self._score(local, self.candidates(local, index), scored[local.id], rejected_groups.get(local.id, ()))
+                best = scored[local.id]
+                self._score(local, self.candidates(local, index), best, rejected_groups.get(local.id, ()))
+                for group in [g for g, (points, _) in best.items() if points < floor]:
+                    del best[group]
             del index
             self.weights.forget()
 
