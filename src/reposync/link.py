@@ -1359,6 +1359,8 @@ class Linker:
         # over a review in the queue band): it is let go with its area's records.
         floor = min(self.bands[0], self.bands[1])
         for indexes, members in areas:
+            if not members:
+                continue  # no local entries: nothing to read
             index = _Index(self._read(indexes), len(self.ids))
             for local in members:
                 best = scored[local.id]
