@@ -150,120 +150,50 @@ def test_the_fresh_cases_are_wholly_in_the_fresh_half_and_the_older_gold_unchang
     assert pairs >= 40 and len(decoys) >= 20
 
 
-def test_the_blind_cases_are_wholly_in_the_blind_half_and_the_older_gold_unchanged(full_gold: dict,
-                                                                                   gold: dict) -> None:
-    blind_local, blind_national = builder.blind_cases(builder._national)
+# Entries of each half (local, national) as gold.json holds them: a half added later never changes these.
+HALF_SIZES = {("tune", "holdout"): (132, 1706), ("fresh",): (38, 97), ("blind",): (45, 110), ("final",): (37, 112),
+              ("last",): (33, 107)}
+
+
+@pytest.mark.parametrize("name, decoys_at_least", [("blind", 20), ("final", 35), ("last", 35)])
+def test_a_half_measured_once_is_wholly_its_own_after_the_older_gold_and_left_out_unless_asked(
+        full_gold: dict, gold: dict, name: str, decoys_at_least: int) -> None:
+    half_local, half_national = dict(builder.BLIND_HALVES)[name](builder._national)
     local_ids = {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
-                 for source, (_, items) in blind_local.items() for t, *_ in items}
-    ids = {n["id"] for n in blind_national} | local_ids
+                 for source, (_, items) in half_local.items() for t, *_ in items}
+    ids = {n["id"] for n in half_national} | local_ids
     entries = full_gold["local"] + full_gold["national"]
-    assert {e["id"] for e in entries if e["half"] == "blind"} == ids
-    assert all(e["synthetic"] for e in entries if e["half"] == "blind")
-    # No case spans the blind half and another; the older halves keep their number of entries and come first.
-    blind_cases = {e["case"] for e in entries if e["half"] == "blind" and e["case"]}
-    assert not blind_cases & {e["case"] for e in entries if e["half"] != "blind"}
-    local, national = (Counter(e["half"] for e in full_gold[kind]) for kind in ("local", "national"))
-    assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
-    assert (local["fresh"], national["fresh"]) == (38, 97)
+    assert {e["id"] for e in entries if e["half"] == name} == ids
+    assert all(e["synthetic"] for e in entries if e["half"] == name)
+    # No case or local page spans this half and another; every half keeps its number of entries, and this one's
+    # come after every older half's (so the older lines of gold.json stay as they were).
+    assert not {e["case"] for e in entries if e["half"] == name and e["case"]} & {
+        e["case"] for e in entries if e["half"] != name}
+    assert not set(half_local) & {e["source"] for e in full_gold["local"] if e["half"] != name}
+    counts = [Counter(e["half"] for e in full_gold[kind]) for kind in ("local", "national")]
+    for halves, sizes in HALF_SIZES.items():
+        assert tuple(sum(c[h] for h in halves) for c in counts) == sizes, halves
+    order = ["tune", "holdout", *(h for h, _ in builder.BLIND_HALVES)]
+    older = set(order[:order.index(name)])
     for kind in ("local", "national"):
-        halves = [e["half"] for e in full_gold[kind] if e["half"] not in ("final", "last")]
-        assert halves[len(halves) - halves.count("blind"):] == ["blind"] * halves.count("blind")
-    # The targets' gold set leaves it out, and so does bench/linkage.py unless asked (--blind).
-    assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
-    assert not {p[0] for p in gold["pairs"]} & ids
-    unblind = bench.without_blind(full_gold)
-    assert not {e["id"] for e in unblind["local"] + unblind["national"]} & ids
-    assert {e["half"] for e in unblind["national"]} == {"tune", "holdout", "fresh"}
-    # At least 40 true local-national pairs, 35 national same-review pairs, and as many hard non-pairs: a blind
-    # record of another review with the same pseudonym, or a thematic review of another area or year.
-    by_case = Counter(n["case"] for n in blind_national)
-    links = sum(1 for p in full_gold["pairs"] if p[0] in local_ids)
-    same = sum(k * (k - 1) // 2 for k in by_case.values())
-    decoys = [n for n in blind_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
-              and not any(l[2] == n["case"] for _, items in blind_local.values() for l in items)]
-    assert links >= 40 and same >= 35 and len(decoys) >= 20
-    assert sum(1 for _, items in blind_local.values() for l in items if l[2] is None) >= 5
-
-
-def test_the_final_cases_are_wholly_in_the_final_half_and_the_older_gold_unchanged(full_gold: dict,
-                                                                                   gold: dict) -> None:
-    final_local, final_national = builder.final_cases(builder._national)
-    local_ids = {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
-                 for source, (_, items) in final_local.items() for t, *_ in items}
-    ids = {n["id"] for n in final_national} | local_ids
-    entries = full_gold["local"] + full_gold["national"]
-    assert {e["id"] for e in entries if e["half"] == "final"} == ids
-    assert all(e["synthetic"] for e in entries if e["half"] == "final")
-    # No case or local page spans the final half and another; the older halves keep their number of entries, and
-    # the final entries come after all of them (so the older lines of gold.json stay as they were).
-    final_cases = {e["case"] for e in entries if e["half"] == "final" and e["case"]}
-    assert not final_cases & {e["case"] for e in entries if e["half"] != "final"}
-    assert not set(final_local) & {e["source"] for e in full_gold["local"] if e["half"] != "final"}
-    local, national = (Counter(e["half"] for e in full_gold[kind]) for kind in ("local", "national"))
-    assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
-    assert (local["fresh"], national["fresh"], local["blind"], national["blind"]) == (38, 97, 45, 110)
-    for kind in ("local", "national"):
-        halves = [e["half"] for e in full_gold[kind] if e["half"] != "last"]
-        assert halves[len(halves) - halves.count("final"):] == ["final"] * halves.count("final")
-    # The targets' gold set and bench/linkage.py's default leave it out; --final (alone or with --blind) adds it.
-    assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
-    assert not {e["id"] for e in bench.without_blind(full_gold)["national"]} & ids
-    assert {e["half"] for e in bench.without_blind(full_gold, keep=("final",))["national"]} == {
-        "tune", "holdout", "fresh", "final"}
-    assert {e["half"] for e in bench.without_blind(full_gold, keep=("blind", "final"))["national"]} == {
-        "tune", "holdout", "fresh", "blind", "final"}
-    # At least 40 true local-national pairs, 35 national same-review pairs, as many decoy records of another
-    # review with the same pseudonym or topic, and local entries with no national review.
-    by_case = Counter(n["case"] for n in final_national)
-    links = sum(1 for p in full_gold["pairs"] if p[0] in local_ids)
-    same = sum(k * (k - 1) // 2 for k in by_case.values())
-    linked = {l[2] for _, items in final_local.values() for l in items}
-    decoys = [n for n in final_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
-              and n["case"] not in linked]
-    assert links >= 40 and same >= 35 and len(decoys) >= 35
-    assert sum(1 for _, items in final_local.values() for l in items if l[2] is None) >= 5
-
-
-def test_the_last_cases_are_wholly_in_the_last_half_and_the_older_gold_unchanged(full_gold: dict,
-                                                                                 gold: dict) -> None:
-    last_local, last_national = builder.last_cases(builder._national)
-    local_ids = {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
-                 for source, (_, items) in last_local.items() for t, *_ in items}
-    ids = {n["id"] for n in last_national} | local_ids
-    entries = full_gold["local"] + full_gold["national"]
-    assert {e["id"] for e in entries if e["half"] == "last"} == ids
-    assert all(e["synthetic"] for e in entries if e["half"] == "last")
-    # No case or local page spans the last half and another; the older halves keep their number of entries, and
-    # the last entries come after all of them (so the older lines of gold.json stay as they were).
-    last_cases = {e["case"] for e in entries if e["half"] == "last" and e["case"]}
-    assert not last_cases & {e["case"] for e in entries if e["half"] != "last"}
-    assert not set(last_local) & {e["source"] for e in full_gold["local"] if e["half"] != "last"}
-    local, national = (Counter(e["half"] for e in full_gold[kind]) for kind in ("local", "national"))
-    assert (local["tune"] + local["holdout"], national["tune"] + national["holdout"]) == (132, 1706)
-    assert (local["fresh"], national["fresh"], local["blind"], national["blind"]) == (38, 97, 45, 110)
-    assert (local["final"], national["final"]) == (37, 112)
-    for kind in ("local", "national"):
-        halves = [e["half"] for e in full_gold[kind]]
-        assert halves[len(halves) - halves.count("last"):] == ["last"] * halves.count("last")
-    # The targets' gold set and bench/linkage.py's default leave it out; --last (alone or with the others) adds it.
+        at = [n for n, e in enumerate(full_gold[kind]) if e["half"] == name]
+        assert all(e["half"] not in older for e in full_gold[kind][at[0]:])
+    # The targets' gold set and bench/linkage.py's default leave it out; its flag (alone or with others) adds it.
     assert not {e["id"] for e in gold["local"] + gold["national"]} & ids
     assert not {p[0] for p in gold["pairs"]} & ids
     assert not {e["id"] for e in bench.without_blind(full_gold)["national"]} & ids
-    assert not {e["id"] for e in bench.without_blind(full_gold, keep=("blind", "final"))["national"]} & ids
-    assert {e["half"] for e in bench.without_blind(full_gold, keep=("last",))["national"]} == {
-        "tune", "holdout", "fresh", "last"}
-    assert {e["half"] for e in bench.without_blind(full_gold, keep=("blind", "final", "last"))["national"]} == {
-        "tune", "holdout", "fresh", "blind", "final", "last"}
-    # At least 40 true local-national pairs, 35 national same-review pairs, as many decoy records of another
-    # review with the same pseudonym or topic, and local entries with no national review.
-    by_case = Counter(n["case"] for n in last_national)
+    assert {e["half"] for e in bench.without_blind(full_gold, keep=(name,))["national"]} == {
+        "tune", "holdout", "fresh", name}
+    # At least 40 true local-national pairs, 35 national same-review pairs, decoy records of another review with
+    # the same pseudonym or topic, and local entries with no national review.
+    by_case = Counter(n["case"] for n in half_national)
     links = sum(1 for p in full_gold["pairs"] if p[0] in local_ids)
     same = sum(k * (k - 1) // 2 for k in by_case.values())
-    linked = {l[2] for _, items in last_local.values() for l in items}
-    decoys = [n for n in last_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
+    linked = {l[2] for _, items in half_local.values() for l in items}
+    decoys = [n for n in half_national if n["stratum"].endswith(("-decoy", "-same-pseudonym", "-other-area"))
               and n["case"] not in linked]
-    assert links >= 40 and same >= 35 and len(decoys) >= 35
-    assert sum(1 for _, items in last_local.values() for l in items if l[2] is None) >= 5
+    assert links >= 40 and same >= 35 and len(decoys) >= decoys_at_least
+    assert sum(1 for _, items in half_local.values() for l in items if l[2] is None) >= 5
 
 
 def test_gold_json_is_what_the_builder_writes() -> None:
