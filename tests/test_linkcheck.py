@@ -8,7 +8,7 @@ import json
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -241,12 +241,8 @@ def test_m006_adds_link_health_to_an_existing_catalogue_keeping_its_rows(tmp_pat
         db.close()
 
 
-def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer, tmp_path: Path) -> None:
-    from reposync import linkcheck
-    from reposync.fetch import Fetcher
-
-    site.robots = (200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 7\n")
-    config = load_config(write_config(tmp_path, site, delay=2.0))
+def fake_time() -> tuple[list[float], Callable[[float], None], Callable[[], float]]:
+    """A clock that moves only when the fetcher sleeps, and the list of its sleeps (rounded to the ms)."""
     now = [100.0]
     slept: list[float] = []
 
@@ -254,9 +250,19 @@ def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer
         slept.append(round(seconds, 3))
         now[0] += seconds
 
+    return slept, sleep, lambda: now[0]
+
+
+def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer, tmp_path: Path) -> None:
+    from reposync import linkcheck
+    from reposync.fetch import Fetcher
+
+    site.robots = (200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 7\n")
+    config = load_config(write_config(tmp_path, site, delay=2.0))
+    slept, sleep, clock = fake_time()
     todo = [linkcheck.Link(f"synthetic:{n}", "synthetic", site.url(f"/reports/{n}.pdf"))
             for n in ("child-xa", "baby-xb", "child-xg")]
-    with Fetcher(config.crawl, sleep=sleep, clock=lambda: now[0]) as fetcher:
+    with Fetcher(config.crawl, sleep=sleep, clock=clock) as fetcher:
         verdicts = linkcheck.check(fetcher, config, todo)
     assert [v.status for v in verdicts] == ["ok", "ok", "ok"]
     # robots.txt, then three HEADs to one host: the robots.txt pause (7 s, over our 2 s) before each but the first.
@@ -269,13 +275,7 @@ def test_links_are_asked_a_host_at_a_time_in_turn_so_one_hosts_pause_passes_whil
     from reposync.fetch import Fetcher
 
     config = load_config(write_config(tmp_path, site, delay=2.0))
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(round(seconds, 3))
-        now[0] += seconds
-
+    slept, sleep, clock = fake_time()
     # Two hosts (127.0.0.1 is the source's own, localhost is in check_links_hosts), three links each, as
     # ``due`` lists them: by entry.
     here = [site.url(f"/reports/{n}.pdf") for n in ("child-xa", "baby-xb", "child-xg")]
@@ -285,7 +285,7 @@ def test_links_are_asked_a_host_at_a_time_in_turn_so_one_hosts_pause_passes_whil
     assert [link.entry_id for link in turns] == [f"synthetic:{n}" for n in (0, 3, 1, 4, 2, 5)]
     assert sorted(turns, key=lambda link: link.entry_id) == todo  # every link once
     site.reset_counts()
-    with Fetcher(config.crawl, sleep=sleep, clock=lambda: now[0]) as fetcher:
+    with Fetcher(config.crawl, sleep=sleep, clock=clock) as fetcher:
         verdicts, _counts = linkcheck.check_and_record(open_db(tmp_path / "links.db"), 1, fetcher, config, todo)
     assert [v.status for v in verdicts] == ["ok"] * 6
     in_turns = sum(slept)
@@ -294,7 +294,7 @@ def test_links_are_asked_a_host_at_a_time_in_turn_so_one_hosts_pause_passes_whil
     assert [host.split(":")[0] for host in asked] == ["127.0.0.1", "localhost"] * 3
     # The same links host after host: every pause is waited out (the clock moves only when the fetcher sleeps).
     slept.clear()
-    with Fetcher(config.crawl, sleep=sleep, clock=lambda: now[0]) as fetcher:
+    with Fetcher(config.crawl, sleep=sleep, clock=clock) as fetcher:
         assert [v.status for v in linkcheck.check(fetcher, config, todo)] == ["ok"] * 6
     host_after_host = sum(slept)
     # Each host: robots.txt, then three links 2 s apart; in turns, a host's pause passes while the other is asked.
