@@ -24,6 +24,8 @@ and is what the sync and ``bench/linkage.py`` run.
    An executive summary or briefing with no text, of the same area and children, dated up to two years
    before a review, joins it when that review is the only one of the area and children in those two years
    (York's Baby A summary of 2011 and its review of 2013); with two candidate reviews it joins neither.
+   Two thematic reviews of one area and year on two listings, worded apart, join when each is the only
+   one of the other listing.
    A review never holds two records of one listing (summary documents aside) nor, joined across dates
    apart or containment, two records whose descriptions tell different stories (cannot-link); pairs whose
    dates agree join before pairs a listing's lag apart, so a record with no description of its own cannot
@@ -752,6 +754,9 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
         if _texts_agree(a, b, weights, relation) and (a.source != b.source or a.document or b.document):
             return "equal", ("anonymous, nameless, same year, summaries agree" if a.anonymous
                              else "nameless, same area and year, summaries agree")
+        if _thematic_pair(a, b, weights):
+            return None, ("thematic reviews of one area and year in two listings, worded apart: joined only when "
+                          "each is the other's one thematic review of that area and year")
         return None, "nameless, titles and summaries differ"
     kind, distinctive = case
     if a.anonymous:
@@ -791,6 +796,19 @@ def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | No
         return None, ("summary document without text dated before the review: joined only when this is the "
                       "one review of the area it can be of")
     return None, "same case, dates apart"
+
+
+def _thematic_pair(a: Record, b: Record, weights: Weights) -> bool:
+    """Two thematic reviews of one area, the same year, on two listings, their titles and texts not agreeing
+    enough to join them by themselves (each listing words a topic its own way: "children of service families",
+    "armed forces families") and their descriptions not telling different stories. ``dedupe`` joins such a
+    pair when each is the only one of the other listing: one listing lists a review once, and an area
+    publishes few thematic reviews a year."""
+    if a.names or b.names or a.source == b.source or a.document or b.document:
+        return False
+    if not (a.codes & b.codes) or a.review_type != "thematic" or b.review_type != "thematic":
+        return False
+    return date_relation(a, b)[0] == "overlap" and not _texts_differ(a, b, weights)
 
 
 def _fuller_title(a: Record, b: Record) -> bool:
@@ -881,6 +899,7 @@ class _Dedupe:
         self.documents: set[int] = set()  # the summary documents among them
         # A summary document without text -> the reviews it may be of; and the documents already joined to a review.
         self.maybe_of: dict[int, set[int]] = defaultdict(set)
+        self.thematic: dict[int, set[int]] = defaultdict(set)  # each thematic review -> its ``_thematic_pair``s
         self.placed_documents: set[int] = set()
         # Cannot-link: a review never holds two records whose descriptions tell different stories, nor two
         # records of one listing (but for summary documents), whatever chain of pairs would join them (anonymous
@@ -926,6 +945,10 @@ class _Dedupe:
                         document, review = (i, j) if a.document else (j, i)
                         maybe_of[document].add(review)
                         self._keep_own(national, document, review)
+                    elif kind is None and not a.names and _thematic_pair(a, b, weights):
+                        self.thematic[i].add(j)
+                        self.thematic[j].add(i)
+                        self._keep_own(national, i, j)
         for i, j in later:
             self._join_records(i, j, national[i], national[j])
 
@@ -976,8 +999,16 @@ class _Dedupe:
             if document not in placed_documents and len({find(r) for r in reviews}) == 1:
                 review = next(iter(reviews))
                 self._join(document, review, self.own[document], self.own[review])
+        for one, others in self.thematic.items():
+            # Each the other's one thematic review of the area and year (however many records it has).
+            found = {find(k) for k in others}
+            if len(found) == 1:
+                other = next(iter(others))
+                if {find(k) for k in self.thematic[other]} == {find(one)}:
+                    self._join(one, other, self.own[one], self.own[other])
         self.contained.clear()
         self.maybe_of.clear()
+        self.thematic.clear()
         self.own.clear()
 
     def numbers(self) -> array:
