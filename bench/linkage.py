@@ -6,6 +6,7 @@ local entries.
     .venv/bin/python bench/linkage.py --blind    # the same with the blind half: run it once, at the end
     .venv/bin/python bench/linkage.py --final    # the same with the final half (both flags: both halves), once
     .venv/bin/python bench/linkage.py --last     # the same with the last half (combinable with the others), once
+    .venv/bin/python bench/linkage.py --check    # the same with the check half (combinable with the others), once
     .venv/bin/python bench/linkage.py --scale    # 5k, 50k, 500k national x 5k local
     .venv/bin/python bench/linkage.py --scale --sizes 5000,50000
 
@@ -50,20 +51,20 @@ def load_gold(path: Path = GOLD) -> dict[str, Any]:
 
 
 def without_fresh(gold: dict[str, Any]) -> dict[str, Any]:
-    """The gold set as it was before the fresh, blind, final and last halves (tests/fixtures/linkage/
-    fresh_cases.py, blind_cases.py, final_cases.py, last_cases.py) were added: the tune and holdout halves alone,
-    for the tests' targets and the Splink bench, which predate them."""
-    return _without(gold, ("fresh", "blind", "final", "last"))
+    """The gold set as it was before the fresh, blind, final, last and check halves (tests/fixtures/linkage/
+    fresh_cases.py, blind_cases.py, final_cases.py, last_cases.py, check_cases.py) were added: the tune and
+    holdout halves alone, for the tests' targets and the Splink bench, which predate them."""
+    return _without(gold, ("fresh", "blind", "final", "last", "check"))
 
 
-HELD_BACK = ("blind", "final", "last")  # halves shown only when asked for, each measured once at the end
+HELD_BACK = ("blind", "final", "last", "check")  # halves shown only when asked for, each measured once at the end
 
 
 def without_blind(gold: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The gold set without its blind, final and last halves (tests/fixtures/linkage/blind_cases.py,
-    final_cases.py, last_cases.py), each measured once, at the end (``--blind``, ``--final``, ``--last``; ``keep``
-    names those asked for): while the rules are being improved, none of their figures is shown, not even inside
-    "all"."""
+    """The gold set without its blind, final, last and check halves (tests/fixtures/linkage/blind_cases.py,
+    final_cases.py, last_cases.py, check_cases.py), each measured once, at the end (``--blind``, ``--final``,
+    ``--last``, ``--check``; ``keep`` names those asked for): while the rules are being improved, none of their
+    figures is shown, not even inside "all"."""
     return _without(gold, tuple(h for h in HELD_BACK if h not in keep))
 
 
@@ -105,8 +106,8 @@ def evaluate(gold: dict[str, Any], linkage: link.Linkage | None = None, half: st
 
     A link stands for its national review: it counts as a predicted pair with every entry of the review
     (``features["review_entries"]``), which is how a librarian reads it. ``half`` ("tune", "holdout", "fresh",
-    "blind", "final" or "last"): only the local entries and national cases of that half of the gold (a dedupe pair
-    counts in a half when either of its entries is in it).
+    "blind", "final", "last" or "check"): only the local entries and national cases of that half of the gold (a
+    dedupe pair counts in a half when either of its entries is in it).
     """
     if linkage is None:
         linkage = link.link_all(gold_rows(gold))
@@ -186,7 +187,7 @@ def halves(gold: dict[str, Any], linkage: link.Linkage | None = None) -> dict[st
         linkage = link.link_all(gold_rows(gold))
     present = {e["half"] for e in gold["local"] + gold["national"]}
     return {name: evaluate(gold, linkage, None if name == "all" else name)
-            for name in ("tune", "holdout", "fresh", "blind", "final", "last", "all")
+            for name in ("tune", "holdout", "fresh", "blind", "final", "last", "check", "all")
             if name == "all" or name in present}
 
 
@@ -208,7 +209,8 @@ def print_halves(results: dict[str, dict[str, Any]]) -> None:
           "larger than before; dedupe F1 >= 0.98. fresh: written blind after the rules were tuned on the holdout's "
           "misses; blind: written blind while they were tuned on fresh's (shown only with --blind); final: written "
           "blind after fresh's and blind's results were looked at (shown only with --final); last: written "
-          "blind after fresh's, blind's and final's were looked at (shown only with --last)")
+          "blind after fresh's, blind's and final's were looked at (shown only with --last); check: written "
+          "blind after fresh's, blind's, final's and last's were looked at (shown only with --check)")
 
 
 def print_gold(result: dict[str, Any]) -> None:
@@ -413,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="include the final half (final_cases.py): for the one measurement at the end")
     parser.add_argument("--last", action="store_true",
                         help="include the last half (last_cases.py): for the one measurement at the end")
+    parser.add_argument("--check", action="store_true",
+                        help="include the check half (check_cases.py): for the one measurement at the end")
     args = parser.parse_args(argv)
     if args.scale:
         run_scale([int(s) for s in args.sizes.split(",")], args.local, args.tracemalloc)

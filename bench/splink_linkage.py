@@ -304,7 +304,7 @@ def main() -> None:
     import linkage
     import splink
 
-    gold = linkage.without_fresh(linkage.load_gold())  # tune and holdout (no fresh, blind, final), as set up
+    gold = linkage.without_fresh(linkage.load_gold())  # tune and holdout (no later half), as set up
     results = []
     thresholds = None
     for scale in [int(s) for s in args.scales.split(",")]:

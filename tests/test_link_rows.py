@@ -26,7 +26,8 @@ def _bench():
 def gold_db(tmp_path_factory) -> tuple[sqlite_utils.Database, list[dict]]:
     """The gold set's rows in a catalogue, in an order of their own (rowids are not the gold order)."""
     bench = _bench()
-    # Without the held-back halves (blind, final, last): they are linked once, at the end, by bench/linkage.py.
+    # Without the held-back halves (blind, final, last, check): each is linked once, at the end, by
+    # bench/linkage.py.
     rows = bench.gold_rows(bench.without_blind(bench.load_gold()))
     random.Random(15).shuffle(rows)
     db = catalogue.open_db(tmp_path_factory.mktemp("link-rows") / "catalogue.db")
