@@ -845,6 +845,31 @@ def test_an_areas_one_thematic_review_of_a_year_on_two_listings_is_one_review_ho
     assert len(groups_of(listed | four, library | pools, *FILLER)) == 2 + len(FILLER)
     assert len(groups_of(listed | four, library, *FILLER)) == 1 + len(FILLER)
 
+
+_HASH_OF_A_LINKING = """
+import hashlib, sys
+sys.path.insert(0, sys.argv[1])
+import linkage as bench
+from reposync import link
+result = link.link_all(bench.synthetic_collection(20000, 3000))
+print(hashlib.sha256(repr((result.groups, [(l.entry_a, l.entry_b, l.score, l.decision) for l in result.links],
+                           result.national_groups)).encode()).hexdigest())
+"""
+
+
+def test_the_same_rows_give_the_same_reviews_in_every_process() -> None:
+    """Which pairs join first decides what a cannot-link keeps apart: no set's order (which changes with each
+    process's hash seed) may choose it."""
+    import os
+    import subprocess
+
+    hashes = set()
+    for seed in ("0", "4"):
+        done = subprocess.run([sys.executable, "-c", _HASH_OF_A_LINKING, str(ROOT / "bench")], capture_output=True,
+                              text=True, env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
+        hashes.add(done.stdout.strip())
+    assert len(hashes) == 1
+
 # --- Fellegi-Sunter weights by EM (issue 14: compared in bench/linkage.py --em) -----------------------------
 
 

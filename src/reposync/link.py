@@ -860,7 +860,7 @@ class _UnionFind:
 def _dedupe_areas(record: Record) -> Iterable[Any]:
     """The areas a national record is blocked under for dedupe: its codes, its area as written, or None."""
     if record.codes:
-        return record.codes
+        return sorted(record.codes)  # sorted: the order areas are met in, and so which pairs join first, is fixed
     if record.area:
         return [("text", record.area.lower())]
     return [None]
@@ -872,7 +872,7 @@ def _dedupe_blocks(national: Mapping[int, Record] | list[Record], members: Itera
     for i in members:
         record = national[i]
         # Nameless records (thematic reviews) of an area and year share one block: listings word titles apart.
-        cases: Iterable[Any] = record.names or (("nameless",),)
+        cases: Iterable[Any] = sorted(record.names) or (("nameless",),)  # sorted: blocks in a fixed order
         # A summary document may be catalogued up to two years before its review: it waits in later blocks.
         for year in (record.years() if not record.document else range(record.first_year, record.last_year + 3)):
             for case in cases:
@@ -991,7 +991,7 @@ class _Dedupe:
             # Child J, Child K, Child V against three single records: ambiguous, join none.
             name_sets = list({names[s] for s in smalls})
             if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
-                for small in smalls:
+                for small in sorted(smalls):
                     if self._join(big, small, self.own[big], self.own[small]):
                         placed_documents.update(k for k in (big, small) if k in self.documents)
         for document, reviews in self.maybe_of.items():
@@ -1323,7 +1323,7 @@ class Linker:
         found: dict[str, Record] = {}
         years = local.years(1)
         tokens = frozenset(local.tokens)
-        for code in local.codes:
+        for code in sorted(local.codes):
             for year in years:  # pass A: the area, within a year
                 for record in index.by_code_year.get((code, year), ()):
                     # worth scoring: a child in common, a content word in common, or two titles naming no one
@@ -1340,7 +1340,7 @@ class Linker:
                         relation, _ = date_relation(local, record)
                         if relation != "far":
                             found[record.id] = record
-        for name in local.names:  # pass B: anonymous records naming the same child
+        for name in sorted(local.names):  # pass B: anonymous records naming the same child
             for year in years:
                 for record in index.anon_by_name_year.get((name, year), ()):
                     shared = local.names & record.names
@@ -1381,7 +1381,7 @@ class Linker:
         by_code: dict[str, list[Record]] = defaultdict(list)
         for local in self.local:
             if local.id in scored:
-                for code in local.codes:
+                for code in sorted(local.codes):
                     by_code[code].append(local)
         areas: list[tuple[Iterable[int], list[Record]]] = [
             (self._by_code.get(code, ()), members) for code, members in by_code.items()]
