@@ -131,7 +131,7 @@ def test_real_gold_entries_are_in_the_snapshot_fixtures(full_gold: dict) -> None
 
 
 def test_the_fresh_cases_are_wholly_in_the_fresh_half_and_the_older_gold_unchanged(full_gold: dict) -> None:
-    fresh_local, fresh_national = builder.fresh_cases(builder._national)
+    fresh_local, fresh_national = builder.cases_of(builder.fresh_cases)
     ids = {n["id"] for n in fresh_national} | {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
                                                for source, (_, items) in fresh_local.items() for t, *_ in items}
     entries = full_gold["local"] + full_gold["national"]
@@ -160,7 +160,7 @@ HALF_SIZES = {("tune", "holdout"): (132, 1706), ("fresh",): (38, 97), ("blind",)
                                                           ("check", 35)])
 def test_a_half_measured_once_is_wholly_its_own_after_the_older_gold_and_left_out_unless_asked(
         full_gold: dict, gold: dict, name: str, decoys_at_least: int) -> None:
-    half_local, half_national = dict(builder.BLIND_HALVES)[name](builder._national)
+    half_local, half_national = builder.cases_of(dict(builder.BLIND_HALVES)[name])
     local_ids = {builder._id(source, "local", builder.RawEntry(title=t, page_url=builder.URL))
                  for source, (_, items) in half_local.items() for t, *_ in items}
     ids = {n["id"] for n in half_national} | local_ids
