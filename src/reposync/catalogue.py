@@ -340,6 +340,7 @@ class SourceOutcome:
     newest_first: bool | None = None  # the walk found publication years non-increasing (None: not walked)
     layout: str | None = None  # fingerprint of how the walk's pages lay out their entries (None: none given)
     held: int = 0  # departures held because the layout changed (set when the run is applied)
+    cut_short: bool = False  # the walk ended before the end its listing declares (``error`` says where)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -352,6 +353,7 @@ class SourceOutcome:
             "newest_first": self.newest_first,
             "layout": self.layout,
             "held": self.held,
+            "cut_short": self.cut_short,
         }
 
 
@@ -760,17 +762,41 @@ def stored_hash(db: sqlite_utils.Database, entry_id: str) -> str | None:
 
 
 def last_complete_walk(db: sqlite_utils.Database, source: str) -> dict[str, Any] | None:
-    """When the last complete walk of a source started, and whether it found it newest first (runs.sources)."""
+    """When the last complete walk of a source started, and whether it found it newest first (runs.sources).
+
+    Only a full walk that reached its end without an error is one: an incremental walk, or one cut short,
+    would put off the next full walk that finds what it missed.
+    """
     path = f'$."{source}"'  # source ids are [a-z0-9_-]: safe inside a quoted JSON path
     row = db.execute(
         "SELECT started_at, json_extract(sources, ? || '.newest_first') FROM runs "
         "WHERE finished_at IS NOT NULL AND json_valid(sources) AND json_extract(sources, ? || '.complete') = 1 "
+        "AND coalesce(json_extract(sources, ? || '.walk'), 'full') = 'full' "
+        "AND json_extract(sources, ? || '.error') IS NULL "
+        "AND NOT coalesce(json_extract(sources, ? || '.cut_short'), 0) "
         "ORDER BY id DESC LIMIT 1",
-        [path, path],
+        [path] * 5,
     ).fetchone()
     if row is None:
         return None
     return {"started_at": row[0], "newest_first": bool(row[1])}
+
+
+def nights_cut_short(db: sqlite_utils.Database, source: str, limit: int) -> int:
+    """How many of a source's last walks in a row (up to ``limit``) ended before their listing's end."""
+    path = f'$."{source}"'  # source ids are [a-z0-9_-]: safe inside a quoted JSON path
+    rows = db.execute(
+        "SELECT coalesce(json_extract(sources, ? || '.cut_short'), 0) FROM runs "
+        "WHERE finished_at IS NOT NULL AND json_valid(sources) AND json_type(sources, ?) IS NOT NULL "
+        "ORDER BY id DESC LIMIT ?",
+        [path, path, limit],
+    ).fetchall()
+    nights = 0
+    for (cut_short,) in rows:
+        if not cut_short:
+            break
+        nights += 1
+    return nights
 
 
 def last_pages(db: sqlite_utils.Database, source: str) -> int | None:

@@ -53,6 +53,10 @@ class Temporary(SourceError):
     exit_code = EXIT_TEMPORARY
 
 
+class WalkCutShort(Temporary):
+    """A walk ended before the end its listing declares (no next link, or one off the site): nothing departs."""
+
+
 class ParseError(NeedsPerson):
     """A page no longer parses as its parser expects."""
 

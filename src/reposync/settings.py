@@ -65,6 +65,13 @@ EXPECTED_PAGES_DEFAULT = 1
 # the square of its depth, so 10 MB of nested <div> would take hours.
 MAX_NESTING = 2000
 
+# --- walks cut short ------------------------------------------------------
+# A walk that ends before the end its listing declares (the library's "Record
+# 25 of 1466" with no next link, or one off the site) fails with 75: an expired
+# result set or a flaky page is worth another night. The same on this many
+# walks of a source in a row is no accident (a changed site): 65, for a person.
+CUT_SHORT_NIGHTS_TO_PERSON = 3
+
 # --- layout guard ---------------------------------------------------------
 # A complete walk that yields fewer than this share of the entries of the
 # source's last good walk is treated as a changed layout, not as removals.

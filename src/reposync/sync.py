@@ -32,7 +32,7 @@ from . import catalogue, decisions, hosts, linkcheck, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .deadline import Deadline
-from .errors import EXIT_DATA, EXIT_OK, ConfigError, LockHeld, NeedsPerson, SourceError
+from .errors import EXIT_DATA, EXIT_OK, ConfigError, LockHeld, NeedsPerson, SourceError, WalkCutShort
 from .fetch import Fetcher, Page, make_client
 from .models import ParseResult
 from .normalise import normalise, unique_ids
@@ -135,6 +135,12 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     nothing it did not visit. If the records turn out not to be newest first it
     does not stop early: it walks on to the end, as a full walk. A walk that
     reaches the end is complete, whichever way it started.
+
+    Where the pages say how long the listing is (the library's "Record 12 of
+    1466"), the end is that record: a walk that runs out of next links before
+    it, or meets a next link off the site, is cut short (``WalkCutShort``, 75)
+    and is not complete. Where they say nothing, the last page is the end, and
+    ``guard_layout`` judges a short walk.
     """
     outcome = SourceOutcome(source=source.id, departure=departure_kind(source))
     url: str | None = source.url
@@ -144,6 +150,10 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     known_run = 0  # entries in a row, up to here, that are known and unchanged
     ids: set[str] = set()  # the walk's list-entry ids so far: no two entries share one (normalise.unique_ids)
     layouts: set[str] = set()  # the pages' layout fingerprints (how their entries are laid out)
+    position: tuple[int, int] | None = None  # the last page's "record N of M", when it gives one
+    total: int | None = None  # the listing's length as its pages last declared it
+    off_site: str | None = None  # a next link that left the site, where the walk had to stop
+    last_url = source.url  # the page the walk last read
     try:
         while url is not None:
             key = url_key(url)  # 16 bytes, not a 300-character URL, for each of 150,000 pages
@@ -153,6 +163,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
                 raise NeedsPerson(url, f"more than {settings.MAX_PAGES_PER_SOURCE} pages")
             visited.add(key)
             page = fetcher.get(url, source.site)
+            last_url = page.url
             result = parse_page(page, source, fetcher.archive)
             outcome.pages += 1
             if result.layout is not None:
@@ -168,18 +179,25 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
                 if stored is not None:
                     unchanged = stored(entry["id"]) == catalogue.content_hash(entry)
                     known_run = known_run + 1 if unchanged else 0
+            position = _position(result.meta)
+            total = position[1] if position else total
             if on_page:
                 on_page(outcome.pages, len(entries), result.meta)
             if progress and outcome.pages % 50 == 0:
                 progress(f"{source.id}: {outcome.pages} pages, {len(entries)} entries")
             url = result.next_url
             if url is not None and site_of(url) != source.site:
-                url = None  # a next link off the site is recorded nowhere and never fetched
+                off_site, url = url, None  # never fetched: the walk stops short of what follows it
             if (url is not None and stored is not None and newest_first
                     and known_run >= settings.INCREMENTAL_KNOWN_RUN):
                 outcome.walk = "incremental"
                 break
+        if outcome.walk == "full":
+            stopped = cut_short(position, total, outcome.pages, off_site)
+            if stopped is not None:
+                raise WalkCutShort(last_url, stopped)
     except SourceError as exc:
+        outcome.cut_short = isinstance(exc, WalkCutShort)
         entries.close()
         outcome.error, outcome.error_url, outcome.exit_code = exc.reason, exc.url, exc.exit_code
         return outcome
@@ -193,6 +211,32 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     outcome.complete = outcome.walk == "full"
     outcome.layout = walk_layout(layouts)
     return outcome
+
+
+def _position(meta: dict) -> tuple[int, int] | None:
+    """Where a page stands in its listing, when it says so: the library's "Record 12 of 1466"."""
+    try:
+        return int(meta["record"]), int(meta["of"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def cut_short(position: tuple[int, int] | None, total: int | None, pages: int, off_site: str | None) -> str | None:
+    """Why a walk that ended did not reach the end its listing declares; None when it did, or none is declared.
+
+    A next link off the site always cuts a walk short: there was more to walk.
+    """
+    if position is not None:
+        where = f"record {position[0]} of {position[1]}"
+    elif total is not None:  # the last page gave no record number; an earlier one declared the length
+        where = f"page {pages} (no record number on it) of a listing of {total} records"
+    else:
+        where = f"page {pages}"
+    if off_site is not None:
+        return f"walk stopped at {where}: its next link points off the site ({off_site})"
+    if total is not None and (position is None or position[0] < position[1]):
+        return f"walk stopped at {where}: no next link"
+    return None
 
 
 def walk_layout(layouts: set[str]) -> str | None:
@@ -215,6 +259,16 @@ def full_walk_due(db: sqlite_utils.Database, source: Source, days: int, today: d
     started = datetime.fromisoformat(last["started_at"]).astimezone(timezone.utc).date()
     today = today or datetime.now(timezone.utc).date()
     return (today - started).days >= days
+
+
+def escalate_cut_short(outcome: SourceOutcome, nights_before: int) -> SourceOutcome:
+    """A walk cut short is 75, worth another night; on ``settings.CUT_SHORT_NIGHTS_TO_PERSON`` walks of the
+    source in a row (``nights_before`` of them before this one) it is 65: a person looks at the site."""
+    in_a_row = settings.CUT_SHORT_NIGHTS_TO_PERSON
+    if not outcome.cut_short or nights_before + 1 < in_a_row:
+        return outcome
+    return replace(outcome, exit_code=EXIT_DATA,
+                   error=f"{outcome.error} (the last {in_a_row} walks in a row were cut short: look at the site)")
 
 
 def guard_layout(outcome: SourceOutcome, previous: int) -> SourceOutcome:
@@ -362,6 +416,8 @@ def run_sync(
                            if not offline and s.parser in INCREMENTAL_PARSERS
                            and not full_walk_due(db, s, crawl.full_walk_days)}
             previous = {s.id: catalogue.listed_count(db, s.id) for s in sources}
+            in_a_row = settings.CUT_SHORT_NIGHTS_TO_PERSON - 1  # walks before this one that make it 65
+            cut_short_before = {s.id: catalogue.nights_cut_short(db, s.id, in_a_row) for s in sources}
             plans = hosts.plan_hosts(sources, functools.partial(expected_pages, db))
             transport: httpx.BaseTransport | None = ReplayTransport(archive, as_of) if offline else None
             archive.defer_sync()  # a live walk's pages are synced to disk once, before the apply
@@ -384,7 +440,7 @@ def run_sync(
                 finally:
                     if reader is not None:
                         reader.close()
-                return guard_layout(outcome, previous[source.id])
+                return guard_layout(escalate_cut_short(outcome, cut_short_before[source.id]), previous[source.id])
 
             def walk_host(plan: hosts.HostPlan) -> list[SourceOutcome]:
                 watch.host_started(plan)
