@@ -250,6 +250,25 @@ def test_reject_then_accept_a_link_as_reposync_links_would(catalogue: Path) -> N
     assert local not in got["missing local 2"] and national not in got["missing national 2"]
 
 
+def test_a_decision_in_datasette_is_logged_with_the_actor_and_how(catalogue: Path) -> None:
+    local, national = york_baby_a(catalogue)
+
+    async def steps(client: Client) -> list[int]:
+        return [(await client.decide("reject_link", "librarian", local_entry=local, national_entry=national)).status_code,
+                (await client.decide("accept_link", "root", local_entry=local, national_entry=national)).status_code]
+
+    assert scenario(catalogue, steps) == [302, 302]
+    with sqlite3.connect(catalogue) as conn:
+        logged = conn.execute("SELECT entry_a, entry_b, decision, previous, decided_by, decided_via, decided_at "
+                              "FROM link_decisions ORDER BY id").fetchall()
+        row = conn.execute("SELECT decided_at, synced_decision FROM links WHERE entry_a = ? AND entry_b = ?",
+                           [local, national]).fetchone()
+    assert [r[:6] for r in logged] == [(local, national, "rejected", "auto", "librarian", "datasette"),
+                                       (local, national, "accepted", "rejected", "root", "datasette")]
+    assert all(ISO_UTC.match(r[6]) for r in logged) and logged[-1][6] == row[0]
+    assert row[1] == "auto"  # as the last sync left it, until the next one
+
+
 def test_a_new_pair_is_inserted_and_a_bad_pair_writes_nothing(catalogue: Path) -> None:
     with sqlite3.connect(catalogue) as conn:
         local = conn.execute("SELECT id FROM entries WHERE source = 'york' AND title = 'Child B'").fetchone()[0]

@@ -14,6 +14,7 @@ import hashlib
 import json
 import sqlite3
 from array import array
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,6 +276,53 @@ def m006_link_health(db: sqlite_utils.Database) -> None:
     db["entries"].create_index(["link_status"], if_not_exists=True)
 
 
+@migrations()
+def m007_decision_history(db: sqlite_utils.Database) -> None:
+    """History that tells the truth (issue 26): a person's link decision is logged on its own, with who made
+    it, how and when (``link_decisions``, filled by triggers on ``links`` whoever writes it: the CLI, a
+    Datasette query, a sync applying decisions.toml), and is never a change a sync made; ``links`` keeps the
+    decision as of the last sync apart (``synced_decision``); review ids have a high-water mark
+    (``id_sequences``) so an id a deleted review had is never given again."""
+    columns = db["links"].columns_dict
+    for name in ("decided_by", "decided_via", "synced_decision"):
+        if name not in columns:
+            db["links"].add_column(name, str)
+    db.execute("UPDATE links SET synced_decision = decision WHERE synced_decision IS NULL")
+    db["link_decisions"].create(
+        {"id": int, "entry_a": str, "entry_b": str, "decision": str, "previous": str, "decided_at": str,
+         "decided_by": str, "decided_via": str},
+        pk="id", if_not_exists=True,
+    )
+    db["link_decisions"].create_index(["entry_a", "entry_b"], if_not_exists=True)
+    # Decisions made before the log was kept: when, but not who nor how.
+    db.execute("INSERT INTO link_decisions (entry_a, entry_b, decision, decided_at) "
+               "SELECT entry_a, entry_b, decision, decided_at FROM links WHERE decision IN ('accepted', 'rejected') "
+               "ORDER BY decided_at, entry_a, entry_b")
+    for statement in DECISION_TRIGGERS:
+        db.execute(statement)
+    db["id_sequences"].create({"name": str, "last_id": int}, pk="name", if_not_exists=True)
+    db.execute("INSERT OR IGNORE INTO id_sequences (name, last_id) SELECT 'reviews', max("
+               "(SELECT coalesce(max(id), 0) FROM reviews), (SELECT coalesce(max(review_id), 0) FROM entries))")
+
+
+_LOG_DECISION = """
+    INSERT INTO link_decisions (entry_a, entry_b, decision, previous, decided_at, decided_by, decided_via)
+    VALUES (NEW.entry_a, NEW.entry_b, NEW.decision, {previous},
+            coalesce(NEW.decided_at, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')), NEW.decided_by, NEW.decided_via);
+"""
+# Every person's decision reaches the log, whoever writes it to links. A row the sync rewrites with the same
+# decision and time logs nothing, nor does the sync stamping a time on a decision that lacked one.
+DECISION_TRIGGERS = (
+    f"""CREATE TRIGGER IF NOT EXISTS links_decision_inserted AFTER INSERT ON links
+        WHEN NEW.decision IN ('accepted', 'rejected')
+        BEGIN {_LOG_DECISION.format(previous="NULL")} END""",
+    f"""CREATE TRIGGER IF NOT EXISTS links_decision_updated AFTER UPDATE OF decision, decided_at ON links
+        WHEN NEW.decision IN ('accepted', 'rejected') AND (NEW.decision IS NOT OLD.decision
+             OR (NEW.decided_at IS NOT OLD.decided_at AND OLD.decided_at IS NOT NULL))
+        BEGIN {_LOG_DECISION.format(previous="OLD.decision")} END""",
+)
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if need be) the catalogue, migrated, in WAL mode."""
     path = Path(path)
@@ -369,6 +417,17 @@ def start_run(db: sqlite_utils.Database, mode: str) -> int:
     return int(cursor.lastrowid)
 
 
+def _disagree(old: Sequence[Any], entry: dict[str, Any]) -> bool:
+    """Whether an entry is surely not the row ``old`` (published_start, published_end, report_url): both have a
+    date and the two never meet, and both have a report link and the two differ. A finer date of the same
+    review, or a moved report alone, is the same entry."""
+    old_start, old_end, old_report = old
+    start, end, report = entry.get("published_start"), entry.get("published_end"), entry.get("report_url")
+    dates_apart = bool(old_start and old_end and start and end) and (end < old_start or start > old_end)
+    reports_apart = bool(old_report and report) and old_report != report
+    return dates_apart and reports_apart
+
+
 class DuplicateEntryId(RuntimeError):
     """Two entries of one walk with one id: one would silently replace the other (a bug, exit 1)."""
 
@@ -380,6 +439,12 @@ class _Writer:
         self.db = db
         self.run_id = run_id
         self.counts: dict[str, int] = {}
+        self.changed: set[str] = set()  # entries counted as changed this run
+
+    def _count_changed(self, entry_id: str) -> None:
+        if entry_id not in self.changed:
+            self.changed.add(entry_id)
+            self.counts["changed"] = self.counts.get("changed", 0) + 1
 
     def change(self, source: str | None, entry_id: str | None, kind: str, field: str | None = None,
                old: Any = None, new: Any = None) -> None:
@@ -420,6 +485,12 @@ class _Writer:
                     own = {row["id"] for row in outcome.entries}
                 if old_id not in seen and old_id not in own:
                     entry["id"] = old_id
+            # A title an entry that left had ("Baby A" of 2027 after the 2025 one rolled off) is a new entry
+            # when its date and its report both disagree with that row's: it takes an id of its own.
+            elif known.get(entry["id"]) == "" and not entry.get("copy_number"):
+                if own is None:
+                    own = {row["id"] for row in outcome.entries}
+                entry["id"] = self._new_under_old_title(entry, known, seen | own)
             if entry["id"] in seen:
                 if entry.get("copy_number"):
                     continue  # one library record shown twice on a walk (the catalogue shifted under it)
@@ -444,6 +515,22 @@ class _Writer:
             for entry_id in departing:
                 self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
                 self.change(outcome.source, entry_id, outcome.departure, "status", "listed", outcome.departure)
+
+    def _new_under_old_title(self, entry: dict[str, Any], known: dict[str, str], taken: set[str]) -> str:
+        """The id for an entry whose id is a departed entry's: that id when it is the same entry coming back,
+        else the id with ``@`` and its date, as ``normalise.unique_ids`` would give two such entries of one page
+        (so a rebuild from the snapshots gives the same ids), and a count should that be taken too."""
+        base = entry["id"]
+        old = self.db.execute("SELECT published_start, published_end, report_url FROM entries WHERE id = ?",
+                              [base]).fetchone()
+        if not _disagree(old, entry):
+            return base
+        wanted = f"{base}@{entry.get('published')}"
+        candidate, number = wanted, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{wanted}-{number}"
+        return candidate
 
     def _hold(self, outcome: SourceOutcome, departing: list[str]) -> bool:
         """Whether a complete walk's departures wait for a person: its layout is not the last good walk's.
@@ -497,7 +584,7 @@ class _Writer:
             changed = [name for name in CONTENT_FIELDS if old.get(name) != entry.get(name)]
             for name in changed:
                 self.change(source, entry["id"], "changed", name, old.get(name), entry.get(name))
-            self.counts["changed"] = self.counts.get("changed", 0) + 1
+            self._count_changed(entry["id"])
             version = (old.get("version") or 1) + 1
             updates.update({name: _stored(value) for name, value in entry.items() if name != "id"})
             updates.update(content_hash=digest, version=version)
@@ -515,15 +602,21 @@ class _Writer:
         merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
         # rows read from SQL in passes, one area's national records held at a time
         linkage = link.link_all(LinkRows(self.db), merged.values())
-        next_id = (self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM reviews").fetchone()[0])
+        # Past the highest id ever given, not just the highest there is: a deleted review's id is never reused.
+        next_id = self.db.execute(
+            "SELECT max((SELECT coalesce(max(id), 0) FROM reviews), "
+            "(SELECT coalesce(max(last_id), 0) FROM id_sequences WHERE name = 'reviews')) + 1").fetchone()[0]
         # Each entry's review id now, read from the catalogue when asked: not a dict of every entry beside
         # the linker's groups (the review ids are not changed until every group has its id).
         assigned = link.assign_review_ids(linkage.groups, ReviewIds(self.db), next_id)
         self.db.conn.executemany("UPDATE entries SET review_id = ? WHERE id = ? AND review_id IS NOT ?",
                                  ((review_id, entry_id, review_id) for entry_id, review_id in assigned.items()))
         del assigned
+        self.db.execute(
+            "INSERT INTO id_sequences (name, last_id) VALUES ('reviews', (SELECT coalesce(max(review_id), 0) "
+            "FROM entries)) ON CONFLICT(name) DO UPDATE SET last_id = max(last_id, excluded.last_id)")
         self._write_reviews()
-        self._write_links(linkage.links)
+        self._write_links(linkage.links, merged)
 
     def _write_reviews(self) -> None:
         # Reviews are derived from their entries: rebuild the rows, keeping ids.
@@ -553,37 +646,84 @@ class _Writer:
             """
         )
 
-    def _write_links(self, proposed: list[link.Link]) -> None:
+    def _write_links(self, proposed: list[link.Link], decided: Mapping[tuple[str, str], link.Decision]) -> None:
+        """Refresh the links; what a sync changed is compared with the links as people left them (a person's
+        decision is in ``link_decisions``, not a change of the run), and per national review."""
         current = {(r["entry_a"], r["entry_b"]): r for r in self.db.query("SELECT * FROM links")}
         wanted = {(l.entry_a, l.entry_b): l for l in proposed}
+        applied: dict[tuple[str, str], str] = {}  # people's decisions from decisions.toml this run applies
         for pair, row in current.items():
             # Only machine rows (auto, review) come and go; a person's decision stays.
             if row["decision"] not in link.PERSON_DECISIONS and pair not in wanted:
                 self.db.execute("DELETE FROM links WHERE entry_a = ? AND entry_b = ?", list(pair))
-                if row["decision"] in LINKING:
-                    self.change(None, pair[0], "unlinked", "link", pair[1], None)
         for pair, proposal in wanted.items():
             row = current.get(pair)
             features = json.dumps(proposal.features, sort_keys=True)
             explanation = explain.text(proposal.score, proposal.features, proposal.decision)
+            by, via = (row["decided_by"], row["decided_via"]) if row is not None else (None, None)
+            if proposal.decision in link.PERSON_DECISIONS and (row is None or (
+                    row["decision"], row["decided_at"]) != (proposal.decision, proposal.decided_at)):
+                made = decided.get(pair)  # a decision from decisions.toml, newer than the row's
+                applied[pair] = proposal.decision
+                by, via = getattr(made, "decided_by", None), getattr(made, "decided_via", None) or "decisions.toml"
+            values = (proposal.score, features, proposal.decision, proposal.decided_at, explanation, by, via,
+                      proposal.decision)
             if row is None:
                 self.db.execute(
-                    "INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, first_run, "
-                    "explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [*pair, proposal.score, features, proposal.decision, proposal.decided_at, self.run_id,
-                     explanation],
+                    "INSERT INTO links (score, features, decision, decided_at, explanation, decided_by, "
+                    "decided_via, synced_decision, entry_a, entry_b, first_run) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [*values, *pair, self.run_id],
                 )
-            elif (row["score"], row["features"], row["decision"], row["decided_at"], row.get("explanation")) != (
-                    proposal.score, features, proposal.decision, proposal.decided_at, explanation):
+            elif tuple(row[k] for k in ("score", "features", "decision", "decided_at", "explanation", "decided_by",
+                                        "decided_via", "synced_decision")) != values:
                 self.db.execute(
-                    "UPDATE links SET score = ?, features = ?, decision = ?, decided_at = ?, explanation = ? "
-                    "WHERE entry_a = ? AND entry_b = ?",
-                    [proposal.score, features, proposal.decision, proposal.decided_at, explanation, *pair],
+                    "UPDATE links SET score = ?, features = ?, decision = ?, decided_at = ?, explanation = ?, "
+                    "decided_by = ?, decided_via = ?, synced_decision = ? WHERE entry_a = ? AND entry_b = ?",
+                    [*values, *pair],
                 )
-            was = row is not None and row["decision"] in LINKING
-            if (proposal.decision in LINKING) != was:
-                kind = "unlinked" if was else "linked"
-                self.change(None, pair[0], kind, "link", pair[1] if was else None, None if was else pair[1])
+        self._log_links(current, wanted, applied)
+
+    def _log_links(self, current: Mapping[tuple[str, str], Mapping[str, Any]],
+                   wanted: Mapping[tuple[str, str], link.Link], applied: Mapping[tuple[str, str], str]) -> None:
+        """``linked`` and ``unlinked`` per local entry and national review: a local entry that stays linked to
+        the same review through a better record of it (the library's, dated to the day) is one ``changed``
+        row (field ``link``), not an unlink and a link that did not happen. A person's decision the file brings
+        (``applied``) counts as made before the run, as one made in the catalogue does."""
+        as_left = {pair: row["decision"] for pair, row in current.items()} | dict(applied)
+        before = [pair for pair, decision in as_left.items() if decision in LINKING]
+        after = [pair for pair, proposal in wanted.items() if proposal.decision in LINKING]
+        was_linked, now_linked = set(before), set(after)
+        gone = [pair for pair in before if pair not in now_linked]
+        new = [pair for pair in after if pair not in was_linked]
+        if not gone and not new:
+            return
+        nationals = sorted({b for _, b in before + after})
+        review_of: dict[str, Any] = {}
+        for start in range(0, len(nationals), 500):
+            chunk = nationals[start:start + 500]
+            review_of.update(self.db.execute(
+                f"SELECT id, review_id FROM entries WHERE id IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+
+        def reviews(pairs: list[tuple[str, str]]) -> dict[str, set[Any]]:
+            out: dict[str, set[Any]] = defaultdict(set)
+            for a, b in pairs:
+                out[a].add(review_of.get(b) or b)
+            return out
+
+        had, has = reviews(before), reviews(after)
+        for local, national in gone:
+            review = review_of.get(national) or national
+            if review not in has[local]:
+                self.change(None, local, "unlinked", "link", national, None)
+                continue
+            better = [b for a, b in new if a == local and (review_of.get(b) or b) == review]
+            if better:  # the same review, through another of its records
+                self.change(None, local, "changed", "link", national, better[0])
+                self._count_changed(local)
+        for local, national in new:
+            if (review_of.get(national) or national) not in had[local]:
+                self.change(None, local, "linked", "link", None, national)
 
 
 # Link decisions that join a local entry to a national review.
@@ -670,23 +810,33 @@ class LinkRows:
                 yield dict(zip(columns, values))
 
 
+@dataclass(frozen=True)
+class PersonDecision(link.Decision):
+    """A person's decision with who made it (an actor id, a user name) and how (``cli``, ``datasette``), where
+    known: what the catalogue's links and decisions.toml keep beside the decision."""
+
+    decided_by: str | None = None
+    decided_via: str | None = None
+
+
 def person_decisions(db: sqlite_utils.Database, *, stamp: bool = False) -> list[link.Decision]:
     """The accepted and rejected pairs in the links table.
 
     A decision set directly in the table (a Datasette canned query) may lack ``decided_at``: with
     ``stamp`` it gets the current time, written back, so it counts as the newest word on its pair.
     """
-    decisions = []
+    decisions: list[link.Decision] = []
     now = utc_now()
-    for row in db.query("SELECT entry_a, entry_b, decision, decided_at FROM links WHERE decision IN (?, ?)",
-                        list(link.PERSON_DECISIONS)):
+    for row in db.query("SELECT entry_a, entry_b, decision, decided_at, decided_by, decided_via FROM links "
+                        "WHERE decision IN (?, ?)", list(link.PERSON_DECISIONS)):
         decided_at = row["decided_at"]
         if not decided_at:
             decided_at = now
             if stamp:
                 db.execute("UPDATE links SET decided_at = ? WHERE entry_a = ? AND entry_b = ?",
                            [now, row["entry_a"], row["entry_b"]])
-        decisions.append(link.Decision(row["entry_a"], row["entry_b"], row["decision"], decided_at))
+        decisions.append(PersonDecision(row["entry_a"], row["entry_b"], row["decision"], decided_at,
+                                        row["decided_by"], row["decided_via"]))
     return decisions
 
 

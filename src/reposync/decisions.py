@@ -9,6 +9,7 @@ is written atomically, under a lock of its own, and only when its content would 
 from __future__ import annotations
 
 import fcntl
+import getpass
 import json
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -28,7 +29,8 @@ HEADER = """\
 # Link decisions people made with `reposync links accept|reject` (or in Datasette).
 # reposync rewrites this file after each decision and each sync; every sync and every rebuild
 # from snapshots reads it, so no decision is lost. Per pair, the newest decided_at wins.
-# local = the local entry id, national = the national entry id; the titles are for reading only.
+# local = the local entry id, national = the national entry id; the titles are for reading only;
+# decided_by and decided_via say who decided and how (cli, datasette), where known.
 
 """
 
@@ -60,7 +62,10 @@ def load(path: Path) -> list[link.Decision]:
                 raise ConfigError(path, f"{where}.{key}", "is required (text)")
         if item["decision"] not in link.PERSON_DECISIONS:
             raise ConfigError(path, f"{where}.decision", f"must be accepted or rejected, got {item['decision']!r}")
-        decisions.append(link.Decision(item["local"], item["national"], item["decision"], item["decided_at"]))
+        who = {key: item[key] if isinstance(item.get(key), str) and item[key] else None
+               for key in ("decided_by", "decided_via")}  # optional: files written before they were kept
+        decisions.append(catalogue.PersonDecision(item["local"], item["national"], item["decision"],
+                                                  item["decided_at"], **who))
     return decisions
 
 
@@ -70,6 +75,9 @@ def dumps(decisions: Iterable[link.Decision], titles: dict[str, str] | None = No
     for d in sorted(decisions, key=lambda d: (d.entry_a, d.entry_b)):
         item: dict[str, Any] = {"local": d.entry_a, "national": d.entry_b, "decision": d.decision,
                                 "decided_at": d.decided_at}
+        for key in ("decided_by", "decided_via"):
+            if getattr(d, key, None):
+                item[key] = getattr(d, key)
         for key, entry_id in (("local_title", d.entry_a), ("national_title", d.entry_b)):
             if titles.get(entry_id):
                 item[key] = titles[entry_id]
@@ -132,17 +140,21 @@ def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decis
     score, features = link.score_pair(rows, local, national)
     features["decided_by"] = "person"
     now = utc_now()
+    who = _user()
     db.execute("BEGIN IMMEDIATE")
     try:
+        # The trigger on links logs the decision with who, how and when (link_decisions).
         db.execute(
             """
-            INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, explanation)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO links (entry_a, entry_b, score, features, decision, decided_at, explanation, decided_by,
+                               decided_via)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'cli')
             ON CONFLICT(entry_a, entry_b) DO UPDATE SET decision = excluded.decision,
-                decided_at = excluded.decided_at, explanation = excluded.explanation
+                decided_at = excluded.decided_at, explanation = excluded.explanation,
+                decided_by = excluded.decided_by, decided_via = excluded.decided_via
             """,
             [local, national, score, json.dumps(features, sort_keys=True), decision, now,
-             explanation_text(score, features, decision)],
+             explanation_text(score, features, decision), who],
         )
         db.execute("COMMIT")
     except BaseException:
@@ -150,7 +162,15 @@ def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decis
             db.execute("ROLLBACK")
         raise
     export(db, path)
-    return link.Decision(local, national, decision, now)
+    return catalogue.PersonDecision(local, national, decision, now, who, "cli")
+
+
+def _user() -> str | None:
+    """Who runs the command: the login name, as the system knows it (None when it cannot say)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return None
 
 
 # --- what a person looks at ------------------------------------------------------------------------------
