@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from .urls import web_url
+
 if TYPE_CHECKING:
     from .config import Config
 
@@ -364,9 +366,10 @@ def area_slug(area: str) -> str:
 
 
 def missing_reviews(db: sqlite_utils.Database, sources: list[str]) -> list[dict[str, Any]]:
-    """The local reviews of these sources that are not in the national repository, oldest first."""
+    """The local reviews of these sources that are not in the national repository, oldest first; their links
+    only when http(s) (a catalogue written before links were checked so may hold another scheme)."""
     marks = ", ".join("?" for _ in sources)
-    return [dict(r) for r in db.query(
+    found = db.query(
         f"""
         SELECT e.id AS entry_id, e.title, e.date_text AS date_as_written, e.published AS date_read,
                e.review_type, coalesce(e.report_url, e.url) AS report_url, e.page_url, e.source,
@@ -375,7 +378,8 @@ def missing_reviews(db: sqlite_utils.Database, sources: list[str]) -> list[dict[
         WHERE e.kind = 'local' AND e.source IN ({marks}) AND e.review_type IN ({_REVIEWS})
           AND NOT EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN {_LINKED})
         ORDER BY e.published_start IS NULL, e.published_start, e.id
-        """, sources)]
+        """, sources)
+    return [dict(r) | {"report_url": web_url(r["report_url"]), "page_url": web_url(r["page_url"])} for r in found]
 
 
 def email_text(area: str, missing: list[dict[str, Any]], csv_name: str) -> str:

@@ -14,6 +14,7 @@ from datetime import date
 from .areas import AreaIndex
 from .config import Source
 from .models import RawEntry
+from .urls import web_url
 
 # --- dates -------------------------------------------------------------------
 
@@ -331,6 +332,7 @@ def normalise(raw: RawEntry, source: Source, areas: AreaIndex, *, today: date | 
         else:  # stored as written, listed in the report
             area_name, codes, nation = raw.area_text, [], None
     year = published.year if published else None
+    report = web_url(raw.url)  # the parsers keep only http(s) links; whatever a parser gives, nothing else is stored
     return {
         "id": entry_id(source, raw),
         "source": source.id,
@@ -352,8 +354,8 @@ def normalise(raw: RawEntry, source: Source, areas: AreaIndex, *, today: date | 
         "review_type": review_type(raw.type_text, raw.title, aside=raw.note, nation=nation, year=year),
         # What a person clicks: the report; for a library record without one, its catalogue record. An entry
         # listed without a link (withdrawn, "available on request") has none: page_url says where it is listed.
-        "url": raw.url or (raw.page_url if raw.copy_number else None),
-        "report_url": raw.url,  # the report link as found: part of the entry's content
+        "url": report or (raw.page_url if raw.copy_number else None),
+        "report_url": report,  # the report link as found: part of the entry's content
         "page_url": raw.page_url,  # not content: a library page URL carries a session's SetID
         "copy_number": raw.copy_number,
         "keywords": raw.keywords,

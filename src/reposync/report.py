@@ -19,6 +19,7 @@ import sqlite_utils
 
 from . import settings
 from .snapshots import atomic_write
+from .urls import web_url
 
 FORMATS = ("md", "json", "html")
 # Sections in the order a maintainer wants them: what waits for a person first, then what moved.
@@ -188,7 +189,8 @@ def md_escape(text: Any) -> str:
 
 def _md_link(text: Any, url: str | None) -> str:
     label = md_escape(text) or "(untitled)"
-    if url and url.startswith(("http://", "https://")):
+    url = _safe_url(url)
+    if url:
         return f"[{label}](<{quote(url, safe=_URL_SAFE)}>)"
     return label
 
@@ -321,8 +323,8 @@ def _templates() -> Any:
 
 
 def _safe_url(url: Any) -> str | None:
-    """Only an http(s) URL becomes a link; anything else (javascript:, data:) stays text."""
-    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+    """Only an http(s) URL becomes a link (``urls.web_url``); anything else (javascript:, data:) stays text."""
+    return web_url(url) if isinstance(url, str) else None
 
 
 def _entry_view(item: dict[str, Any]) -> dict[str, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from .. import settings
 from ..errors import ParseError
+from ..urls import as_browser_reads, web_url
 
 _SPACE = re.compile(r"\s+")
 
@@ -78,13 +78,17 @@ def text(node: LexborNode | None) -> str:
 
 
 def absolute(base: str, href: str | None) -> str | None:
-    """Resolve a link against its page, keeping the encoding the site used."""
-    if not href or not href.strip():
+    """The http(s) URL a link leads to from its page (encoding as the site wrote it), or None: a link to
+    anything else (``javascript:``, ``data:``, ``file:``) or no URL at all is no link (``urls.web_url``)."""
+    return web_url(href, base)
+
+
+def link_target(base: str, href: str | None) -> str | None:
+    """Where a link on the page at ``base`` leads, if it can lead to a report: an http(s) URL (``absolute``),
+    not a place on the same page (``#top``)."""
+    if not href or as_browser_reads(href).startswith("#"):
         return None
-    try:
-        return urljoin(base, href.strip())
-    except ValueError:  # "//[evil", "http://[::1": no URL at all; kept as written, as text
-        return href.strip()
+    return absolute(base, href)
 
 
 # NSPCC headings: "2025 - Cambridgeshire and Peterborough - Gabriel",

@@ -16,7 +16,7 @@ from selectolax.lexbor import LexborNode
 
 from ..errors import ParseError
 from ..models import ParseResult, RawEntry
-from .base import absolute, clean, layout_fingerprint, node_path, split_keywords, tree
+from .base import absolute, clean, layout_fingerprint, link_target, node_path, split_keywords, tree
 
 # Which label feeds which field. The board's label is not certain: accept the
 # names a Heritage install uses for a corporate body.
@@ -102,8 +102,8 @@ def _value(label: LexborNode) -> tuple[str, list[str]]:
     return value, hrefs
 
 
-def _pdf(hrefs: list[str]) -> str | None:
-    usable = [h for h in hrefs if h.strip() and not h.strip().lower().startswith(("#", "javascript:", "mailto:"))]
+def _pdf(hrefs: list[str], url: str) -> str | None:
+    usable = [h for h in hrefs if link_target(url, h)]
     for href in usable:
         lowered = href.lower()
         if ".pdf" in lowered or "filetransfer" in lowered:
@@ -139,7 +139,7 @@ def parse(html: str, url: str) -> ParseResult:
         elif name in _KEYWORDS:
             keywords = keywords or split_keywords(value)
         elif "other" in name:
-            pdf = pdf or _pdf(hrefs)
+            pdf = pdf or _pdf(hrefs, url)
             if value and not hrefs:  # e.g. a note that the report is no longer online
                 details.setdefault(name, value)
         elif area_text is None and name != "author" and any(word in name for word in _BOARD_WORDS):

@@ -29,6 +29,7 @@ from .base import (
     describe,
     label_name,
     layout_fingerprint,
+    link_target,
     looks_like_keywords,
     node_path,
     split_heading,
@@ -242,12 +243,11 @@ def _link_only(line: Line) -> bool:
     return bool(line.links) and not _LINK_FURNITURE.sub("", rest)
 
 
-def _report_link(line: Line) -> str | None:
+def _report_link(line: Line, url: str) -> str | None:
     for link_text, href in line.links:
-        if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
-            continue
-        if _REPORT_LINK.search(link_text) or href.lower().split("?")[0].endswith(".pdf"):
-            return href
+        target = link_target(url, href)
+        if target and (_REPORT_LINK.search(link_text) or target.lower().split("?")[0].endswith(".pdf")):
+            return target
     return None
 
 
@@ -257,12 +257,12 @@ def _entry(heading: Line, parts: tuple[str, str, str], body: list[Line], url: st
     report_at: int | None = None
     lines: list[Line] = []  # the text lines, links-only lines left out
     for line in body:
-        if report is None and (href := _report_link(line)):
+        if report is None and (href := _report_link(line, url)):
             report, report_at = href, len(lines)
         if not _link_only(line):
             lines.append(line)
     if report is None:  # the older lists link the heading itself
-        report = next((href for _, href in heading.links if href and not href.startswith("#")), None)
+        report = next((target for _, href in heading.links if (target := link_target(url, href))), None)
 
     labels = [_label(line) for line in lines]
     # 2012-13 lists print the keywords with no label: the last short line before

@@ -111,7 +111,7 @@ def parse(html: str, url: str, *, entry_selector: str | None = None, date_patter
             reader.meta["title"] = text
             break
     nodes: dict[int, LexborNode] = {}
-    for index, line in enumerate(read_lines(root, scopes, nodes)):
+    for index, line in enumerate(read_lines(root, scopes, nodes, url)):
         reader.read(index, line)
     reader.finish()
     page_type = BRIEFING.search(reader.meta.get("title", ""))

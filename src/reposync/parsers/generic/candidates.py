@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
 
-from ..base import clean
+from ..base import clean, link_target
 from .skip import is_chrome
 
 
@@ -50,14 +50,10 @@ class Line:
     header_cell: bool = False  # a <th>, or a cell of a <thead> row
     wrapped: bool = False  # a heading alone in a <header> or <hgroup>
 
-def _usable_href(node: LexborNode) -> str | None:
+def _usable_href(node: LexborNode, base: str) -> str | None:
+    """The href of a link that leads to an http(s) URL off this spot of the page, as written; else None."""
     href = node.attributes.get("href")
-    if not href:
-        return None
-    lowered = href.strip().lower()
-    if not lowered or lowered.startswith(("#", "javascript:", "mailto:", "tel:")):
-        return None
-    return href
+    return href if link_target(base, href) else None
 
 @dataclass
 class _State:
@@ -83,8 +79,8 @@ def _is_toggle(node: LexborNode) -> bool:
     return "aria-expanded" in attrs or "aria-controls" in attrs or (parent is not None and parent.tag in _HEADINGS)
 
 
-def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, LexborNode]) -> list[Line]:
-    """Every line of text under ``root`` outside the chrome, in document order.
+def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, LexborNode], base: str) -> list[Line]:
+    """Every line of text under ``root`` (of the page at ``base``) outside the chrome, in document order.
 
     With ``scopes`` (the ids of the entry_selector's matches) only lines
     inside a match are kept, each bounded by its innermost match. ``nodes``
@@ -178,7 +174,7 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
             stack.append(("close-block", node, where))
             where = (child, tag, ident)
         elif tag == "a":
-            href = _usable_href(node)
+            href = _usable_href(node, base)
             if href:  # a link without a usable href is plain text
                 open_links.append([href, len(parts)])
                 stack.append(("close-link", node, None))
