@@ -37,7 +37,7 @@ def site() -> Iterator[MockServer]:
     for name in ("child-xa", "baby-xb", "child-xc", "child-xd", "child-xe", "child-xg", "child-xh"):
         mock.pages[f"/reports/{name}.pdf"] = Resource(PDF, content_type="application/pdf")
     mock.moved["/reports/child-xc-old.pdf"] = "/reports/child-xc.pdf"  # within the site
-    mock.moved["/reports/child-xh.pdf"] = f"http://localhost:{mock.port}/reports/child-xa.pdf"  # to another host
+    mock.moved["/reports/child-xh.pdf"] = f"http://elsewhere.invalid:{mock.port}/reports/child-xa.pdf"  # another host
     mock.no_head.add("/reports/child-xe.pdf")
     mock.robots = (200, "User-agent: *\nDisallow: /private/\n")
     yield mock
@@ -55,7 +55,7 @@ def write_config(tmp_path: Path, site: MockServer, **crawl: object) -> Path:
     shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
     table = {
         "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 1, "user_agent": UA,
-                  "check_links_hosts": ["localhost"], **crawl},
+                  "check_links_hosts": [f"localhost:{site.port}"], **crawl},
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": [{"id": "synthetic", "kind": "local", "parser": "generic", "area": "York",
                     "url": site.url("/partnership")}],
@@ -95,10 +95,11 @@ def test_a_sync_checks_each_report_link_by_the_crawl_rules(site: MockServer, tmp
         "Child XC": ("moved", site.url("/reports/child-xc.pdf")),
         "Child XD": ("not-checked", "robots"),
         "Child XE": ("ok", None),
-        "Child XF": ("not-checked", "off-site: cdn.example.net is not in [crawl] check_links_hosts"),
+        "Child XF": ("not-checked", "off-site: https://cdn.example.net:443 is neither its source's site nor a "
+                                    "host [crawl] check_links_hosts names"),
         "Child XG": ("ok", None),
-        "Child XH": ("error", f"HTTP 301 redirects off its site, to http://localhost:{port}/reports/child-xa.pdf "
-                              "(not followed)"),
+        "Child XH": ("error", f"HTTP 301 redirects off its site, to http://elsewhere.invalid:{port}/reports/"
+                              "child-xa.pdf (not followed)"),
     }
     # HEAD first, and nothing else where HEAD answers; a ranged GET where HEAD is refused.
     assert site.methods("/reports/child-xa.pdf") == ["HEAD"]
@@ -306,6 +307,9 @@ def test_check_links_hosts_must_be_host_names(site: MockServer, tmp_path: Path) 
     result = CliRunner().invoke(cli, ["links", "check", "--config", str(config)])
     assert result.exit_code == 2
     assert "crawl.check_links_hosts" in result.output and "host names" in result.output
+    config = write_config(tmp_path, site, check_links_hosts=["library.nspcc.org.uk:99999"])  # no such port
+    result = CliRunner().invoke(cli, ["links", "check", "--config", str(config)])
+    assert result.exit_code == 2 and "crawl.check_links_hosts" in result.output
 
 
 def test_a_check_stopped_half_way_keeps_what_it_found(site: MockServer, tmp_path: Path,
@@ -353,3 +357,57 @@ def test_a_link_that_does_not_answer_in_time_is_an_error_within_the_deadline(sit
         (verdict,) = linkcheck.check(fetcher, config, [slow])
     assert time.monotonic() - started < 3
     assert verdict.status == "error" and "Timeout" in verdict.detail
+
+
+# --- a check stays on its sites; a host that cannot be reached fails once (issue 26, point 5) -------------------------
+
+def test_a_check_stays_on_the_scheme_host_and_port_of_its_site_redirects_included(site: MockServer,
+                                                                                   tmp_path: Path) -> None:
+    from reposync import linkcheck
+    from reposync.fetch import Fetcher
+
+    other_port = MockServer().start()  # the same host, 127.0.0.1, on another port: another site
+    try:
+        other_port.pages["/reports/child-xa.pdf"] = Resource(PDF, content_type="application/pdf")
+        elsewhere = other_port.url("/reports/child-xa.pdf")
+        https = f"https://127.0.0.1:{site.port}/reports/child-xa.pdf"  # the same host and port, another scheme
+        site.moved["/reports/to-another-port.pdf"] = elsewhere
+        site.moved["/reports/to-https.pdf"] = https
+        config = load_config(write_config(tmp_path, site))
+        todo = [linkcheck.Link("synthetic:port", "synthetic", site.url("/reports/to-another-port.pdf")),
+                linkcheck.Link("synthetic:https", "synthetic", site.url("/reports/to-https.pdf")),
+                linkcheck.Link("synthetic:there", "synthetic", elsewhere)]
+        with Fetcher(config.crawl) as fetcher:
+            verdicts = linkcheck.check(fetcher, config, todo)
+        assert [(v.status, v.detail) for v in verdicts] == [
+            ("error", f"HTTP 301 redirects off its site, to {elsewhere} (not followed)"),
+            ("error", f"HTTP 301 redirects off its site, to {https} (not followed)"),
+            ("not-checked", f"off-site: http://127.0.0.1:{other_port.port} is neither its source's site nor a host "
+                            "[crawl] check_links_hosts names"),
+        ]
+        assert other_port.count() == 0  # not even its robots.txt
+        assert [(e.method, e.target) for e in site.log] == [
+            ("GET", "/robots.txt"), ("HEAD", "/reports/to-another-port.pdf"), ("HEAD", "/reports/to-https.pdf")]
+    finally:
+        other_port.stop()
+
+
+def test_a_host_no_connection_can_be_made_to_fails_once_a_run(site: MockServer, tmp_path: Path) -> None:
+    # The site answers the walk (robots.txt, the page), then stops taking connections before its links are asked.
+    site.pages["/partnership"].before = site.stop
+    config = load_config(write_config(tmp_path, site, retries=2))
+    result = run_sync(config)
+    assert result.exit_code == 0, [o.error for o in result.outcomes]
+    found = links(tmp_path)
+    own = {title: found[title] for title in ("Child XA", "Baby XB", "Child XC", "Child XE", "Child XH")}
+    failed = [title for title, (status, _) in own.items() if status == "error"]
+    assert len(failed) == 1, own  # the host's one failure this run, with all its tries
+    assert "ConnectError" in own[failed[0]][1] and "gave up after 3 attempts" in own[failed[0]][1]
+    for title, (status, detail) in own.items():
+        if title not in failed:  # the rest are not asked again: not checked this run, not broken
+            assert status == "not-checked" and "127.0.0.1 could not be reached earlier in this run" in detail, title
+    # Child XG's host, localhost, is another host: its robots.txt could not be read, once.
+    assert found["Child XG"][0] == "not-checked" and "robots.txt could not be read" in found["Child XG"][1]
+    assert [c["title"] for c in changes(tmp_path, "link-broken")] == failed
+    # Connection attempts: robots.txt and the page of the walk, then three tries for each of the two hosts.
+    assert result.requests == 2 + 3 + 3

@@ -34,7 +34,7 @@ class Crawl:
     retries: int = settings.RETRIES
     full_walk_days: int = settings.FULL_WALK_DAYS
     check_links_days: int = settings.CHECK_LINKS_DAYS  # report links checked by a sync this often (0: never)
-    check_links_hosts: tuple[str, ...] = ()  # hosts off a source's site whose report links may be checked
+    check_links_hosts: tuple[str, ...] = ()  # hosts ("host" or "host:port") whose report links may be checked
     max_hosts: int = settings.MAX_HOSTS
 
 
@@ -150,14 +150,16 @@ def _crawl(path: Path, table: Any) -> Crawl:
 
 
 def _hosts(path: Path, value: Any) -> tuple[str, ...]:
-    """Host names, as a URL would carry them (no scheme, path or port)."""
+    """Host names, as a URL would carry them (no scheme or path), each with a port where not http's or https's."""
     key = "crawl.check_links_hosts"
     if not isinstance(value, list):
         raise ConfigError(path, key, "must be a list of host names")
     hosts = []
     for item in value:
-        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z0-9.-]+", item) or not item.strip(".-"):
-            raise ConfigError(path, key, f"must be host names such as \"library.nspcc.org.uk\", got {item!r}")
+        match = re.fullmatch(r"([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?", item) if isinstance(item, str) else None
+        if match is None or not match[1].strip(".-") or (match[2] and not 0 < int(match[2]) < 65536):
+            raise ConfigError(path, key, f"must be host names such as \"library.nspcc.org.uk\" (or "
+                                         f"\"host:port\"), got {item!r}")
         hosts.append(item.lower())
     return tuple(hosts)
 

@@ -44,7 +44,7 @@ import codecs
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -246,6 +246,10 @@ class RobotsUnavailable(Temporary):
     """The site's robots.txt could not be read this run (5xx, no answer): nothing on the site is requested."""
 
 
+class HostUnreachable(Temporary):
+    """No connection could be made to the host earlier in this run: it is not tried again (never requested)."""
+
+
 @dataclass
 class _Robots:
     rules: Protego | None = None
@@ -366,20 +370,24 @@ class Fetcher:
             raise NeedsPerson(url, f"HTTP {status}")
         raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
 
-    def probe(self, url: str, site: Site) -> Probe:
+    def probe(self, url: str, site: Site, also: Collection[Site] = ()) -> Probe:
         """Whether ``url`` still answers, by the crawl's rules, reading no body (a report-link check).
 
         HEAD first; a HEAD answered 501 or with a 4xx (servers refuse HEAD with 405, 403 or 400, and some
         answer it 404 wrongly) is asked again as ``GET`` with ``Range: bytes=0-0``, whose answer stands.
-        Redirects are followed on the same host (http to https too, each site's robots.txt obeyed); one
-        anywhere else is not followed and comes back as ``off_site``. Raises ``RobotsForbids`` for a URL
-        robots.txt forbids (never requested) and a ``SourceError`` when no answer comes (``Temporary``
-        after the retries of a timeout, a connection error, 429 or 5xx).
+        Redirects are followed within ``site`` and the sites in ``also`` (scheme, host and port each; each
+        site's robots.txt obeyed); one anywhere else, another port or scheme of the same host included, is
+        not followed and comes back as ``off_site``. Raises ``RobotsForbids`` for a URL robots.txt forbids
+        (never requested), ``HostUnreachable`` for a host no connection could be made to earlier in the run
+        (never asked again), and a ``SourceError`` when no answer comes (``Temporary`` after the retries of
+        a timeout, a connection error, 429 or 5xx).
         """
         if site_of(url) != site:
             raise NeedsPerson(url, "refused: outside the link's site")
+        allowed = {site, *also}
         current = url
         for _hop in range(settings.MAX_REDIRECTS + 1):
+            self._reachable(current)
             if self.polite:
                 try:
                     self._obey_robots(current)
@@ -395,8 +403,7 @@ class Fetcher:
             if answer.status in REDIRECTS:
                 location = answer.headers.get(_LOCATION)
                 target = _join(current, location) if location else ""
-                scheme, host, _port = site_of(target)
-                if scheme not in ("http", "https") or host != site[1]:
+                if site_of(target) not in allowed:
                     return Probe(url, answer.status, current, method, off_site=target or "(no Location)")
                 current = target
                 continue
@@ -461,8 +468,8 @@ class Fetcher:
         host = site_of(url)[1]
         failure = self._unreachable.get(host)
         if failure is not None:
-            raise Temporary(url, f"{host} could not be reached earlier in this run ({failure.url}: {failure.reason}); "
-                                 "not tried again")
+            raise HostUnreachable(url, f"{host} could not be reached earlier in this run ({failure.url}: "
+                                       f"{failure.reason}); not tried again")
 
     # -- robots.txt ------------------------------------------------------------
     def _obey_robots(self, url: str) -> None:

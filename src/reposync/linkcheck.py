@@ -6,11 +6,17 @@ refused; no body is read, so nothing is kept or passed on). Each entry gets a
 status, kept across syncs in the ``entries`` table (catalogue migration m006):
 
 - ``ok``: it answers (2xx);
-- ``moved``: a redirect on the same host leads to an answer; ``link_detail`` is the new URL;
+- ``moved``: a redirect within the sites it may be checked on (below) leads to an answer; ``link_detail`` is the new URL;
 - ``gone``: 404 or 410;
-- ``error``: any other answer, a redirect off the host, or no answer; ``link_detail`` says which;
+- ``error``: any other answer, a redirect off the sites it may be checked on, or no answer; ``link_detail``
+  says which;
 - ``not-checked``: not asked, and ``link_detail`` says why (robots.txt forbids it, robots.txt could not
-  be read, or the link is off its source's site on a host ``[crawl] check_links_hosts`` does not name).
+  be read, its host could not be reached earlier in the run, or the link is neither on its source's site
+  nor on a host ``[crawl] check_links_hosts`` names).
+
+A check asks only its source's site (scheme, host and port) and the configured hosts (on http's and https's
+own ports), redirect hops included. A host no connection can be made to fails once a run: its first link
+costs the retries, the rest are ``not-checked`` without a request.
 
 A link that stops working (``gone`` or ``error`` after anything else) is a
 ``link-broken`` change of the run, one that works again (``ok`` or ``moved``
@@ -29,8 +35,9 @@ import sqlite_utils
 
 from .config import Config, Crawl, site_of
 from .errors import SourceError
-from .fetch import Fetcher, RobotsForbids, RobotsUnavailable
+from .fetch import Fetcher, HostUnreachable, RobotsForbids, RobotsUnavailable, Site
 from .snapshots import utc_now
+from .urls import web_url
 
 STATUSES = ("ok", "moved", "gone", "error", "not-checked")
 WORKING = ("ok", "moved")
@@ -100,19 +107,37 @@ def due(db: sqlite_utils.Database, sources: Iterable[str], older_than: timedelta
     return [Link(*row) for row in db.execute(sql, params).fetchall()]
 
 
+def allowed_sites(config: Config, source_id: str) -> set[Site]:
+    """Where a check of a report link of ``source_id`` may ask, redirect hops included: its source's site
+    (scheme, host and port) and the hosts ``[crawl] check_links_hosts`` names (on http's and https's own ports,
+    or on the port it gives: ``host:port``)."""
+    source = next((s for s in config.sources if s.id == source_id), None)
+    sites: set[Site] = {source.site} if source is not None else set()
+    for configured in config.crawl.check_links_hosts:
+        host, _, port = configured.partition(":")
+        sites |= {("https", host, int(port or 443)), ("http", host, int(port or 80))}
+    return sites
+
+
+def _origin(site: Site) -> str:
+    scheme, host, port = site
+    return f"{scheme}://{host}:{port}"
+
+
 def check_one(fetcher: Fetcher, config: Config, link: Link) -> tuple[str, str | None]:
     """The status of one link, and its detail (the new URL, the reason, or why it was not checked)."""
-    source = next((s for s in config.sources if s.id == link.source), None)
-    scheme, host, _port = site_of(link.url)
-    if scheme not in ("http", "https") or not host:
+    if web_url(link.url) is None:
         return "not-checked", "not an http(s) link"
-    if (source is None or host != source.site[1]) and host not in config.crawl.check_links_hosts:
-        return "not-checked", f"off-site: {host} is not in [crawl] check_links_hosts"
+    site = site_of(link.url)
+    allowed = allowed_sites(config, link.source)
+    if site not in allowed:
+        return "not-checked", (f"off-site: {_origin(site)} is neither its source's site nor a host "
+                               "[crawl] check_links_hosts names")
     try:
-        probe = fetcher.probe(link.url, site_of(link.url))
+        probe = fetcher.probe(link.url, site, also=allowed)
     except RobotsForbids:
         return "not-checked", "robots"
-    except RobotsUnavailable as exc:
+    except (RobotsUnavailable, HostUnreachable) as exc:  # the host's one failure this run is its first link's
         return "not-checked", exc.reason
     except SourceError as exc:  # no answer after the retries, a 5xx, too many redirects
         return "error", exc.reason
