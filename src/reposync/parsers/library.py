@@ -150,7 +150,10 @@ def parse(html: str, url: str) -> ParseResult:
             details.setdefault(name, value)
 
     nav = doc.css_first("a.navNext[href]") or doc.css_first(".navNext a[href]")
-    next_url = absolute(url, nav.attributes.get("href")) if nav is not None else None
+    href = (nav.attributes.get("href") or "").strip() if nav is not None else ""
+    # A next link that is no http(s) URL (javascript:, "http://[::1") is passed on as written, never as a URL to
+    # fetch: the walk refuses it as off the site and says so, where "no next link" would hide it.
+    next_url = (absolute(url, href) or href) if href else None
 
     meta: dict[str, str] = {}
     position = _RECORD.search(html)
