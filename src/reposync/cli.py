@@ -244,8 +244,10 @@ def serve_command(config_path: Path, db_path: Path | None, host: str, port: int,
     """Browse the catalogue in Datasette: search, facets, saved queries (metadata.yml beside the config).
 
     Prints a one-time sign-in link first (unless --no-root): signed in, a librarian can accept or reject
-    proposed links.
+    proposed links. Refuses to start (exit 2) when DATASETTE_SECRET or REPOSYNC_LIBRARIAN_PASSWORD_HASH is
+    set but empty or a placeholder.
     """
+    import os
     import signal
     import subprocess
 
@@ -253,6 +255,7 @@ def serve_command(config_path: Path, db_path: Path | None, host: str, port: int,
 
     if not serve.datasette_installed():
         raise serve.DatasetteMissing()
+    serve.check_secrets(os.environ)  # a known secret signs a librarian's cookie for anyone
     config = load_config(config_path)
     path = (db_path or config.paths.db).resolve()
     with serve.temporary_workdir() as workdir:

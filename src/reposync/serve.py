@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,73 @@ class DatasetteMissing(ReposyncError):
 
     def __init__(self) -> None:
         super().__init__(f"Datasette is not installed: {INSTALL_HINT}")
+
+
+SECRET = "DATASETTE_SECRET"  # signs the sign-in cookies: whoever knows it can sign in as anyone
+PASSWORD_HASH = "REPOSYNC_LIBRARIAN_PASSWORD_HASH"  # the librarians' password (config/metadata.yml)
+MIN_SECRET_LENGTH = 32  # `secrets.token_hex(32)` gives 64; a short one can be guessed offline from a cookie
+# Words a value copied from an example, or typed while trying it out, holds; a random secret (hex or base64)
+# holds one by chance once in tens of thousands at worst, and a hex one never.
+PLACEHOLDER_WORDS = ("replace", "change", "example", "placeholder", "secret", "password")
+MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+class UnsafeSecret(ReposyncError):
+    """A sign-in secret that is empty, a placeholder or too short: anyone could sign in as a librarian."""
+
+    exit_code = EXIT_USAGE
+
+
+def _placeholder(value: str) -> bool:
+    lowered = value.lower()
+    return any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(value)) < 4
+
+
+def secret_problems(env: Mapping[str, str]) -> list[str]:
+    """What is wrong with the sign-in secrets ``env`` gives Datasette ([] when nothing).
+
+    Unset is fine: Datasette then makes a random secret each start (sign-ins end at a restart), which nobody
+    can forge. Set is a promise that it is real: empty, a placeholder or short is refused.
+    """
+    problems = []
+    secret = env.get(SECRET)
+    if secret is not None:
+        if not secret.strip():
+            problems.append(f"{SECRET} is set but empty")
+        elif _placeholder(secret):
+            problems.append(f"{SECRET} is a placeholder ({secret[:12]!r}...): a cookie signed with it is a "
+                            "librarian's for anyone who read the example")
+        elif len(secret) < MIN_SECRET_LENGTH:
+            problems.append(f"{SECRET} has {len(secret)} characters, under {MIN_SECRET_LENGTH}")
+    password_hash = env.get(PASSWORD_HASH)
+    if password_hash is not None:
+        if not password_hash.strip():
+            problems.append(f"{PASSWORD_HASH} is set but empty")
+        elif not password_hash.startswith("pbkdf2_sha256$") or "replace" in password_hash.lower():
+            problems.append(f"{PASSWORD_HASH} is not a hash `datasette hash-password` made")
+    return problems
+
+
+def check_secrets(env: Mapping[str, str]) -> None:
+    problems = secret_problems(env)
+    if problems:
+        raise UnsafeSecret("refusing to serve: " + "; ".join(problems) + f". Make a secret with {MAKE_SECRET} "
+                           "and a hash with `datasette hash-password` (README, \"Running it on a server\"), or "
+                           f"unset {SECRET} to have a random one each start")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines as systemd's EnvironmentFile= reads them (quotes, # comments); OSError if unreadable."""
+    found = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        if words and "=" in words[0]:
+            key, value = words[0].split("=", 1)
+            found[key.strip()] = value
+    return found
 
 
 def datasette_installed() -> bool:
