@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,12 +12,14 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from conftest import CONFIG, SNAPSHOTS
+from conftest import CONFIG, FIXTURES, SNAPSHOTS
+from mockserver import MockServer, Resource
 from reposync import housekeeping
 from reposync.catalogue import open_db
 from reposync.cli import cli
-from reposync.snapshots import Archive, ManifestRow, ReplayTransport, utc_now
-from reposync.sync import sync_lock
+from reposync.config import load_config
+from reposync.snapshots import Archive, ManifestRow, ReplayTransport, archive_lock, utc_now
+from reposync.sync import run_sync, sync_lock
 
 NOW = datetime.now(timezone.utc)
 BUNDLED = "https://example.org/bundled"  # synthetic URLs throughout
@@ -24,6 +27,7 @@ PAGE_A = "https://example.org/a"
 PAGE_B = "https://example.org/b"
 PAGE_C = "https://example.org/c"
 MOVED = "https://example.org/old"
+LIST_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()
 
 
 def day(n: int) -> str:
@@ -169,3 +173,65 @@ def test_prune_keeping_every_run_does_not_warn_of_earlier_ones(place: Path) -> N
     result = prune(place, "--keep-days", "30", "--dry-run")
     assert result.exit_code == 0, result.output
     assert "kept every run (from 1 on)" in result.output and "may no longer replay" not in result.output
+
+
+def _sharing(place: Path, server: MockServer) -> Path:
+    """A second catalogue's config whose live sync archives into the same snapshot archive as ``place``'s."""
+    folder = place.parent.parent / "other"
+    folder.mkdir()
+    shutil.copy(CONFIG.parent / "areas.toml", folder / "areas.toml")
+    path = folder / "sources.toml"
+    path.write_text(f"""[crawl]
+delay = 0.0
+timeout = 5.0
+retries = 0
+
+[paths]
+db = "catalogue.db"
+snapshots = "{place.parent.parent / 'snapshots'}"
+reports = "reports"
+
+[[source]]
+id = "york"
+kind = "local"
+parser = "generic"
+area = "York"
+url = "{server.url('/york')}"
+""", encoding="utf-8")
+    return path
+
+
+def test_prune_waits_for_a_sync_of_another_catalogue_that_shares_the_archive(place: Path, server: MockServer) -> None:
+    other = _sharing(place, server)
+    walking, release = threading.Event(), threading.Event()
+
+    def gate() -> None:  # the other sync is mid-walk, appending to the shared archive
+        walking.set()
+        release.wait(10)
+
+    server.pages["/york"] = Resource(LIST_PAGE, before=gate)
+    results: list = []
+    thread = threading.Thread(target=lambda: results.append(run_sync(load_config(other))))
+    thread.start()
+    try:
+        assert walking.wait(10)
+        root = place.parent.parent / "snapshots"
+        objects = sorted(p.name for p in (root / "objects").iterdir())
+        result = prune(place, "--keep-days", "0")
+        assert result.exit_code == 75, result.output
+        assert "archive.lock is held" in result.output
+        assert sorted(p.name for p in (root / "objects").iterdir()) == objects  # nothing removed under it
+    finally:
+        release.set()
+        thread.join(20)
+    assert results and results[0].exit_code == 0
+    assert prune(place, "--keep-days", "0").exit_code == 0  # once the sync is done
+
+
+def test_a_sync_waits_for_prune_of_the_archive_it_shares(place: Path, server: MockServer) -> None:
+    other = _sharing(place, server)
+    server.pages["/york"] = Resource(LIST_PAGE)
+    with archive_lock(place.parent.parent / "snapshots", exclusive=True):  # as `snapshots prune` holds it
+        result = CliRunner().invoke(cli, ["sync", "--config", str(other)])
+    assert result.exit_code == 75, result.output
+    assert "archive.lock is held" in result.output and server.count() == 0

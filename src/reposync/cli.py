@@ -51,24 +51,39 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
     if as_of is not None and not offline:
         raise click.UsageError("--as-of goes with --offline")
     config = load_config(config_path)
-    with Display(quiet=quiet, verbose=verbose) as display:  # a live display on a terminal; else --verbose's lines
-        result = run_sync(
-            config,
-            offline=offline,
-            as_of=as_of,
-            source_ids=source_ids,
-            delay=delay,
-            dry_run=dry_run,
-            db_path=db_path.resolve() if db_path else None,
-            snapshots_path=snapshots_path.resolve() if snapshots_path else None,
-            progress=display.lines,
-            watcher=display.watcher,
-        )
+    reports_folder = (reports_path or config.paths.reports).resolve()
+    landed: list[int] = []
+
+    def committed(run_id: int, built: dict) -> None:
+        # The run is in the catalogue: its report is written now, before anything after the commit can fail.
+        report.write_reports(built, reports_folder)
+        landed.append(run_id)
+
+    try:
+        with Display(quiet=quiet, verbose=verbose) as display:  # a live display on a terminal; else --verbose's
+            result = run_sync(
+                config,
+                offline=offline,
+                as_of=as_of,
+                source_ids=source_ids,
+                delay=delay,
+                dry_run=dry_run,
+                db_path=db_path.resolve() if db_path else None,
+                snapshots_path=snapshots_path.resolve() if snapshots_path else None,
+                progress=display.lines,
+                watcher=display.watcher,
+                on_commit=committed,
+            )
+    except BaseException:
+        if landed:
+            click.echo(f"reposync: run {landed[0]} was committed to the catalogue before this failure; its "
+                       f"report is {reports_folder / f'{landed[0]}.md'} (.json, .html)", err=True)
+        raise
     built = result.report
     if dry_run:
         text = report.render_md(built)  # what it would have written
     else:
-        report.write_reports(built, (reports_path or config.paths.reports).resolve())
+        report.write_reports(built, reports_folder)  # again: the link check may have added to it
         text = report.render_md(built) if quiet else summary_text(result)
     if not quiet or report.is_eventful(built):
         click.echo(text)

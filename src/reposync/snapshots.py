@@ -27,6 +27,7 @@ a torn last manifest line, which readers skip and the next append cuts off.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -34,12 +35,15 @@ import re
 import threading
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
 import httpx
+
+from .errors import LockHeld
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}\Z")  # \Z, not $: "<hash>\n" is no file name of ours
 
@@ -323,6 +327,52 @@ class Archive:
         )
         self.record(row)
         return row
+
+
+class ReadOnlyArchive(Archive):
+    """An archive a dry run reads (stored pages, their validators and parses) and never writes: a page it
+    fetches is hashed, not stored, so no row or body a later run could take for its own is left behind."""
+
+    def store(self, body: bytes) -> str:
+        return hashlib.sha256(body).hexdigest()
+
+    def record(self, row: ManifestRow) -> None:
+        pass
+
+    def save_parse(self, sha256: str, parser: str, url: str, code: str, result: dict) -> None:
+        pass
+
+
+LOCK_NAME = "archive.lock"  # in the archive's folder: two catalogues may share one archive
+
+
+@contextmanager
+def archive_lock(root: Path, *, exclusive: bool, create: bool = True) -> Iterator[None]:
+    """Syncs that read or append to the archive hold it shared; ``snapshots prune``, which rewrites the
+    manifest and removes bodies, holds it exclusive. Either way it is not waited for: LockHeld (75).
+
+    An archive that is not there yet is made first (a sync is about to write into it), unless not ``create``
+    (a dry run makes nothing). Where the folder cannot be written (a read-only copy of the bundled pages) a
+    shared lock is not taken: nothing can prune it either.
+    """
+    try:
+        if create:
+            root.mkdir(parents=True, exist_ok=True)
+        handle = open(root / LOCK_NAME, "a+")
+    except OSError:
+        if exclusive:
+            raise
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            doing = "a sync is reading or writing it" if exclusive else "`reposync snapshots prune` is at work on it"
+            raise LockHeld(f"{root / LOCK_NAME} is held: {doing}; try again later") from None
+        yield
+    finally:
+        handle.close()
 
 
 def _syncfs(folder: Path) -> bool:

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,12 +33,13 @@ from . import catalogue, decisions, hosts, linkcheck, report, settings
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
 from .deadline import Deadline
-from .errors import EXIT_DATA, EXIT_OK, ConfigError, LockHeld, NeedsPerson, SourceError, WalkCutShort
+from .errors import (EXIT_DATA, EXIT_OK, CatalogueUnreadable, ConfigError, LockHeld, NeedsPerson, SourceError,
+                     WalkCutShort)
 from .fetch import Fetcher, Page, make_client
 from .models import ParseResult
 from .normalise import normalise, unique_ids
 from .parsers import parser_for
-from .snapshots import Archive, ReplayTransport, url_key
+from .snapshots import Archive, ReadOnlyArchive, ReplayTransport, archive_lock, url_key
 from .spool import Spool, Spooler
 
 Progress = Callable[[str], None]
@@ -70,6 +72,25 @@ def sync_lock(db_path: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+@contextmanager
+def dry_run_copy(db_path: Path) -> Iterator[Path]:
+    """Where a dry run applies its run: a copy of the catalogue (or a new one when there is none) in a temporary
+    folder, removed after. The catalogue itself is only read: never created, migrated or written."""
+    with tempfile.TemporaryDirectory(prefix="reposync-dry-run-") as folder:
+        copy = Path(folder) / db_path.name
+        if db_path.exists():
+            try:
+                with contextlib.closing(sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True,
+                                                        timeout=settings.BUSY_TIMEOUT_MS / 1000)) as source, \
+                        contextlib.closing(sqlite3.connect(copy)) as target:
+                    source.backup(target)  # a consistent copy, even while a sync writes
+            except sqlite3.OperationalError:
+                raise  # busy or locked: not damage
+            except sqlite3.DatabaseError as exc:
+                raise CatalogueUnreadable(db_path, str(exc)) from None
+        yield copy
 
 
 @functools.cache
@@ -390,10 +411,15 @@ def run_sync(
     progress: Progress | None = None,
     watcher: hosts.Watcher | None = None,
     max_hosts: int | None = None,
+    on_commit: Callable[[int, dict], None] | None = None,
 ) -> SyncResult:
     """One sync: walk the sources host by host (``hosts.walk_hosts``), then apply the run in one transaction.
 
     ``max_hosts`` overrides ``[crawl] max_hosts`` (1: one host at a time, a sequential sync).
+    ``on_commit(run_id, report)`` is told as soon as the run has landed, before the work after it (the
+    decisions export, the link check) that may still fail: the caller writes the run's report there.
+    A dry run takes no lock, applies the run to a copy of the catalogue (``dry_run_copy``) and archives no
+    page (``ReadOnlyArchive``): nothing a later run could take for its own is left behind.
     """
     sources = config.select(source_ids)
     db_path = db_path or config.paths.db
@@ -404,8 +430,13 @@ def run_sync(
     if offline and as_of is not None:
         _check_as_of(as_of, archive, db_path)
     watch = hosts.Watchers(watcher, _Lines(progress) if progress else None)
-    with sync_lock(db_path):
-        db = catalogue.open_db(db_path)
+    catalogue_lock = contextlib.nullcontext() if dry_run else sync_lock(db_path)
+    work = dry_run_copy(db_path) if dry_run else contextlib.nullcontext(db_path)
+    # Shared: other syncs may append to the same archive; `snapshots prune` takes it exclusive.
+    pages_lock = archive_lock(archive.root, exclusive=False, create=not dry_run)
+    fetch_archive = None if offline else ReadOnlyArchive(archive.root) if dry_run else archive
+    with catalogue_lock, work as work_path, pages_lock:
+        db = catalogue.open_db(work_path)
         try:
             if dry_run:
                 run_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM runs").fetchone()[0]
@@ -432,7 +463,7 @@ def run_sync(
                 def on_page(pages: int, entries: int, meta: dict) -> None:
                     watch.page(plan, source, pages, entries, _page_total(meta) if full else None)
 
-                reader = None if full else sqlite3.connect(db_path, timeout=settings.BUSY_TIMEOUT_MS / 1000)
+                reader = None if full else sqlite3.connect(work_path, timeout=settings.BUSY_TIMEOUT_MS / 1000)
                 try:  # an incremental walk looks up stored hashes on a connection of its own thread
                     stored = None if reader is None else functools.partial(catalogue.stored_hash, reader)
                     outcome = walk_source(source, fetcher, config, progress, stored=stored, spooler=spooler,
@@ -444,7 +475,7 @@ def run_sync(
 
             def walk_host(plan: hosts.HostPlan) -> list[SourceOutcome]:
                 watch.host_started(plan)
-                fetcher = Fetcher(crawl, archive=None if offline else archive, run_id=run_id, offline=offline,
+                fetcher = Fetcher(crawl, archive=fetch_archive, run_id=run_id, offline=offline,
                                   client=client, deadline=deadline, sleep=hosts.stoppable_sleep(stop))
                 with lock:
                     fetchers.append(fetcher)
@@ -474,6 +505,8 @@ def run_sync(
                                          mode="offline" if offline else "live", inspect=report.build,
                                          decisions=people)
             exit_code = result.exit_code  # a walk whose departures were held needs a person (65)
+            if not dry_run and on_commit is not None:
+                on_commit(run_id, result.inspected)  # the run has landed: its report first, whatever fails next
             if not dry_run:  # the catalogue's decisions (Datasette's too) reach the file a rebuild reads
                 decisions.export(db, config.paths.decisions)
             link_requests = 0

@@ -44,7 +44,7 @@ def prune(keep_days: float, dry_run: bool, config_path: Path, db_path: Path | No
     """
     from .. import housekeeping
     from ..catalogue import open_db
-    from ..snapshots import Archive
+    from ..snapshots import Archive, archive_lock
     from ..sync import sync_lock
 
     config = load_config(config_path)
@@ -52,7 +52,9 @@ def prune(keep_days: float, dry_run: bool, config_path: Path, db_path: Path | No
     archive = Archive(_existing((snapshots_path or config.paths.snapshots).resolve()))
     if not path.exists():
         raise click.UsageError(f"no catalogue at {path}: its runs say which pages are kept")
-    with sync_lock(path):  # no sync appends to the manifest while it is rewritten
+    # No sync of this catalogue starts, and no sync of any catalogue reads or appends to the archive (it may be
+    # shared), while the manifest is rewritten and bodies go.
+    with sync_lock(path), archive_lock(archive.root, exclusive=True):
         db = open_db(path)
         try:
             kept_from = housekeeping.oldest_kept_run(db, keep_days, datetime.now(timezone.utc))

@@ -1,0 +1,116 @@
+"""Operations tell the truth: a run that landed has its report even when what follows the commit fails, and a
+dry run leaves nothing behind that a later run could take for its own (no catalogue made or migrated, no page
+archived under the run id the next real run gets)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
+from mockserver import MockServer, Resource
+from reposync.cli import cli
+from reposync.config import load_config
+from reposync.snapshots import Archive
+
+LIST_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()
+UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"
+
+
+def sync(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["sync", "--config", str(config), *args])
+
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Path:
+    """The bundled config beside a copy of the bundled snapshots; no catalogue yet."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for name in ("sources.toml", "areas.toml"):
+        shutil.copy(CONFIG.parent / name, folder / name)
+    shutil.copytree(SNAPSHOTS, tmp_path / "snapshots")
+    return folder / "sources.toml"
+
+
+@pytest.fixture
+def live(tmp_path: Path, server: MockServer) -> Path:
+    """One partnership page on the loopback server; catalogue, snapshots and reports in tmp_path."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
+    path = folder / "sources.toml"
+    path.write_text(f"""[crawl]
+delay = 0.0
+timeout = 2.0
+retries = 0
+user_agent = "{UA}"
+
+[paths]
+db = "../catalogue.db"
+snapshots = "../snapshots"
+reports = "../reports"
+
+[[source]]
+id = "york"
+kind = "local"
+parser = "generic"
+area = "York"
+url = "{server.url('/york')}"
+""", encoding="utf-8")
+    server.pages["/york"] = Resource(LIST_PAGE)
+    return path
+
+
+def test_a_failure_after_the_commit_still_writes_the_runs_report(bundled: Path) -> None:
+    # The decisions export runs after the commit; its lock file cannot be opened (a folder stands there).
+    decisions = load_config(bundled).paths.decisions
+    decisions.with_name(decisions.name + ".lock").mkdir(parents=True)
+    result = sync(bundled, "--offline", "--quiet")
+    assert result.exit_code == 1, result.output  # the failure is still a failure
+    assert "IsADirectoryError" in result.output
+    db = sqlite3.connect(bundled.parent.parent / "catalogue.db")
+    run, status = db.execute("SELECT id, status FROM runs").fetchone()
+    db.close()
+    assert (run, status) == (1, "ok")  # the run landed
+    reports = bundled.parent.parent / "reports"
+    assert sorted(p.name for p in reports.iterdir()) == ["1.html", "1.json", "1.md"]
+    assert "## Added" in (reports / "1.md").read_text(encoding="utf-8")
+    assert f"run 1 was committed to the catalogue before this failure; its report is {reports / '1.md'}" in (
+        result.output)
+
+
+def test_a_dry_run_with_no_catalogue_makes_none(bundled: Path) -> None:
+    result = sync(bundled, "--offline", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "## Added" in result.output  # it shows what a run would do
+    assert sorted(p.name for p in bundled.parent.parent.iterdir()) == ["config", "snapshots"]
+
+
+def test_a_dry_run_archives_no_page_and_migrates_nothing(live: Path, server: MockServer) -> None:
+    root = live.parent.parent
+    assert sync(live, "--quiet").exit_code == 0
+    db_path = root / "catalogue.db"
+    with sqlite3.connect(db_path) as db:  # as if a migration were pending: a later reposync's first sync
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm006_link_health'")
+    db.close()
+    manifest = (root / "snapshots" / "manifest.jsonl").read_bytes()
+    objects = sorted(p.name for p in (root / "snapshots" / "objects").iterdir())
+    server.pages["/york"] = Resource(LIST_PAGE.replace(b"</body>", b"<!-- night two --></body>"))
+
+    dry = sync(live, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert server.statuses("/york") == [200, 200]  # it did walk the page, and fetched it whole
+    assert (root / "snapshots" / "manifest.jsonl").read_bytes() == manifest
+    assert sorted(p.name for p in (root / "snapshots" / "objects").iterdir()) == objects
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(*) FROM _sqlite_migrations WHERE name = 'm006_link_health'").fetchone() == (0,)
+    assert db.execute("SELECT id FROM runs").fetchall() == [(1,)]
+    db.close()
+
+    assert sync(live, "--quiet").exit_code == 0  # the real run 2: the pages under its id are its own
+    runs = [row.run for row in Archive(root / "snapshots").rows()]
+    assert runs.count(2) == runs.count(1)  # robots.txt and the page, once each: none left by the dry run
