@@ -3,6 +3,7 @@ with the line that says what to do and the exit code (65 a person must act, 75 t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import CONFIG, SNAPSHOTS
+from conftest import CONFIG, ROOT, SNAPSHOTS
 from reposync import settings
 from reposync.cli import cli
 from reposync.config import load_config
@@ -65,7 +66,7 @@ def test_healthy_after_a_sync(setup: Path) -> None:
     result = doctor(setup, "--full")
     assert result.exit_code == 0, result.output
     found = lines(result)
-    assert set(found) == {"config", "catalogue", "migrations", "lock", "last", "source", "archive", "disk"}
+    assert set(found) == {"config", "catalogue", "migrations", "lock", "last", "held", "source", "archive", "disk"}
     assert all(state == ["OK"] * len(state) for state in found.values()), result.output
     assert len(found["source"]) == len(load_config(setup).sources)  # one line per configured source
     assert "quick_check ok" in line(result, "catalogue") and "all" in line(result, "archive")
@@ -185,3 +186,28 @@ def test_the_bundled_catalogue_is_read_only_to_the_doctor(setup: Path) -> None:
     assert (folder / "catalogue.db").read_bytes() == before  # no migration applied, nothing written
     wal = folder / "catalogue.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_a_source_that_needs_a_person_beside_a_host_that_was_down(setup: Path) -> None:
+    first, second = (source.id for source in load_config(setup).sources[:2])
+    sources = {first: {"entries": 0, "error": "HTTP 404", "exit_code": 65},
+               second: {"entries": 0, "error": "timed out", "exit_code": 75}}
+    sql(setup, "INSERT INTO runs (started_at, finished_at, mode, status, exit_code, sources) "
+               "SELECT started_at, finished_at, 'live', 'partial', 75, ? FROM runs WHERE id = 1", json.dumps(sources))
+    result = doctor(setup)
+    assert result.exit_code == 65, result.output  # not 75: the 404 needs a person whatever the other's timeout
+    assert line(result, "last").startswith("ACT") and f"needs a person: {first} (HTTP 404)" in line(result, "last")
+
+
+def test_the_servers_sign_in_secrets(setup: Path, tmp_path: Path) -> None:
+    example = doctor(setup, "--serve-env", str(ROOT / "deploy" / "serve.env.example"))
+    assert example.exit_code == 65 and line(example, "secrets").startswith("ACT")
+    assert "DATASETTE_SECRET is set but empty" in line(example, "secrets")
+    placeholder = CliRunner().invoke(cli, ["doctor", "--config", str(setup)], env={"DATASETTE_SECRET": "replace-me"})
+    assert placeholder.exit_code == 65 and "DATASETTE_SECRET is a placeholder" in line(placeholder, "secrets")
+    good = tmp_path / "serve.env"
+    good.write_text("REPOSYNC_LIBRARIAN_PASSWORD_HASH='pbkdf2_sha256$480000$Vx2eY1c9$Qm8Zr3T'\n"
+                    f"DATASETTE_SECRET={'ab12' * 16}\n", encoding="utf-8")
+    fine = doctor(setup, "--serve-env", str(good))
+    assert fine.exit_code == 0 and line(fine, "secrets").startswith("OK"), fine.output
+    assert "secrets" not in lines(doctor(setup))  # a machine that serves no one: nothing to check

@@ -219,3 +219,28 @@ def test_m003_migrates_a_catalogue_made_before_it(config: Path, server: MockServ
     assert result.exit_code == 0, result.output
     assert statuses(config)[XE] == "expired"
     assert layout_row(config)["layout"] == PARSERS["generic"](CARDS_PAGE, server.url("/york")).layout
+
+
+def test_doctor_says_act_for_held_departures_beside_a_host_that_was_down(config: Path, server: MockServer,
+                                                                          monkeypatch: pytest.MonkeyPatch):
+    from reposync import settings
+
+    monkeypatch.setattr(settings, "DOCTOR_MIN_FREE_BYTES", 1)  # whatever the disk of the machine running this
+    with config.open("a", encoding="utf-8") as handle:  # a second partnership, on a host of its own
+        handle.write(f'\n[[source]]\nid = "leeds"\nkind = "local"\nparser = "generic"\narea = "Leeds"\n'
+                     f'url = "{server.url("/leeds").replace("127.0.0.1", "localhost")}"\n')
+    server.pages["/leeds"] = Resource(LIST_PAGE.encode("utf-8"))
+    assert sync(config, "--quiet").exit_code == 0
+    serve(server, CARDS_PAGE)  # york's departures are held (65) ...
+    server.pages["/leeds"] = Resource(b"down for maintenance", status=503)  # ... and leeds' host is down (75)
+    night = sync(config, "--quiet")
+    assert night.exit_code == 75 and "HTTP 503" in night.output  # the run's code is the highest
+    doctor = run("doctor", "--config", str(config))
+    assert doctor.exit_code == 65, doctor.output
+    held = next(line for line in doctor.output.splitlines() if line.split()[1] == "held")
+    assert held.startswith("ACT") and "york (1 since run 2)" in held and "accept-layout" in held
+    assert run("sources", "accept-layout", "york", "--config", str(config)).exit_code == 0
+    accepted = run("doctor", "--config", str(config))  # a person has acted: the next sync applies them
+    assert accepted.exit_code == 75, accepted.output
+    held = next(line for line in accepted.output.splitlines() if line.split()[1] == "held")
+    assert held.startswith("WAIT") and "york" in held

@@ -396,6 +396,7 @@ class SourceOutcome:
             "pages": self.pages,
             "complete": self.complete,
             "error": self.error,
+            "exit_code": self.exit_code,  # the source's own (doctor: a 65 beside another source's 75)
             "url": self.error_url,
             "walk": self.walk,
             "newest_first": self.newest_first,

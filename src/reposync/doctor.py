@@ -15,7 +15,7 @@ import os
 import random
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -74,7 +74,8 @@ def _size(n: float) -> str:
 
 
 def run(config_path: Path, db_path: Path | None = None, *, max_age_days: float = settings.DOCTOR_MAX_AGE_DAYS,
-        full: bool = False, now: datetime | None = None) -> Iterator[Check]:
+        full: bool = False, now: datetime | None = None, serve_env: Path | None = None,
+        environ: Mapping[str, str] | None = None) -> Iterator[Check]:
     """Every check, in order, as it is made."""
     now = now or datetime.now(timezone.utc)
     config: Config | None = None
@@ -92,13 +93,14 @@ def run(config_path: Path, db_path: Path | None = None, *, max_age_days: float =
         yield check
     try:
         if db is None:
-            for name in ("migrations", "lock", "last run", "sources"):
+            for name in ("migrations", "lock", "last run", "held", "sources"):
                 yield Check(SKIP, name, "no catalogue to look at")
         else:
             yield _migrations(db)
             lock, holder = _lock(db_path)
             yield lock
             yield _last_run(db, holder is not None, now)
+            yield _held(db, config)
             if config is None:
                 yield Check(SKIP, "sources", "no config to list them")
             else:
@@ -112,6 +114,9 @@ def run(config_path: Path, db_path: Path | None = None, *, max_age_days: float =
     else:
         yield _archive(Archive(config.paths.snapshots), full)
         yield _disk(config.paths.snapshots, db_path)
+    secrets = _secrets(serve_env, os.environ if environ is None else environ)
+    if secrets is not None:
+        yield secrets
 
 
 # -- the catalogue -----------------------------------------------------------------
@@ -238,6 +243,10 @@ def _last_run(db: sqlite_utils.Database, locked: bool, now: datetime) -> Check:
     if not code:
         return Check(OK, "last run", f"{when}: {status}")
     detail = f"{when}: {status}, exit {code}" + (f"; failed: {failed}" if failed else "")
+    needs_person = _needs_person(sources)
+    if needs_person:  # the run's 75 (a host was down) must not hide a source that needs a person (65)
+        return Check(ACT, "last run", f"{detail}; needs a person: {needs_person}: see `reposync report --run "
+                                      f"{run_id}`")
     if code == EXIT_TEMPORARY:
         return Check(WAIT, "last run", f"{detail}: temporary, the next sync tries again")
     return Check(ACT, "last run", f"{detail}: see `reposync report --run {run_id}`")
@@ -251,6 +260,37 @@ def _failures(sources: str | None) -> str:
     failed = [f"{name} ({outcome.get('error')})" for name, outcome in outcomes.items()
               if isinstance(outcome, dict) and outcome.get("error")]
     return ", ".join(failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+
+
+def _needs_person(sources: str | None) -> str:
+    """The sources of a run that failed 65 on their own (a page that no longer parses, a 404), though the run's
+    exit code, the highest, may be another source's 75. (Held departures are the "held" check's.)"""
+    try:
+        outcomes = json.loads(sources or "{}")
+    except ValueError:
+        return ""
+    found = [f"{name} ({outcome['error']})" for name, outcome in outcomes.items()
+             if isinstance(outcome, dict) and outcome.get("error") and outcome.get("exit_code") == EXIT_DATA]
+    return ", ".join(found[:3]) + (f" and {len(found) - 3} more" if len(found) > 3 else "")
+
+
+def _held(db: sqlite_utils.Database, config: Config | None) -> Check:
+    """Departures held because a page's layout changed wait for a person, whatever the last run's exit code."""
+    try:
+        rows = db.execute("SELECT source, held_entries, held_run, accepted_layout = held_layout FROM sources_layout "
+                          "WHERE held_layout IS NOT NULL ORDER BY source").fetchall()
+    except sqlite3.OperationalError:  # a catalogue from before m003: nothing can be held in it
+        return Check(SKIP, "held", "no sources_layout table yet: the next sync makes it")
+    configured = {s.id for s in config.sources} if config else None
+    rows = [row for row in rows if configured is None or row[0] in configured]
+    waiting = [f"{source} ({entries} since run {first})" for source, entries, first, accepted in rows if not accepted]
+    if waiting:
+        return Check(ACT, "held", f"departures held because a page's layout changed: {', '.join(waiting)}: look at "
+                                  "each page (`reposync sources check ID`), then `reposync sources accept-layout ID`")
+    if rows:
+        return Check(WAIT, "held", f"held departures accepted, applied by the next sync: "
+                                   f"{', '.join(row[0] for row in rows)}")
+    return Check(OK, "held", "no departures held")
 
 
 def _sources(db: sqlite_utils.Database, config: Config, max_age_days: float, now: datetime) -> Iterator[Check]:
@@ -280,6 +320,29 @@ def _sources(db: sqlite_utils.Database, config: Config, max_age_days: float, now
         why = f"; run {last[0]} said: {last[1]}" if last and last[1] else ""
         yield Check(ACT, "source", f"{said}, over --max-age {max_age_days:g} days{why}: see `reposync report` "
                                    "and the sync's log")
+
+
+# -- the server's sign-in secrets ----------------------------------------------------
+def _secrets(env_file: Path | None, environ: Mapping[str, str]) -> Check | None:
+    """The secrets reposync-serve.service reads (its environment file), or this environment's when set; None
+    when there is nothing to check (a machine that serves no one)."""
+    from . import serve
+
+    if env_file is not None:
+        try:
+            env, where = serve.read_env_file(env_file), str(env_file)
+        except OSError as exc:
+            return Check(ACT, "secrets", f"cannot read {env_file}: {exc.strerror or exc}")
+    elif serve.SECRET in environ or serve.PASSWORD_HASH in environ:
+        env, where = environ, "this environment"
+    else:
+        return None
+    problems = serve.secret_problems(env)
+    if problems:
+        return Check(ACT, "secrets", f"{where}: {'; '.join(problems)}: `reposync serve` refuses to start; make "
+                                     f"a secret with {serve.MAKE_SECRET} (README, \"Running it on a server\")")
+    said = "set" if env.get(serve.SECRET) else "unset (a random one each start)"
+    return Check(OK, "secrets", f"{where}: {serve.SECRET} {said}, no placeholder")
 
 
 # -- the archive ----------------------------------------------------------------------
