@@ -50,7 +50,8 @@ ODD_URLS = [
 
 # Every file a sync may write, relative to a tmp_path laid out as offline_config lays it out.
 WRITTEN = re.compile(r"catalogue\.db(-wal|-shm|-journal|\.lock)?|config/decisions\.toml(\.lock)?"
-                     r"|reports/\d+\.(md|json|html)|snapshots/manifest\.jsonl|snapshots/objects/[0-9a-f]{64}"
+                     r"|reports/\d+\.(md|json|html)|snapshots/manifest\.jsonl|snapshots/archive\.lock"
+                     r"|snapshots/objects/[0-9a-f]{64}"
                      r"|snapshots/parses/[0-9a-f]{64}-[a-z0-9_-]+\.json")
 
 
