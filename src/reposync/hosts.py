@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from .catalogue import SourceOutcome
@@ -143,18 +143,21 @@ def walk_hosts(plans: Sequence[HostPlan], walk_host: WalkHost, *, max_hosts: int
 
     An exception out of a host's walk (a bug: walk_source turns every failure of a source into its
     outcome) or a KeyboardInterrupt stops the others at their next wait and is raised here, before
-    anything is applied.
+    anything is applied. The first failure is seen as it happens, whichever host it is on: waiting for
+    the hosts in the order they started would let a long walk (the library's) run on to its end first.
     """
-    outcomes: dict[str, SourceOutcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, max_hosts), thread_name_prefix="reposync-host") as pool:
         futures = [pool.submit(walk_host, plan) for plan in plans]
         try:
-            for future in futures:
-                for outcome in future.result():
-                    outcomes[outcome.source] = outcome
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in futures:  # in plan order, so two failures at once raise the same one each time
+                    if future in done:
+                        future.result()
         except BaseException:
             stop.set()
             for future in futures:
                 future.cancel()
-            raise
-    return outcomes
+            raise  # the pool's exit then waits for the walking hosts, each ending at its next wait
+    return {outcome.source: outcome for future in futures for outcome in future.result()}
