@@ -59,11 +59,16 @@ EXPECTED_PAGES = {"nspcc-library": 1500}
 EXPECTED_PAGES_DEFAULT = 1
 
 # --- parsing ----------------------------------------------------------------
-# A page nested deeper than this (an estimate from its tags) is refused as a
-# ParseError before it is parsed. Real pages are well under 100 deep (Blink
-# flattens anything past 512); tree building and walking a tree slow down with
-# the square of its depth, so 10 MB of nested <div> would take hours.
-MAX_NESTING = 2000
+# A page lexbor would nest deeper than this (parsers/nesting.py reads it from the tags, before parsing) is
+# refused as a ParseError, "nested too deeply". Real pages are well under 100 deep (the bundled ones 14), and
+# Blink flattens anything past 512. Tree building costs about the page's elements times its depth: at 512,
+# the worst page under the size cap parses in about 1.5 s of lexbor (at 2000 it was 6 s; unguarded, hours).
+MAX_NESTING = 512
+# Nor may a page make more than one element per this many characters (plus the slack, for a small page's
+# implied elements): misnested formatting tags (<b x=1>...<b x=500></div>, then <p>x</p> over and over) make
+# lexbor re-open hundreds of elements for each few characters. A real page makes one per 30 or more.
+CHARACTERS_PER_ELEMENT = 2
+ELEMENTS_SLACK = 10_000
 
 # --- walks cut short ------------------------------------------------------
 # A walk that ends before the end its listing declares (the library's "Record

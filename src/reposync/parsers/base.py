@@ -10,56 +10,35 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from .. import settings
 from ..errors import ParseError
 from ..urls import as_browser_reads, web_url
+from . import nesting
 
 _SPACE = re.compile(r"\s+")
-
-# For the nesting estimate: elements that never hold others (void), and elements
-# the HTML parser closes by itself when a sibling opens or their parent ends (an
-# unclosed <p>, <li> or <td> does not nest), so neither counts as a level.
-_VOID = frozenset("area base basefont bgsound br col embed frame hr img input keygen link meta param source "
-                  "track wbr".split())
-_FLAT = frozenset("a body caption colgroup dd dt head html li optgroup option p rb rp rt rtc tbody td tfoot th "
-                  "thead tr".split())
-# A comment, a raw-text element with its content (no tags inside), or a tag.
-_TAG = re.compile(
-    r"<!--.*?(?:-->|\Z)"
-    r"|<(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext)\b.*?(?:</\1\s*>|\Z)"
-    r"|<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*?(/?)>",
-    re.I | re.S,
-)
-
-
-def nested_deeper_than(html: str, limit: int) -> bool:
-    """Whether ``html`` opens elements more than ``limit`` deep (an estimate from its tags, before parsing).
-
-    Cheap when the page has fewer tags than ``limit`` (always, for a real page),
-    and stops at the first level over ``limit``.
-    """
-    if html.count("<") <= limit:
-        return False
-    depth = 0
-    for match in _TAG.finditer(html):
-        name = match[3]
-        if name is None:
-            continue
-        name = name.lower()
-        if name in _VOID or name in _FLAT:
-            continue
-        if match[2]:
-            depth = max(0, depth - 1)
-        elif not match[4]:
-            depth += 1
-            if depth > limit:
-                return True
-    return False
-
 
 def tree(html: str, url: str) -> LexborHTMLParser:
     if not html or not html.strip():
         raise ParseError(url, "empty page")
-    if nested_deeper_than(html, settings.MAX_NESTING):
-        raise ParseError(url, f"elements nested more than {settings.MAX_NESTING} deep: not a page a person wrote")
+    refuse_too_deep(html, url)
     return LexborHTMLParser(html)
+
+
+def refuse_too_deep(html: str, url: str) -> None:
+    """A ParseError (exit 65) for a page lexbor would nest too deeply, found from its tags before it is parsed.
+
+    ``nesting.measure`` bounds the depth lexbor builds and the elements it makes; tree building costs about
+    their product, so a page under both limits parses in time linear in its size (bench/parse_depth.py).
+    """
+    # With few tags nothing nests deep: a tag opens at most four elements (a cell's implied <tbody> and <tr>,
+    # a formatting element re-opened), and html, body and a leaf are three more.
+    if 4 * html.count("<") + 3 <= settings.MAX_NESTING:
+        return
+    per = settings.CHARACTERS_PER_ELEMENT
+    found = nesting.measure(html, settings.MAX_NESTING, per, settings.ELEMENTS_SLACK)
+    if found.depth > settings.MAX_NESTING:
+        raise ParseError(url, f"nested too deeply: elements nested more than {settings.MAX_NESTING} deep, "
+                              "not a page a person wrote")
+    if found.stopped:
+        raise ParseError(url, f"nested too deeply: misnested tags re-open elements over and over (more than one "
+                              f"element per {per} characters), not a page a person wrote")
 
 
 def clean(value: str | None) -> str:
