@@ -300,6 +300,12 @@ class _Tree:
         if entry is None:
             return False
         position = self.where.get(entry.ident)
+        if position == len(self.names) - 1 and self.active[-1] is entry:  # <i>x</i>: the common case, at once
+            self.pop()
+            self.active.pop()
+            self.by_name[name].pop()
+            del self.entry_of[entry.ident]
+            return True
         if position is None:
             self.remove_entry(entry)
             return True
