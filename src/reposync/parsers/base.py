@@ -14,6 +14,7 @@ from . import nesting
 
 _SPACE = re.compile(r"\s+")
 
+
 def tree(html: str, url: str) -> LexborHTMLParser:
     if not html or not html.strip():
         raise ParseError(url, "empty page")
