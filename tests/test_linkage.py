@@ -499,7 +499,7 @@ def test_linking_scores_candidates_not_all_pairs(monkeypatch: pytest.MonkeyPatch
         calls["score"] += 1
         return real(*args)
 
-    monkeypatch.setattr(link, "score", counting)
+    monkeypatch.setattr(link.linker, "score", counting)  # what the linker scores with
     link.link_all(rows)
     assert calls["score"] < 50 * 1000  # all pairs would be 20 million
 

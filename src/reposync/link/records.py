@@ -1,0 +1,217 @@
+"""Records: what linking needs of one entry row, and the rows a linker reads them from.
+
+An entry row (a mapping shaped like the catalogue's ``entries`` table) becomes a ``Record``: its area codes,
+pseudonyms, title words, publication interval as day numbers, review type, and the terms of its summary, note
+and keywords (``text_terms``). A linker reads its rows through ``Rows`` more than once (``catalogue.LinkRows``
+reads them again from SQL, one area at a time; ``HeldRows`` holds them in a list).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+# A description tells a case's particulars when it has this many words of its own (beyond stop words and the
+# listings' stock vocabulary): "The overview report sets out how agencies worked with the child and family"
+# has one, "A 14-year-old girl groomed online by a man she met through a gaming site" seven.
+DESCRIBED_WORDS = 5
+
+_STOP = frozenset(
+    "a an and the of in into for from on to with by at as is was review reviews case serious child children "
+    "baby babies young person family learning report summary overview executive safeguarding practice local "
+    "thematic scr lcspr cspr spr".split()
+)
+
+
+
+# --- records -------------------------------------------------------------------------------------------
+
+
+def _json_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return json.loads(value) if value else []
+    return list(value)
+
+
+_ORDINALS: dict[str, tuple[int, int]] = {}
+_VOCABULARY = object()  # the key of the term -> number dict in ``Record.from_row``'s ``shared``
+_CONTENTS = object()  # and of the title words -> their joined string dict
+_TERM_STRINGS = object()  # a key of ``shared`` that keeps text terms as strings (``Linker``: one area at a time)
+
+
+def _ordinal(text: str | None) -> tuple[int, int] | None:
+    """(day ordinal, year) of an ISO date; dates repeat a lot in a collection, so they are cached."""
+    if not text:
+        return None
+    found = _ORDINALS.get(text)
+    if found is None:
+        day = date.fromisoformat(text)
+        found = _ORDINALS[text] = (day.toordinal(), day.year)
+        if len(_ORDINALS) > 100_000:
+            _ORDINALS.clear()
+    return found
+
+
+@dataclass(slots=True, eq=False)
+class Record:
+    """What linking needs of one entry row, in a compact form."""
+
+    id: str
+    kind: str
+    source: str
+    codes: frozenset[str]
+    area: str | None
+    names: frozenset[str]
+    title_key: str
+    tokens: tuple[str, ...]  # the content words of the title, sorted, each once
+    content: str  # the same words joined: what titles that name no one are compared on
+    start: int | None
+    end: int | None
+    first_year: int
+    last_year: int
+    precision: str | None
+    review_type: str | None
+    # The terms of the summary, note and keywords (``text_terms``), sorted; read through a ``shared`` dict, each
+    # term is a number of that collection's vocabulary instead (the same order), so the term strings -- hundreds
+    # of thousands in a national collection -- are held once (the ``Linker``, which holds one area's records at
+    # a time, keeps strings). Only ``Weights`` reads them.
+    text: tuple[str, ...] | tuple[int, ...] = ()
+    described: bool = False  # a summary, abstract or note telling particulars (``DESCRIBED_WORDS``; keywords never)
+    document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
+    group: int = -1  # a national record's review in the dedupe (``Linker.group_of``)
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], shared: dict | None = None) -> Record:
+        """``shared``: a dict kept across the rows of one collection, through which equal values (area codes,
+        pseudonym sets, title words, sources, types) become one object rather than one for every record."""
+        # Text terms become numbers only within one collection's ``shared`` (unless it says to keep strings).
+        numbered = shared is not None and _TERM_STRINGS not in shared
+        if shared is None:
+            shared = {}
+        keep = shared.setdefault
+
+        def one(value: Any) -> Any:
+            return keep(value, value)
+
+        title_key = row.get("title_key") or ""
+        start = _ordinal(row.get("published_start"))
+        end = _ordinal(row.get("published_end")) or start
+        tokens = one(tuple(sorted({one(t) for t in title_key.split() if len(t) > 1 and t not in _STOP})))
+        contents = shared.get(_CONTENTS)
+        if contents is None:
+            contents = shared[_CONTENTS] = {}
+        content = contents.get(tokens)
+        if content is None:
+            content = contents[tokens] = " ".join(tokens)
+        area = row.get("area")
+        precision = row.get("published_precision")
+        review_type = row.get("review_type")
+        names = one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))]))
+        description = text_terms(row.get("summary"), row.get("note"), (), names)
+        keywords = _json_list(row.get("keywords"))
+        text: tuple = tuple(sorted({*description, *text_terms(None, None, keywords, names)})) if keywords else description
+        if text and numbered:
+            vocabulary = shared.get(_VOCABULARY)
+            if vocabulary is None:
+                vocabulary = shared[_VOCABULARY] = {}
+            text = tuple([vocabulary.setdefault(t, len(vocabulary)) for t in text])
+        document = bool(_DOCUMENT.search(" ".join(filter(None, (row.get("title"), row.get("note"))))))
+        return cls(
+            id=row["id"],
+            kind=one(row.get("kind") or "national"),
+            source=one(row.get("source") or ""),
+            codes=one(frozenset([one(c) for c in _json_list(row.get("la_codes"))])),
+            area=one(area),
+            names=names,
+            title_key=title_key,
+            tokens=tokens,
+            content=content,
+            start=start[0] if start else None,
+            end=end[0] if end else None,
+            first_year=start[1] if start else 0,
+            last_year=end[1] if end else -1,
+            precision=one(precision),
+            review_type=one(review_type),
+            text=one(text) if text else (),
+            described=sum(1 for term in description if " " not in term) >= DESCRIBED_WORDS,
+            document=document or review_type == "briefing",
+        )
+
+    @property
+    def anonymous(self) -> bool:
+        """A national record whose area is withheld (no codes, no name)."""
+        return not self.codes and not self.area
+
+    @property
+    def placed(self) -> bool:
+        """Linkable by area: it has ONS codes."""
+        return bool(self.codes)
+
+    def years(self, slack: int = 0) -> range:
+        if self.start is None:
+            return range(0)
+        return range(self.first_year - slack, self.last_year + slack + 1)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_TEXT_STOP = frozenset(
+    "a an and the of in into for from on to with by at as is was were are be been being it its this that these "
+    "those their them they he she his her him who whom which what when where how than then there also after "
+    "before over under about between during while not no or but had has have known".split()
+    # The listings' stock vocabulary: in a small catalogue IDF cannot tell it is boilerplate, so it is named.
+    + "review reviews serious case published publication anonymously anonymous nspcc behalf unnamed named local "
+      "safeguarding children child board boards lscb partnership partnerships agencies agency learning practice "
+      "report overview summary executive multi working professionals services involved family families findings "
+      "recommendations lessons considers considering looks looking examines examining sets set out identifies "
+      "arising baby young person people".split()
+)
+# Words that say a record is a summary or a briefing of a review, not the review (12a keeps them in titles).
+_DOCUMENT = re.compile(r"\bexecutive\s+summary\b|\bbriefing\b|\blearning\s+summary\b|\b7\s+minute\b", re.I)
+
+
+def text_terms(summary: str | None, note: str | None, keywords: Iterable[str], names: Iterable[str] = ()) -> tuple[
+        str, ...]:
+    """The terms a record's texts are compared on: words and word pairs of the summary (or abstract), the note
+    and the keywords, without stop words and without the pseudonyms' words (names are weighed on their own)."""
+    name_words = {w for name in names for w in name.split()}
+    terms: set[str] = set()
+    for text in (summary, note, *keywords):
+        if not text:
+            continue
+        words = [w for w in _WORD.findall(text.lower())
+                 if len(w) > 1 and w not in _TEXT_STOP and w not in name_words]
+        terms.update(words)
+        terms.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+    return tuple(sorted(terms))
+
+
+class Rows(Protocol):
+    """Entry rows a linker can read more than once (``catalogue.LinkRows`` reads them from SQL): every row, in
+    an order that never changes, and the rows at some positions of that order. The linker reads each national
+    area's rows when it dedupes that area, so it never holds every record at once."""
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]: ...
+
+    def at(self, positions: Sequence[int]) -> Iterable[Mapping[str, Any]]:
+        """The rows at these positions (ascending), in that order."""
+        ...
+
+
+class HeldRows:
+    """``Rows`` over rows given in a list (or any iterable, read once): for collections that fit in memory."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self.rows = rows if isinstance(rows, list) else list(rows)
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        return iter(self.rows)
+
+    def at(self, positions: Sequence[int]) -> Iterable[Mapping[str, Any]]:
+        rows = self.rows
+        return (rows[p] for p in positions)
