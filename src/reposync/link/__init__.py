@@ -20,7 +20,9 @@ from .evidence import (
 from .linker import QUEUE_PER_ENTRY, Linker, link_all, score_pair
 from .records import DESCRIBED_WORDS, HeldRows, Record, Rows, text_terms
 from .results import PERSON_DECISIONS, Decision, Link, Linkage, assign_review_ids, merge_decisions
-from .rules import DEDUPE_TEXT, DEDUPE_TEXT_AGAINST, DEDUPE_TEXT_SAME_YEAR, DISTINCTIVE_BITS, same_review_reason
+from .rules import (
+    DEDUPE_RULES, DEDUPE_TEXT, DEDUPE_TEXT_AGAINST, DEDUPE_TEXT_SAME_YEAR, DISTINCTIVE_BITS, Rule, same_review_reason,
+)
 from .scores import (
     AREA_SAME, AUTO, DATE_POINTS, MARGIN, NAME_CONFLICT, NAME_POINTS_CAP, NAME_POINTS_PER_BIT, NAME_UNSHARED,
     NAME_UNSHARED_CAP, REVIEW, SUMMARY_CAP, SUMMARY_NEUTRAL, SUMMARY_POINTS, Points, compare, score,
@@ -28,12 +30,13 @@ from .scores import (
 from .weights import BOILERPLATE_MIN, BOILERPLATE_SHARE, PRIOR_WEIGHT, SpilledCounts, WeightCounts, Weights, prior
 
 __all__ = [
-    "ADJACENT_DAYS", "AREA_SAME", "AUTO", "BOILERPLATE_MIN", "BOILERPLATE_SHARE", "DATE_POINTS", "DEDUPE_TEXT",
-    "DEDUPE_TEXT_AGAINST", "DEDUPE_TEXT_SAME_YEAR", "DESCRIBED_WORDS", "DISTINCTIVE_BITS", "MARGIN", "NAME_CONFLICT",
-    "NAME_POINTS_CAP", "NAME_POINTS_PER_BIT", "NAME_UNSHARED", "NAME_UNSHARED_CAP", "NEAR_DAYS", "PERSON_DECISIONS",
-    "PRIOR_WEIGHT", "QUEUE_PER_ENTRY", "REVIEW", "SUMMARY_CAP", "SUMMARY_NEUTRAL", "SUMMARY_POINTS", "TYPE_OTHER_NATION",
-    "TYPE_SAME", "TYPE_THEMATIC", "WIDE_DAYS", "Decision", "HeldRows", "Link", "Linkage", "Linker", "Points", "Record",
-    "Rows", "SpilledCounts", "WeightCounts", "Weights", "assign_review_ids", "compare", "date_relation", "dedupe",
-    "link_all", "merge_decisions", "prior", "same_review_reason", "score", "score_pair", "text_terms",
-    "title_similarity", "type_points",
+    "ADJACENT_DAYS", "AREA_SAME", "AUTO", "BOILERPLATE_MIN", "BOILERPLATE_SHARE", "DATE_POINTS", "DEDUPE_RULES",
+    "DEDUPE_TEXT", "DEDUPE_TEXT_AGAINST", "DEDUPE_TEXT_SAME_YEAR", "DESCRIBED_WORDS", "DISTINCTIVE_BITS",
+    "Decision", "HeldRows", "Link", "Linkage", "Linker", "MARGIN", "NAME_CONFLICT", "NAME_POINTS_CAP",
+    "NAME_POINTS_PER_BIT", "NAME_UNSHARED", "NAME_UNSHARED_CAP", "NEAR_DAYS", "PERSON_DECISIONS", "PRIOR_WEIGHT",
+    "Points", "QUEUE_PER_ENTRY", "REVIEW", "Record", "Rows", "Rule", "SUMMARY_CAP", "SUMMARY_NEUTRAL",
+    "SUMMARY_POINTS", "SpilledCounts", "TYPE_OTHER_NATION", "TYPE_SAME", "TYPE_THEMATIC", "WIDE_DAYS",
+    "WeightCounts", "Weights", "assign_review_ids", "compare", "date_relation", "dedupe", "link_all",
+    "merge_decisions", "prior", "same_review_reason", "score", "score_pair", "text_terms", "title_similarity",
+    "type_points",
 ]

@@ -15,7 +15,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .records import Record
-from .rules import _document_before, _same_review, _stories_differ, _thematic_pair
+from .rules import (
+    Plan, _document_before, _thematic_pair, containment, dates_agree_first, one_listing_once, plan,
+    stories_cannot_link, verdict,
+)
 from .weights import Weights
 
 
@@ -28,12 +31,12 @@ def _story(record: Record) -> tuple[tuple | None, str | None] | None:
 
 
 def _conflict(x: tuple[tuple | None, str | None], y: tuple[tuple | None, str | None], weights: Weights,
-              texts: bool = True) -> bool:
-    """Two records that cannot be one review: the same listing twice, or two descriptions of different stories."""
-    if x[1] is not None and x[1] == y[1]:
+              texts: bool = True, listings: bool = True) -> bool:
+    """Two records that cannot be one review: the same listing twice (``one-listing-once``), or two descriptions
+    of different stories (``stories-cannot-link``; ``texts``: whether descriptions count against here)."""
+    if listings and one_listing_once(x, y):
         return True
-    return texts and x[0] is not None and y[0] is not None and _stories_differ(x[0], y[0], weights)
-
+    return texts and stories_cannot_link(x, y, weights)
 
 
 class _UnionFind:
@@ -87,9 +90,17 @@ class _Dedupe:
     records' indexes), the containment pairs and the summary documents' possible reviews, decided once every
     area is done."""
 
-    def __init__(self, size: int, weights: Weights) -> None:
+    def __init__(self, size: int, weights: Weights, skip: Iterable[str] = ()) -> None:
         self.size = size
         self.weights = weights
+        self.rules: Plan = plan(skip)  # the rules switched on (``rules.DEDUPE_RULES`` less ``skip``)
+        on = self.rules.on
+        self.first = "dates-agree-first" in on
+        self.listings = "one-listing-once" in on
+        self.texts = "stories-cannot-link" in on
+        self.containment = "containment" in on
+        self.documents_one = "document-one-review" in on
+        self.thematic_one = "thematic-one-each" in on
         self.union = _UnionFind(size)
         self.contained: dict[int, set[int]] = defaultdict(set)
         self.names: dict[int, frozenset[str]] = {}  # of the records a containment pair names
@@ -108,7 +119,7 @@ class _Dedupe:
     def area(self, national: Mapping[int, Record] | list[Record], members: Iterable[int]) -> None:
         """Compare the records of one area (``national[i]`` for each index in ``members``, in index order)."""
         weights, union, contained = self.weights, self.union, self.contained
-        maybe_of = self.maybe_of
+        maybe_of, rules = self.maybe_of, self.rules
         find = union.find
         later: list[tuple[int, int]] = []
         blocks = _dedupe_blocks(national, members)
@@ -123,26 +134,30 @@ class _Dedupe:
                     if i == j or find(j) == root:
                         continue
                     a, b = national[i], national[j]
-                    kind = _same_review(a, b, weights)
+                    kind = verdict(a, b, weights, rules)[0]
                     if kind == "equal":
                         # The dates agreeing is the strongest evidence: those pairs join first, and the pairs
                         # a listing's lag or a summary's date apart only then, into what they made.
-                        if a.start <= b.end and b.start <= a.end:  # type: ignore[operator]
+                        if dates_agree_first(a, b):
                             self._join_records(i, j, a, b, texts=False)
                             root = find(i)
-                        else:
+                        elif self.first:
                             later.append((i, j))
-                    elif kind == "contained":
+                        else:
+                            self._join_records(i, j, a, b)
+                            root = find(i)
+                    elif kind == "contained" and self.containment:
                         big, small = (i, j) if len(a.names) > len(b.names) else (j, i)
                         contained[big].add(small)
                         self.names[small] = national[small].names
                         self.documents.update(k for k in (big, small) if national[k].document)
                         self._keep_own(national, big, small)
-                    elif kind is None and a.document != b.document and _document_before(a, b, weights):
+                    elif (kind is None and a.document != b.document and self.documents_one
+                          and _document_before(a, b, weights)):
                         document, review = (i, j) if a.document else (j, i)
                         maybe_of[document].add(review)
                         self._keep_own(national, document, review)
-                    elif kind is None and not a.names and _thematic_pair(a, b, weights):
+                    elif kind is None and not a.names and self.thematic_one and _thematic_pair(a, b, weights):
                         self.thematic[i].add(j)
                         self.thematic[j].add(i)
                         self._keep_own(national, i, j)
@@ -172,8 +187,9 @@ class _Dedupe:
         # A review not in ``stories`` is a record alone: its own story is all it tells.
         told_i = stories[ri] if ri in stories else [story_i] if story_i else []
         told_j = stories[rj] if rj in stories else [story_j] if story_j else []
-        weights = self.weights
-        if any(_conflict(x, y, weights, texts) for x in told_i for y in told_j):
+        weights, listings = self.weights, self.listings
+        texts = texts and self.texts
+        if any(_conflict(x, y, weights, texts, listings) for x in told_i for y in told_j):
             return False
         self.union.union(ri, rj)
         stories.pop(ri, None)
@@ -187,7 +203,7 @@ class _Dedupe:
         for big, smalls in self.contained.items():
             # Child J, Child K, Child V against three single records: ambiguous, join none.
             name_sets = list({names[s] for s in smalls})
-            if all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:]):
+            if containment(name_sets):
                 for small in sorted(smalls):
                     if self._join(big, small, self.own[big], self.own[small]):
                         placed_documents.update(k for k in (big, small) if k in self.documents)
@@ -237,8 +253,9 @@ class _Dedupe:
         return [(i, *others.pop(i)) if i in others else (i,) for i in range(self.size) if find(i) == i]
 
 
-def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
-    """Indexes into ``national`` grouped by review (every record in exactly one group).
+def dedupe(national: list[Record], weights: Weights, skip: Iterable[str] = ()) -> list[tuple[int, ...]]:
+    """Indexes into ``national`` grouped by review (every record in exactly one group); ``skip``: names of
+    rules (``rules.DEDUPE_RULES``) switched off.
 
     Two records are compared only when they share a block: an area (or 'anonymous'), a year (or the next
     one), and a case word (a pseudonym, or the title of a record naming no one). The blocks are built and
@@ -250,7 +267,7 @@ def dedupe(national: list[Record], weights: Weights) -> list[tuple[int, ...]]:
         if _deduped(record):
             for area in _dedupe_areas(record):
                 by_area[area].append(i)
-    state = _Dedupe(len(national), weights)
+    state = _Dedupe(len(national), weights, skip)
     for area in list(by_area):
         state.area(national, by_area.pop(area))
     return state.groups()

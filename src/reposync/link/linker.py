@@ -115,9 +115,10 @@ class Linker:
     """
 
     def __init__(self, rows: Rows | Iterable[Mapping[str, Any]], scorer: Callable[[Record, Record, Weights], float] | None = None,
-                 bands: tuple[float, float, float] = (AUTO, REVIEW, MARGIN)) -> None:
+                 bands: tuple[float, float, float] = (AUTO, REVIEW, MARGIN), skip_rules: Iterable[str] = ()) -> None:
         """``scorer`` and ``bands`` (auto, review, margin) replace the hand-set points: bench/linkage.py --em
-        ranks and bands candidates by Fellegi-Sunter weights (``fellegi_sunter``) through the same assignment."""
+        ranks and bands candidates by Fellegi-Sunter weights (``fellegi_sunter``) through the same assignment.
+        ``skip_rules``: names of dedupe rules switched off (``rules.DEDUPE_RULES``; bench/linkage.py --rules)."""
         self.scorer = scorer or score
         self.bands = bands
         self.source: Rows = rows if hasattr(rows, "at") else HeldRows(rows)  # type: ignore[assignment]
@@ -156,7 +157,7 @@ class Linker:
                 self._unplaced.append(i)
         self.weights = counts.weights({term for local in self.local for term in local.text})  # type: ignore[misc]
         del counts
-        state = _Dedupe(len(self.ids), self.weights)
+        state = _Dedupe(len(self.ids), self.weights, skip_rules)
         for area in list(areas):
             members = areas.pop(area)
             state.area(dict(zip(members, self._read(members))), members)
@@ -441,14 +442,16 @@ class Linker:
         return Link(local.id, record.id, points, features, decision)
 
 
-def link_all(rows: Rows | Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = ()) -> Linkage:
-    """Dedupe the national entries, link the local ones, apply people's decisions: one call for the sync."""
+def link_all(rows: Rows | Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = (),
+             skip_rules: Iterable[str] = ()) -> Linkage:
+    """Dedupe the national entries, link the local ones, apply people's decisions: one call for the sync
+    (``skip_rules``: dedupe rules switched off, for the bench)."""
     # Hundreds of thousands of small, acyclic objects: the cycle collector would only rescan them (it
     # doubles the time at 500k records). It is switched back on, as it was, before returning.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return Linker(rows).link(decisions)
+        return Linker(rows, skip_rules=skip_rules).link(decisions)
     finally:
         if enabled:
             gc.enable()

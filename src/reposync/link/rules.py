@@ -33,6 +33,10 @@ against three single records) is ambiguous and groups with none of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
 from .evidence import date_relation, title_similarity, type_points
 from .records import Record
 from .weights import Weights, _single_letter
@@ -47,16 +51,15 @@ DEDUPE_TEXT_SAME_YEAR = 0.2  # dates overlap
 DEDUPE_TEXT_AGAINST = 0.1  # two described records under this tell different stories: never one review
 
 
-def _case(a: Record, b: Record, weights: Weights) -> tuple[str, bool] | None:
-    """How two national records agree on the case: ('equal'|'contained', distinctive), or None."""
+def _case(a: Record, b: Record, weights: Weights, letters: bool = True) -> tuple[str, bool] | None:
+    """How two national records agree on the case: ('equal'|'contained', distinctive), or None (``letters``:
+    whether ``single-letter-no-key`` is on)."""
     if a.names and b.names:
         shared = a.names & b.names
         if not shared:
             return None
-        # A single-letter role name (Child N, Baby B) is never a case key by itself, however rare a collection
-        # makes it look: letters are handed out afresh by every board, and a larger collection only hides that.
         distinctive = len(shared) >= 2 or (weights.shared_bits(shared) >= DISTINCTIVE_BITS
-                                           and not all(_single_letter(n) for n in shared))
+                                           and not (letters and single_letter_no_key(shared)))
         if a.names == b.names:
             return "equal", distinctive
         if shared == a.names or shared == b.names:
@@ -89,82 +92,378 @@ def _stories_differ(a: tuple, b: tuple, weights: Weights) -> bool:
 
 
 
-def _same_review(a: Record, b: Record, weights: Weights) -> str | None:
-    """'equal' or 'contained' when two national records are the same review, else None."""
-    return same_review_reason(a, b, weights)[0]
+# --- the rules ---------------------------------------------------------------------------------------------
 
 
-def same_review_reason(a: Record, b: Record, weights: Weights) -> tuple[str | None, str]:
-    """The dedupe's verdict on two national records ('equal', 'contained' or None) and why, in words."""
+Verdict = tuple  # (``"equal"`` | ``"contained"`` | None, the reason in words): what a pair rule says
+
+
+class Pair:
+    """Two national records and what the pair rules read of them: how their dates relate, whether there is a
+    listing's lag of slack between them, whether their review types agree, and the case they share (``kind``:
+    ``"equal"``, ``"contained"`` or None; ``distinctive``: whether it is a case key by itself)."""
+
+    __slots__ = ("a", "b", "weights", "relation", "slack", "types_agree", "kind", "distinctive")
+
+    def __init__(self, a: Record, b: Record, weights: Weights, letters: bool = True) -> None:
+        self.a, self.b, self.weights = a, b, weights
+        relation, _ = date_relation(a, b)
+        self.relation = relation
+        self.slack = relation == "near" or (relation == "adjacent-year" and "year" in (a.precision, b.precision))
+        self.types_agree = type_points(a.review_type, b.review_type) >= 0
+        case = _case(a, b, weights, letters)
+        self.kind, self.distinctive = case if case is not None else (None, False)
+
+    def texts_agree(self) -> bool:
+        return _texts_agree(self.a, self.b, self.weights, self.relation)
+
+    def texts_differ(self) -> bool:
+        return _texts_differ(self.a, self.b, self.weights)
+
+    def lag(self) -> bool:
+        """Dates a listing's lag apart, between two listings: where slack is given at all."""
+        return self.slack and self.a.source != self.b.source
+
+    def key(self) -> bool:
+        """A case key: distinctive names, or an anonymous record's common pseudonym whose summaries agree
+        (``anonymous-summaries-agree``: they stand in for the key the names are not)."""
+        return self.distinctive or (self.a.anonymous and self.kind == "equal" and self.types_agree
+                                    and self.texts_agree())
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One of the dedupe's rules: its name, where it acts, the evidence it reads, the gold entry whose review
+    motivated it (tests/fixtures/linkage/gold.json), the commit that brought it, and what it says (``why``).
+
+    ``acts``: ``pair`` (a verdict on two records: the first pair rule that speaks decides), ``key`` (what
+    makes a case key), ``join`` (checked at every join: cannot-link, and the order pairs join in) or
+    ``after`` (decided once every area is done); a rule may act in two places (``pair+after``: its reason
+    for the pair, its join after the areas). ``branch``: which pairs a pair rule reads: ``any``, ``nameless``
+    (no case in common) or ``named`` (a case in common)."""
+
+    name: str
+    acts: str
+    evidence: str
+    case: str
+    commit: str
+    function: Callable[..., Any]
+    branch: str = "any"
+
+    @property
+    def why(self) -> str:
+        return " ".join((self.function.__doc__ or "").split())
+
+
+DEDUPE_RULES: list[Rule] = []  # in the order they act; ``skip`` (their names) switches some off
+
+
+def _rule(name: str, *, acts: str, evidence: str, case: str, commit: str, branch: str = "any") -> Callable:
+    def add(function: Callable) -> Callable:
+        DEDUPE_RULES.append(Rule(name, acts, evidence, case, commit, function, branch))
+        return function
+    return add
+
+
+@_rule("single-letter-no-key", acts="key", commit="bcdc27d",
+       evidence="pseudonyms",
+       case="nspcc-library:BLK0002")
+def single_letter_no_key(shared: frozenset[str]) -> bool:
+    """A single-letter role name (Child N, Baby B) is never a case key by itself, however rare a collection
+    makes it look: letters are handed out afresh by every board, and a larger collection only hides that."""
+    return all(_single_letter(n) for n in shared)
+
+
+@_rule("same-area", acts="pair", commit="2a4217b",
+       evidence="ONS codes; the area as written",
+       case="nspcc-library:SYN022")
+def same_area(p: Pair) -> Verdict | None:
+    """Two records of different areas are never one review (for an area the index does not know: the same
+    name as written)."""
+    a, b = p.a, p.b
     if a.codes or b.codes:
         if not (a.codes & b.codes):
             return None, "different areas"
     elif a.area or b.area:
         if (a.area or "").lower() != (b.area or "").lower():
             return None, "different areas"  # an area the index does not know: the same name as written
-    relation, _ = date_relation(a, b)
-    slack = relation == "near" or (relation == "adjacent-year" and "year" in (a.precision, b.precision))
-    types_agree = type_points(a.review_type, b.review_type) >= 0
-    case = _case(a, b, weights)
-    if case is None:
-        # Thematic reviews name no one and each listing words the title its own way: the same area, the same
-        # year (give or take a listing's lag), a like kind, and the title's words or the texts agreeing. An
-        # anonymous one has no area to share: only its texts, between two listings, can say it is the same.
-        if a.names or b.names or not types_agree:
-            return None, "different children" if a.names and b.names else "no case in common"
-        if not (relation == "overlap" or (slack and a.source != b.source)):
-            return None, "nameless, dates too far apart"
-        if relation != "overlap" and _texts_differ(a, b, weights):
-            return None, "nameless, a listing's lag apart, summaries tell different stories"
-        # Like titles are the listings' own words for one topic; a year apart, two descriptions must say it too.
-        if (not a.anonymous and a.content and b.content and title_similarity(a.content, b.content) >= 0.8
-                and (relation == "overlap" or not (a.described and b.described))):
-            return "equal", "nameless, same area and year, like titles"
-        if _texts_agree(a, b, weights, relation) and (a.source != b.source or a.document or b.document):
-            return "equal", ("anonymous, nameless, same year, summaries agree" if a.anonymous
-                             else "nameless, same area and year, summaries agree")
-        if _thematic_pair(a, b, weights):
-            return None, ("thematic reviews of one area and year in two listings, worded apart: joined only when "
-                          "each is the other's one thematic review of that area and year")
-        return None, "nameless, titles and summaries differ"
-    kind, distinctive = case
-    if a.anonymous:
-        if kind != "equal":
-            return None, "anonymous, names only overlap"
-        if not distinctive:
-            # A common pseudonym of an anonymous record is no key; the summaries may be, beside the year
-            # and the kind of review -- between two listings: one listing lists a review once (unless one of
-            # the two is a summary document of it), and like abstracts of two of its records are two reviews.
-            if a.source == b.source and not (a.document or b.document):
-                return None, "anonymous, common pseudonym, both in one listing"
-            if _fuller_title(a, b) and relation == "overlap" and types_agree:
-                # "Child F and Family" in a yearly list and in the library the same year: the title is the
-                # board's own wording, more than a letter handed out afresh.
-                return "equal", "anonymous, common pseudonym, the same fuller title in two listings, same year"
-            if not (types_agree and _texts_agree(a, b, weights, relation)):
-                return None, "anonymous, common pseudonym, summaries do not agree"
-            distinctive = True
-    if relation == "overlap":
-        return kind, "same case, dates overlap"
-    # Slack only between two listings, and only on a distinctive case key (see the module docstring) or on
-    # summaries that tell the same particulars.
-    if slack and a.source != b.source:
-        if _texts_differ(a, b, weights):
-            return None, "same case, dates a listing's lag apart, but the summaries tell different stories"
-        if distinctive:
-            return kind, "distinctive case, dates a listing's lag apart"
-        if types_agree and _texts_agree(a, b, weights, relation):
-            return kind, "same case, dates a listing's lag apart, summaries agree"
-    # An executive summary or a briefing catalogued by its own date, before the review was published.
-    if (kind == "equal" and a.codes and (a.document or b.document) and relation != "far"
-            and _texts_agree(a, b, weights, relation)):
+    return None
+
+
+@_rule("nameless-like-kind", acts="pair", branch="nameless", commit="2a4217b",
+       evidence="pseudonyms; review types",
+       case="nspcc-2012:ceredigion-child-k")
+def nameless_like_kind(p: Pair) -> Verdict | None:
+    """With no case in common, only two records that name no one, of a like kind, can be one review (thematic
+    reviews name no one, and each listing words the title its own way)."""
+    a, b = p.a, p.b
+    if a.names or b.names or not p.types_agree:
+        return None, "different children" if a.names and b.names else "no case in common"
+    return None
+
+
+@_rule("nameless-dates", acts="pair", branch="nameless", commit="e527819",
+       evidence="dates; listings",
+       case="nspcc-library:NC64053")
+def nameless_dates(p: Pair) -> Verdict | None:
+    """Nameless records join the same year, or a listing's lag apart between two listings."""
+    if not (p.relation == "overlap" or p.lag()):
+        return None, "nameless, dates too far apart"
+    return None
+
+
+@_rule("nameless-stories-differ", acts="pair", branch="nameless", commit="2a824e7",
+       evidence="descriptions; dates",
+       case="nspcc-library:NC61112")
+def nameless_stories_differ(p: Pair) -> Verdict | None:
+    """Nameless records a listing's lag apart whose descriptions tell different stories are two reviews."""
+    if p.relation != "overlap" and p.texts_differ():
+        return None, "nameless, a listing's lag apart, summaries tell different stories"
+    return None
+
+
+@_rule("nameless-like-titles", acts="pair", branch="nameless", commit="e527819",
+       evidence="title words; dates; descriptions",
+       case="nspcc-2015:nottinghamshire-thematic-review-neglect-of-disabled-children")
+def nameless_like_titles(p: Pair) -> Verdict | None:
+    """Like titles are the listings' own words for one topic: nameless records of an area join on them the
+    same year, and a year apart when the two do not both describe their case."""
+    a, b = p.a, p.b
+    if (not a.anonymous and a.content and b.content and title_similarity(a.content, b.content) >= 0.8
+            and (p.relation == "overlap" or not (a.described and b.described))):
+        return "equal", "nameless, same area and year, like titles"
+    return None
+
+
+@_rule("nameless-summaries-agree", acts="pair", branch="nameless", commit="102ebab",
+       evidence="summaries; listings",
+       case="nspcc-recent:anonymous-serious-youth-violence-thematic-review")
+def nameless_summaries_agree(p: Pair) -> Verdict | None:
+    """Nameless records (an anonymous one has no area to share) join on summaries that agree, between two
+    listings or beside a summary document: one listing lists a review once."""
+    a, b = p.a, p.b
+    if p.texts_agree() and (a.source != b.source or a.document or b.document):
+        return "equal", ("anonymous, nameless, same year, summaries agree" if a.anonymous
+                         else "nameless, same area and year, summaries agree")
+    return None
+
+
+@_rule("thematic-one-each", acts="pair+after", branch="nameless", commit="4d1f32c",
+       evidence="review types; listings; dates",
+       case="nspcc-monthly:wiltshire-thematic-review-children-of-service-families")
+def thematic_one_each(p: Pair) -> Verdict | None:
+    """Two thematic reviews of one area and year on two listings, worded apart, join when each is the other
+    listing's one thematic review of that area and year (``_thematic_pair``; joined after the areas)."""
+    if _thematic_pair(p.a, p.b, p.weights):
+        return None, ("thematic reviews of one area and year in two listings, worded apart: joined only when "
+                      "each is the other's one thematic review of that area and year")
+    return None
+
+
+@_rule("anonymous-same-names", acts="pair", branch="named", commit="2a4217b",
+       evidence="pseudonyms",
+       case="nspcc-2017:anonymous-isla-and-freya")
+def anonymous_same_names(p: Pair) -> Verdict | None:
+    """Anonymous records (no area) join only on the very same pseudonym set, never one inside another."""
+    if p.a.anonymous and p.kind != "equal":
+        return None, "anonymous, names only overlap"
+    return None
+
+
+@_rule("anonymous-one-listing", acts="pair", branch="named", commit="102ebab",
+       evidence="pseudonyms; listings",
+       case="nspcc-library:NC67058")
+def anonymous_one_listing(p: Pair) -> Verdict | None:
+    """Two anonymous records of a common pseudonym in one listing are two reviews (one listing lists a review
+    once), unless one of them is a summary document of it."""
+    a, b = p.a, p.b
+    if (a.anonymous and p.kind == "equal" and not p.distinctive and a.source == b.source
+            and not (a.document or b.document)):
+        return None, "anonymous, common pseudonym, both in one listing"
+    return None
+
+
+@_rule("anonymous-fuller-title", acts="pair", branch="named", commit="70c77e1",
+       evidence="titles; dates; review types",
+       case="nspcc-2017:anonymous-child-f-and-family")
+def anonymous_fuller_title(p: Pair) -> Verdict | None:
+    """Anonymous records of a common pseudonym join on the same fuller title in two listings the same year
+    ("Child F and Family": the board's own wording, more than a letter handed out afresh)."""
+    a, b = p.a, p.b
+    if (a.anonymous and p.kind == "equal" and not p.distinctive and _fuller_title(a, b)
+            and p.relation == "overlap" and p.types_agree):
+        return "equal", "anonymous, common pseudonym, the same fuller title in two listings, same year"
+    return None
+
+
+@_rule("anonymous-summaries-agree", acts="pair", branch="named", commit="e527819",
+       evidence="summaries; review types",
+       case="nspcc-2015:nspcc-on-behalf-of-unnamed-lscb-child-c")
+def anonymous_summaries_agree(p: Pair) -> Verdict | None:
+    """A common pseudonym of an anonymous record is no key; summaries that agree, beside a like kind of review,
+    may be one (and then count as the key for the rules below)."""
+    a = p.a
+    if a.anonymous and p.kind == "equal" and not p.distinctive and not (p.types_agree and p.texts_agree()):
+        return None, "anonymous, common pseudonym, summaries do not agree"
+    return None
+
+
+@_rule("dates-overlap", acts="pair", branch="named", commit="2a4217b",
+       evidence="pseudonyms; dates",
+       case="nspcc-2013:birmingham-keanu-williams")
+def dates_overlap(p: Pair) -> Verdict | None:
+    """The same case (names equal, or one set inside the other) with publication intervals that overlap."""
+    if p.relation == "overlap":
+        return p.kind, "same case, dates overlap"
+    return None
+
+
+@_rule("lag-stories-differ", acts="pair", branch="named", commit="2a824e7",
+       evidence="descriptions; dates; listings",
+       case="nspcc-library:NC61112")
+def lag_stories_differ(p: Pair) -> Verdict | None:
+    """A listing's lag apart, two descriptions that tell different stories are two reviews, whatever the names."""
+    if p.lag() and p.texts_differ():
+        return None, "same case, dates a listing's lag apart, but the summaries tell different stories"
+    return None
+
+
+@_rule("distinctive-lag", acts="pair", branch="named", commit="2a4217b",
+       evidence="pseudonyms' rarity; dates; listings",
+       case="nspcc-2013:wirral-child-pb")
+def distinctive_lag(p: Pair) -> Verdict | None:
+    """A distinctive case key (two or more names, or names worth ``DISTINCTIVE_BITS``) joins a listing's lag
+    apart between two listings: a list entry is dated by the month it reached the list and a library record by
+    a year, often the next one; but Child A of Kent in two adjacent years is usually two children."""
+    if p.lag() and p.key():
+        return p.kind, "distinctive case, dates a listing's lag apart"
+    return None
+
+
+@_rule("lag-summaries-agree", acts="pair", branch="named", commit="e527819",
+       evidence="summaries; dates; listings",
+       case="nspcc-2014:tameside-child-l")
+def lag_summaries_agree(p: Pair) -> Verdict | None:
+    """A common case key joins a listing's lag apart when the summaries tell the same particulars."""
+    if p.lag() and p.types_agree and p.texts_agree():
+        return p.kind, "same case, dates a listing's lag apart, summaries agree"
+    return None
+
+
+@_rule("document-before-summaries-agree", acts="pair", branch="named", commit="e527819",
+       evidence="document kind; dates; summaries",
+       case="nspcc-2013:middlesbrough-baby-l")
+def document_before_summaries_agree(p: Pair) -> Verdict | None:
+    """An executive summary or a briefing catalogued by its own date, before the review was published, joins
+    it when their summaries agree."""
+    a, b = p.a, p.b
+    if (p.kind == "equal" and a.codes and (a.document or b.document) and p.relation != "far"
+            and p.texts_agree()):
         first, then = (a, b) if (a.start or 0) <= (b.start or 0) else (b, a)
         if first.document:
-            return kind, "summary document dated before the review, summaries agree"
-    if _document_before(a, b, weights) is not None:
+            return p.kind, "summary document dated before the review, summaries agree"
+    return None
+
+
+@_rule("document-one-review", acts="pair+after", branch="named", commit="70c77e1",
+       evidence="document kind; dates; pseudonyms",
+       case="nspcc-2013:city-of-york-baby-a")
+def document_one_review(p: Pair) -> Verdict | None:
+    """A summary document with no text, of the same area and children, up to two years before a review, joins
+    it when that is the one review of the area and children in those years (York's Baby A summary of 2011
+    and its review of 2013; ``_document_before``; joined after the areas); with two it joins neither."""
+    if _document_before(p.a, p.b, p.weights) is not None:
         return None, ("summary document without text dated before the review: joined only when this is the "
                       "one review of the area it can be of")
-    return None, "same case, dates apart"
+    return None
+
+
+@_rule("one-listing-once", acts="join", commit="a5c3786",
+       evidence="listings",
+       case="nspcc-2017:torfaen-sewscb-03-2017")
+def one_listing_once(x: tuple, y: tuple) -> bool:
+    """Cannot-link: a review never holds two records of one listing, summary documents aside (one listing lists
+    a review once), whatever chain of pairs would join them."""
+    return x[1] is not None and x[1] == y[1]
+
+
+@_rule("stories-cannot-link", acts="join", commit="a75e913",
+       evidence="descriptions",
+       case="nspcc-recent:anonymous-lily")
+def stories_cannot_link(x: tuple, y: tuple, weights: Weights) -> bool:
+    """Cannot-link: a review never holds two records whose descriptions tell different stories, joined across
+    a listing's lag, a summary's date or containment (where names, area and dates all agree, two writers can
+    share no word, so there descriptions do not stand in the way)."""
+    return x[0] is not None and y[0] is not None and _stories_differ(x[0], y[0], weights)
+
+
+@_rule("dates-agree-first", acts="join", commit="a75e913",
+       evidence="dates",
+       case="nspcc-monthly:anonymous-lily")
+def dates_agree_first(a: Record, b: Record) -> bool:
+    """Pairs whose dates agree join first, and pairs a listing's lag or a summary's date apart only then, into
+    what they made: a record with no description of its own cannot chain two reviews of a popular name."""
+    return a.start <= b.end and b.start <= a.end  # type: ignore[operator]
+
+
+@_rule("containment", acts="after", commit="2a4217b",
+       evidence="pseudonyms",
+       case="nspcc-recent:hartlepool-and-stockton-on-tees-children-l-m-and-n")
+def containment(name_sets: list[frozenset[str]]) -> bool:
+    """A record whose names are inside another's (Child R in Child R and Family R) joins it, after the areas;
+    a multi-child record containing records of different children (Child J, Child K, Child V against three
+    single records) is ambiguous and joins none of them."""
+    return all(x & y for n, x in enumerate(name_sets) for y in name_sets[n + 1:])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rules switched on, ready for the pair loop: the pair rules of each branch in order, and the names."""
+
+    first: tuple[Callable, ...]
+    nameless: tuple[Callable, ...]
+    named: tuple[Callable, ...]
+    on: frozenset[str]
+
+
+_PLANS: dict[frozenset[str], Plan] = {}
+
+
+def plan(skip: Iterable[str] = ()) -> Plan:
+    """The rules less those named in ``skip`` (an unknown name is an error, not a rule silently kept)."""
+    skip = frozenset(skip)
+    found = _PLANS.get(skip)
+    if found is None:
+        unknown = skip - {r.name for r in DEDUPE_RULES}
+        if unknown:
+            raise ValueError(f"no dedupe rule named {', '.join(sorted(unknown))}")
+        on = [r for r in DEDUPE_RULES if r.name not in skip]
+        pair = [r for r in on if r.acts.startswith("pair")]
+        found = _PLANS[skip] = Plan(
+            tuple(r.function for r in pair if r.branch == "any"),
+            tuple(r.function for r in pair if r.branch == "nameless"),
+            tuple(r.function for r in pair if r.branch == "named"),
+            frozenset(r.name for r in on))
+    return found
+
+
+def verdict(a: Record, b: Record, weights: Weights, rules: Plan) -> Verdict:
+    """The first word the rules have on a pair, or why none joined it."""
+    p = Pair(a, b, weights, "single-letter-no-key" in rules.on)
+    for judge in rules.first:
+        found = judge(p)
+        if found is not None:
+            return found
+    for judge in rules.nameless if p.kind is None else rules.named:
+        found = judge(p)
+        if found is not None:
+            return found
+    return (None, "nameless, titles and summaries differ") if p.kind is None else (None, "same case, dates apart")
+
+
+def same_review_reason(a: Record, b: Record, weights: Weights, skip: Iterable[str] = ()) -> tuple[str | None, str]:
+    """The dedupe's verdict on two national records ('equal', 'contained' or None) and why, in words."""
+    return verdict(a, b, weights, plan(skip))
 
 
 def _thematic_pair(a: Record, b: Record, weights: Weights) -> bool:
