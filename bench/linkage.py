@@ -7,6 +7,7 @@ local entries.
     .venv/bin/python bench/linkage.py --final    # the same with the final half (both flags: both halves), once
     .venv/bin/python bench/linkage.py --last     # the same with the last half (combinable with the others), once
     .venv/bin/python bench/linkage.py --check    # the same with the check half (combinable with the others), once
+    .venv/bin/python bench/linkage.py --rules    # each dedupe rule switched off: what every half loses
     .venv/bin/python bench/linkage.py --scale    # 5k, 50k, 500k national x 5k local
     .venv/bin/python bench/linkage.py --scale --sizes 5000,50000
 
@@ -241,6 +242,66 @@ def print_gold(result: dict[str, Any]) -> None:
         print(f"  missed merge: {a} -- {b}")
 
 
+# --- the dedupe's rules, one switched off at a time -------------------------------------------------------------
+
+
+def run_rules(gold: dict[str, Any]) -> dict[str, Any]:
+    """The figures of every half with all the dedupe's rules on, and with each rule switched off in turn
+    (``link.DEDUPE_RULES``): what each rule is worth on each half, and the gold pairs it decides."""
+    rows = gold_rows(gold)
+    base = link.link_all(rows)
+    result: dict[str, Any] = {"all on": halves(gold, base), "rules": {}}
+    pairs = _dedupe_pairs(base)
+    for rule in link.DEDUPE_RULES:
+        linkage = link.link_all(rows, skip_rules=[rule.name])
+        off = _dedupe_pairs(linkage)
+        result["rules"][rule.name] = {"rule": rule, "halves": halves(gold, linkage),
+                                      "joined": sorted(pairs - off), "added": sorted(off - pairs)}
+    return result
+
+
+def _dedupe_pairs(linkage: link.Linkage) -> set[tuple[str, str]]:
+    return {(a, b) for g in linkage.national_groups for i, a in enumerate(g) for b in g[i + 1:]}
+
+
+SHOWN = 6  # gold pairs shown of those a rule decides
+
+
+def print_rules(result: dict[str, Any]) -> None:
+    def fmt(x: Any) -> str:
+        return "    -" if x is None else f"{x:.3f}"
+
+    def delta(x: Any, y: Any) -> str:
+        return "     " if x is None or y is None or round(x - y, 3) == 0 else f"{x - y:+.3f}"
+
+    base = result["all on"]
+    header = (f"{'half':8} | {'dedupe P':>8} {'R':>5} {'F1':>5} {'dF1':>6} {'dP':>6} {'dR':>6} | "
+              f"{'l->n P':>6} {'recall':>6} {'dP':>6} {'dRec':>6} {'queue':>5} {'dq':>4}")
+    print("All rules on:")
+    print(header)
+    for name, r in base.items():
+        d, o = r["dedupe"], r["overall"]
+        print(f"{name:8} | {fmt(d['precision']):>8} {fmt(d['recall']):>5} {fmt(d['f1']):>5} {'':>6} {'':>6} {'':>6} | "
+              f"{fmt(o['precision']):>6} {fmt(o['recall']):>6} {'':>6} {'':>6} {o['queue']:>5} {'':>4}")
+    for name, found in result["rules"].items():
+        rule = found["rule"]
+        print(f"\nwithout {name} ({rule.acts}; evidence: {rule.evidence}; case: {rule.case or '-'}; {rule.commit})")
+        print(f"  {rule.why}")
+        print(header)
+        for half, r in found["halves"].items():
+            d, o, bd, bo = r["dedupe"], r["overall"], base[half]["dedupe"], base[half]["overall"]
+            print(f"{half:8} | {fmt(d['precision']):>8} {fmt(d['recall']):>5} {fmt(d['f1']):>5} "
+                  f"{delta(d['f1'], bd['f1']):>6} {delta(d['precision'], bd['precision']):>6} "
+                  f"{delta(d['recall'], bd['recall']):>6} | {fmt(o['precision']):>6} {fmt(o['recall']):>6} "
+                  f"{delta(o['precision'], bo['precision']):>6} {delta(o['recall'], bo['recall']):>6} "
+                  f"{o['queue']:>5} {o['queue'] - bo['queue']:>+4}")
+        for label, pairs in (("the rule joins", found["joined"]), ("without it joined", found["added"])):
+            for a, b in pairs[:SHOWN]:
+                print(f"  {label}: {a} -- {b}")
+            if len(pairs) > SHOWN:
+                print(f"  {label}: ... and {len(pairs) - SHOWN} more pairs")
+
+
 # --- Fellegi-Sunter weights by EM, beside the hand-set points -------------------------------------------------
 
 
@@ -409,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the gold figures as JSON")
     parser.add_argument("--em", action="store_true",
                         help="Fellegi-Sunter m/u by EM beside the hand-set points, both halves")
+    parser.add_argument("--rules", action="store_true",
+                        help="each dedupe rule switched off in turn: its effect on every half shown")
     parser.add_argument("--blind", action="store_true",
                         help="include the blind half (blind_cases.py): for the one measurement at the end")
     parser.add_argument("--final", action="store_true",
@@ -424,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     gold = without_blind(load_gold(), keep=tuple(h for h in HELD_BACK if getattr(args, h)))
     if args.em:
         print_em(run_em(gold))
+        return 0
+    if args.rules:
+        print_rules(run_rules(gold))
         return 0
     linkage = link.link_all(gold_rows(gold))
     results = halves(gold, linkage)

@@ -384,10 +384,6 @@ def test_dedupe_joins_listings_of_one_review() -> None:
     assert len(groups) == 2 and ["nspcc-library:NC1", "nspcc-library:NC3"] not in groups
 
 
-def test_dedupe_needs_the_area() -> None:
-    assert len(groups_of(row("a:1"), row("b:1", codes=("E10000030",)))) == 2
-
-
 def test_dedupe_gives_a_year_of_slack_only_to_a_distinctive_case_in_another_listing() -> None:
     december = dict(start="2013-12-01", end="2013-12-31", precision="month")
     assert len(groups_of(row("list:br", names=("child br",), **december),
@@ -406,36 +402,6 @@ def test_anonymous_records_group_only_with_each_other_on_a_distinctive_key() -> 
     assert len(groups_of(anon("list:cs", names=("charlie", "sam")), anon("library:cs", names=("charlie", "sam")))) == 1
 
 
-def test_a_multi_child_title_joins_a_record_of_one_of_its_children_unless_that_is_ambiguous() -> None:
-    assert len(groups_of(row("list:r", names=("child r", "family r")), row("library:r", names=("child r",)))) == 1
-    groups = groups_of(row("list:jkv", names=("child j", "child k", "child v")),
-                       row("library:j", names=("child j",)), row("library:k", names=("child k",)),
-                       row("library:v", names=("child v",)))
-    assert len(groups) == 4  # one entry naming three children, three records naming one each: join none
-
-
-
-def test_a_summary_document_without_text_joins_the_one_review_it_can_be_of() -> None:
-    summary = dict(title="child a executive summary", start="2011-01-01")
-    titled = {"title": "Serious case review: Child A: executive summary"}
-    review = dict(start="2013-10-01", end="2013-10-31", precision="month")
-    # York's shape: the summary two years before a review listed twice
-    groups = groups_of(row("library:es", **summary) | titled, row("nspcc-2013:a", **review),
-                       row("library:a", start="2013-01-01"))
-    assert [sorted(g) for g in groups] == [["library:a", "library:es", "nspcc-2013:a"]]
-    # two later reviews of the name in the area: it could be either, so neither
-    groups = groups_of(row("library:es", **summary) | titled, row("nspcc-2012:a", start="2012-01-01"),
-                       row("nspcc-2013:a", start="2013-01-01"))
-    assert len(groups) == 3
-    # more than two years on, before it, another area, or another child: not its review
-    for other in (row("nspcc-2014:a", start="2014-01-01"), row("nspcc-2010:a", start="2010-01-01"),
-                  row("nspcc-2012:a", start="2012-01-01", codes=("E10000030",)),
-                  row("nspcc-2012:b", start="2012-01-01", names=("child b",))):
-        assert len(groups_of(row("library:es", **summary) | titled, other)) == 2, other["id"]
-    # a review with no summary document: two records of a common name two years apart stay apart
-    assert len(groups_of(row("library:x", start="2011-01-01"), row("nspcc-2013:a", start="2013-01-01"))) == 2
-
-
 def test_a_summary_document_whose_text_tells_another_story_stays_apart() -> None:
     story = "a baby with a fractured skull and the response to bruising in a non-mobile infant"
     other = "a teenage girl sexually exploited by older men, missing episodes and the police response"
@@ -448,20 +414,6 @@ def test_a_summary_document_whose_text_tells_another_story_stays_apart() -> None
                                               link.Weights.from_records(link.Record.from_row(r) for r in rows))
     assert verdict is None and "different stories" in reason
 
-
-def test_anonymous_records_join_on_the_same_fuller_title_in_two_listings_the_same_year() -> None:
-    family = dict(names=("child f",), title="child f and family", start="2017-01-01")
-    assert len(groups_of(anon("nspcc-2017:f", **family), anon("nspcc-library:f", **family))) == 1
-    # the bare pseudonym beside it stays apart, as do the same title two years apart or twice in one listing
-    assert len(groups_of(anon("nspcc-2017:f", **family), anon("nspcc-library:f", names=("child f",),
-                                                               start="2017-01-01"))) == 2
-    assert len(groups_of(anon("nspcc-2015:f", **{**family, "start": "2015-01-01"}),
-                         anon("nspcc-library:f", **family))) == 2
-    assert len(groups_of(anon("nspcc-library:f1", **family), anon("nspcc-library:f2", **family))) == 2
-    verdict, reason = link.same_review_reason(*records(anon("nspcc-2017:f", **family),
-                                                       anon("nspcc-library:f", **family)).values(),
-                                              link.Weights.from_records([]))
-    assert verdict == "equal" and "fuller title" in reason
 
 # --- blocking --------------------------------------------------------------------------------------------------
 
@@ -664,18 +616,6 @@ def test_boilerplate_shared_by_many_records_is_no_evidence() -> None:
     assert weights.text_similarity(records[1].text, alike.text) > link.DEDUPE_TEXT
 
 
-def test_anonymous_records_of_a_common_pseudonym_join_only_when_their_summaries_agree() -> None:
-    story = "a toddler with multiple fractures, parental learning disability and the medical assessment"
-    other = "a teenager missing from a children's home and placement stability"
-    rows = [anon("nspcc-2015:x", start="2015-01-01", source="nspcc-2015") | {"summary": f"Review into {story}."},
-            anon("nspcc-library:1", start="2015-01-01", source="nspcc-library") | {"summary": f"About {story}."},
-            anon("nspcc-library:2", start="2015-01-01", source="nspcc-library") | {"summary": f"About {other}."},
-            anon("nspcc-library:3", start="2015-01-01", source="nspcc-library")]
-    groups = link.link_all(rows).national_groups
-    assert ["nspcc-2015:x", "nspcc-library:1"] in groups
-    assert ["nspcc-library:2"] in groups and ["nspcc-library:3"] in groups
-
-
 def test_summary_counts_for_an_anonymous_record_only_beside_its_year_and_type() -> None:
     text = "a baby who died while co-sleeping with a parent who had been drinking"
     near = anon("n:near", start="2017-01-01") | {"summary": text}
@@ -687,16 +627,6 @@ def test_summary_counts_for_an_anonymous_record_only_beside_its_year_and_type() 
     assert features["summary_counted"] and features["points"]["summary"] > 0
     _, features = link.compare(r["l:1"], r["n:far"], weights)
     assert not features["summary_counted"] and features["points"]["summary"] == 0
-
-
-def test_an_executive_summary_dated_before_its_review_joins_it_when_the_texts_agree() -> None:
-    story = "a six-month-old boy shaken by his father after earlier bruising went unexplained"
-    rows = [row("nspcc-library:exec", start="2015-01-01", title="child m") | {
-                "title": "Serious case review: Child M: executive summary", "summary": f"Executive summary: {story}."},
-            row("nspcc-2016:m", start="2016-01-01", source="nspcc-2016") | {"summary": f"Review into {story}."},
-            row("nspcc-library:old", start="2013-01-01") | {"summary": "A girl absent from school for months."}]
-    groups = link.link_all(rows).national_groups
-    assert ["nspcc-2016:m", "nspcc-library:exec"] in groups and ["nspcc-library:old"] in groups
 
 
 def test_thematic_reviews_worded_apart_join_within_an_area_and_year_only() -> None:
@@ -771,37 +701,6 @@ def test_keywords_alone_are_no_description_for_the_summary_document_rule() -> No
     assert len(groups_of(summary, review, *FILLER)) == 1 + len(FILLER)
 
 
-def test_a_review_never_holds_two_records_that_tell_different_stories_whatever_chain_would_join_them() -> None:
-    lily = dict(names=("lily", "ava"))  # two names: a distinctive key, which a listing's lag apart may join
-    neglected = {"summary": "A girl of seven neglected and missing most of a school year while her mother was in a "
-                            "psychiatric hospital and she lived with a relative."}
-    exploited = {"summary": "Lily, aged 15, sexually exploited by a group of adults after a placement out of area."}
-    stock = {"summary": "Local child safeguarding practice review, published anonymously."}
-    rows = [anon("nspcc-library:2021", start="2021-01-01", source="nspcc-library", **lily) | neglected,
-            anon("nspcc-recent:2022", start="2022-01-01", source="nspcc-recent", **lily) | stock,
-            anon("nspcc-monthly:2023", start="2023-01-01", source="nspcc-monthly", **lily) | exploited]
-    groups = groups_of(*rows, *FILLER)
-    # each pair a year apart joins on the distinctive name; the two stories never end up in one review
-    assert not any("nspcc-library:2021" in g and "nspcc-monthly:2023" in g for g in groups)
-    assert ["nspcc-library:2021", "nspcc-recent:2022"] in groups
-
-
-def test_records_whose_dates_agree_join_first_and_a_listings_lag_only_then() -> None:
-    mason = dict(names=("mason", "leo"))  # two names: a distinctive key, which a listing's lag apart may join
-    starved = {"summary": "Mason, aged four, admitted to hospital weighing less than a typical two-year-old; no GP "
-                          "visit for two years and his nursery place withdrawn."}
-    stabbed = {"summary": "Mason, a 13-year-old boy, stabbed after criminal exploitation by older teenagers; "
-                          "reported missing eleven times."}
-    rows = [anon("nspcc-recent:2018", start="2018-01-01", source="nspcc-recent", **mason) | stabbed,
-            anon("nspcc-library:2019", start="2019-01-01", source="nspcc-library", **mason),  # no abstract
-            anon("nspcc-monthly:2019", start="2019-06-01", end="2019-06-30", precision="month",
-                 source="nspcc-monthly", **mason) | starved]
-    # The 2018 entry meets the library record first (a year's slack); the library record's own year is
-    # stronger evidence, so it joins the 2019 list entry, and the 2018 story stays apart from that one.
-    groups = groups_of(*rows, *FILLER)
-    assert ["nspcc-library:2019", "nspcc-monthly:2019"] in groups and ["nspcc-recent:2018"] in groups
-
-
 def test_an_areas_texts_need_agree_no_more_a_listings_lag_apart_than_the_anonymous_the_same_year() -> None:
     told = {"summary": "A three-year-old boy who died of sepsis after medical care was delayed because of the "
                        "parents' religious beliefs."}
@@ -826,24 +725,6 @@ def test_generic_wording_tells_no_particulars_and_counts_neither_way() -> None:
     assert not records_["nspcc-2016:d"].described and not records_["nspcc-library:d"].described
     assert similarity(generic, library) == 0.0
     assert len(groups_of(generic, library, *FILLER)) == 1 + len(FILLER)  # one review, as before
-
-
-def test_an_areas_one_thematic_review_of_a_year_on_two_listings_is_one_review_however_each_words_it() -> None:
-    thematic = dict(names=(), review_type="thematic", start="2019-01-01")
-    listed = row("nspcc-monthly:t", title="thematic review children of service families", source="nspcc-monthly",
-                 **thematic)
-    library = row("nspcc-library:t", title="armed forces families a thematic review", **thematic)
-    assert len(groups_of(listed, library)) == 1
-    # two thematic reviews of the area that year in the library: which one the list means, nothing says
-    other = row("nspcc-library:u", title="drowning of young children a thematic review", **thematic)
-    assert len(groups_of(listed, library, other)) == 3
-    # another year, another area, or two descriptions telling different stories: not one review
-    assert len(groups_of(listed, library | {"published_start": "2020-01-01", "published_end": "2020-12-31"})) == 2
-    assert len(groups_of(listed, library | {"la_codes": ["E08000025"]})) == 2
-    four = {"summary": "Four children of serving soldiers harmed at home; postings outpaced their records."}
-    pools = {"summary": "Toddlers who drowned in garden ponds and paddling pools over the summer months."}
-    assert len(groups_of(listed | four, library | pools, *FILLER)) == 2 + len(FILLER)
-    assert len(groups_of(listed | four, library, *FILLER)) == 1 + len(FILLER)
 
 
 _HASH_OF_A_LINKING = """
@@ -891,22 +772,3 @@ def test_em_learns_the_direction_of_every_strong_feature_from_the_catalogue_alon
     ranked = sorted(linker.candidates(york).values(), key=lambda r: -score(york, r, linker.weights))
     assert ranked[0].id == "nspcc-2013:city-of-york-baby-a"
 
-
-def test_a_single_letter_pseudonym_is_no_case_key_however_rare_a_large_collection_makes_it() -> None:
-    # 6,000 other reviews make "child n" rare by count (the collection's letters are A-H), as a tenfold
-    # collection did in bench/splink_linkage.py; two anonymous Child N of one year are still not one review.
-    filler = [row(f"nspcc-library:F{i}", names=(f"child {'abcdefgh'[i % 8]}",), codes=(), area=None,
-                  start=f"{3000 + i}-01-01") for i in range(6000)]
-    rows = [anon("nspcc-2016:child-n", names=("child n",), start="2016-01-01", source="nspcc-2016"),
-            anon("nspcc-library:N1", names=("child n",), start="2016-01-01", source="nspcc-library"), *filler]
-    linker = link.Linker(rows)
-    assert linker.weights.shared_bits({"child n"}) >= link.DISTINCTIVE_BITS
-    assert ["nspcc-2016:child-n"] in linker.link().national_groups
-
-
-def test_one_listing_lists_a_review_once_so_like_abstracts_there_are_two_reviews() -> None:
-    story = "a toddler who suffered long-term neglect, with parental substance misuse and domestic abuse"
-    rows = [anon("nspcc-library:1", start="2015-01-01", source="nspcc-library") | {"summary": f"About {story}."},
-            anon("nspcc-library:2", start="2015-01-01", source="nspcc-library") | {"summary": f"About {story}."}]
-    groups = link.link_all(rows).national_groups
-    assert ["nspcc-library:1"] in groups and ["nspcc-library:2"] in groups

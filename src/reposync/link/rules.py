@@ -1,5 +1,10 @@
 """The dedupe's rules: when two national records are the same review (``same_review_reason``).
 
+Each rule is one function in ``DEDUPE_RULES``, in the order the rules act, with its name, the evidence it
+reads and the gold entry (tests/fixtures/linkage/gold.json) whose review motivated it; tests/test_dedupe_rules.py
+holds each rule's tests under its name, and ``bench/linkage.py --rules`` switches each off in turn and prints
+what every gold half loses without it. What they add up to:
+
 **Dedupe national entries** (a yearly-list entry, a rolling-page entry, library records for the overview
 report, the executive summary, a briefing) into one group per real review. Two national entries are the
 same review only when all three hold:
