@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    from reposync import completeness
+    from reposync.reports import completeness
     from reposync.catalogue import open_db
 
     db_path, folder = catalogue(args.scale)

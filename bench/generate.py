@@ -35,8 +35,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from reposync import snapshots  # noqa: E402
-from reposync.snapshots import Archive  # noqa: E402
+from reposync.archive import snapshots
+from reposync.archive.snapshots import Archive  # noqa: E402
 
 VERSION = 2  # bump when the generated pages change: old archives are regenerated
 LIBRARY_RECORDS = 1500

@@ -56,7 +56,7 @@ LOCAL_PAGES = {  # the bundled local pages, and the area each is under
 def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, every: int = 5) -> dict:
     """The mirror's hosts (address, robots.txt, pages by target) and the sources a config points at them."""
     from reposync.config import load_config
-    from reposync.snapshots import Archive
+    from reposync.archive.snapshots import Archive
 
     archive = Archive(ROOT / "snapshots")
     real = load_config(ROOT / "config" / "sources.toml")

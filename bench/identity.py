@@ -160,7 +160,7 @@ _SYNC = """
 import sys
 from reposync import settings
 settings.MAX_PAGES_PER_SOURCE = 10**6
-from reposync.cli import cli
+from reposync.cli.main import cli
 cli.main(sys.argv[1:], prog_name="reposync")
 """
 

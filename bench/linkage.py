@@ -32,11 +32,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from reposync import link  # noqa: E402
-from reposync.areas import load_areas  # noqa: E402
+from reposync import link
+from reposync.normalise.areas import load_areas  # noqa: E402
 from reposync.config import Source  # noqa: E402
 from reposync.models import RawEntry  # noqa: E402
-from reposync.normalise import normalise  # noqa: E402
+from reposync.normalise.entries import normalise  # noqa: E402
 
 GOLD = ROOT / "tests" / "fixtures" / "linkage" / "gold.json"
 AREAS = ROOT / "config" / "areas.toml"
@@ -308,7 +308,7 @@ def print_rules(result: dict[str, Any]) -> None:
 def run_em(gold: dict[str, Any]) -> dict[str, Any]:
     """Estimate m/u by EM on the gold collection (no labels), choose its bands on the tune half only, and
     compare both scorers on both halves through the same blocking, dedupe and assignment."""
-    from reposync import fellegi_sunter as fs
+    from reposync.link import fellegi_sunter as fs
 
     rows = gold_rows(gold)
     started = time.perf_counter()

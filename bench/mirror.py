@@ -25,7 +25,7 @@ ROBOTS = "User-agent: *\nDisallow: /private/\n"
 def serve(snapshots: Path) -> None:
     from generate import mirror_target
     from mockserver import MockServer, Resource
-    from reposync.snapshots import Archive
+    from reposync.archive.snapshots import Archive
 
     archive = Archive(snapshots)
     server = MockServer()

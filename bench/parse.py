@@ -30,7 +30,7 @@ from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
 import generate  # noqa: E402
 from reposync.parsers import PARSERS  # noqa: E402
-from reposync.snapshots import Archive  # noqa: E402
+from reposync.archive.snapshots import Archive  # noqa: E402
 
 FAMILIES = ("generic", "nspcc-rolling", "nspcc-yearly", "nspcc-library")
 TARGET_OVER_BARE = 1.5

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from selectolax.lexbor import LexborHTMLParser  # noqa: E402
 
 import generate  # noqa: E402
-from reposync import settings  # noqa: E402
+from reposync import settings
 from reposync.errors import ParseError  # noqa: E402
 from reposync.parsers import PARSERS  # noqa: E402
 

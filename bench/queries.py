@@ -82,7 +82,7 @@ def through_datasette(db_path: Path, names: list[str]) -> dict[str, str]:
 
     from datasette.app import Datasette
 
-    from reposync.serve import metadata_for
+    from reposync.ops.serve import metadata_for
 
     app = Datasette([str(db_path)], metadata=metadata_for(db_path, METADATA))
     database = db_path.stem

@@ -36,7 +36,8 @@ TARGET_100X_MB = 200
 
 def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
     """One sync in this process, with the time of each phase."""
-    from reposync import catalogue, report, settings, sync
+    from reposync import catalogue, settings, sync
+    from reposync.reports import night as report
     from reposync.config import load_config
 
     settings.MAX_PAGES_PER_SOURCE = 10**6

@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 
 from conftest import CONFIG, SNAPSHOTS
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 
 NIGHT_TWO_FETCHED = "2026-11-27T02:10:00+00:00"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reposync.areas import Area, AreaIndex, load_areas
+from reposync.normalise.areas import Area, AreaIndex, load_areas
 from reposync.errors import ConfigError
 
 AREAS_TOML = Path(__file__).resolve().parent.parent / "config" / "areas.toml"

@@ -19,7 +19,7 @@ import pytest
 
 from datasette_server import METADATA, YORK_TITLES, build_catalogue, running_datasette
 
-from reposync.completeness import LOCAL_REVIEW_TYPES
+from reposync.reports.completeness import LOCAL_REVIEW_TYPES
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -270,7 +270,7 @@ def test_the_dashboard_draws_its_charts_with_no_network(browser: Any, tmp_path: 
 def test_the_html_report_reads_well_on_a_phone(browser: Any, tmp_path: Path) -> None:
     """The night's HTML report at a phone's width: nothing wider than the screen (long URLs and titles wrap,
     tables become one card per row), text at a readable size, the linked national entry shown by title."""
-    from reposync import report
+    from reposync.reports import night as report
     from reposync.catalogue import open_db
 
     _, db_path = build_catalogue(tmp_path)

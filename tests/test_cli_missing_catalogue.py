@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import CONFIG
-from reposync.cli import cli
+from reposync.cli.main import cli
 
 COMMANDS = (["report"], ["links"], ["links", "review"], ["links", "unmatched"], ["links", "explain", "a", "b"],
             ["links", "accept", "a", "b"], ["links", "check"], ["completeness"], ["pack", "--area", "York"],

@@ -18,9 +18,10 @@ from click.testing import CliRunner
 
 from conftest import CONFIG
 from datasette_server import build_catalogue
-from reposync import completeness, normalise
+from reposync.reports import completeness
+from reposync.normalise import entries as normalise
 from reposync.catalogue import open_db
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 
 # Hand-counted from the bundled pages (snapshots/), one partnership page each:

@@ -38,7 +38,7 @@ KILLER = textwrap.dedent(
 
     catalogue.open_db = open_db
     atexit.register(lambda: print(f"TICKS {ticks[0]}", file=sys.stderr))
-    from reposync.cli import cli
+    from reposync.cli.main import cli
     cli(sys.argv[2:], prog_name="reposync")
     """
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from datasette_server import METADATA, build_catalogue
-from reposync import serve
+from reposync.ops import serve
 
 yaml = pytest.importorskip("yaml")
 

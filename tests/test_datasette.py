@@ -14,7 +14,7 @@ import pytest
 
 from datasette_server import METADATA, YORK_TITLES, build_catalogue
 
-from reposync.completeness import LOCAL_REVIEW_TYPES
+from reposync.reports.completeness import LOCAL_REVIEW_TYPES
 
 datasette_app = pytest.importorskip("datasette.app", reason="Datasette is not installed: pip install -e '.[datasette]'")
 yaml = pytest.importorskip("yaml")
@@ -308,7 +308,7 @@ def test_a_bad_pair_says_so(catalogue: Path) -> None:
 
 def test_a_decision_made_in_datasette_is_exported(catalogue: Path, tmp_path: Path) -> None:
     """What the next sync does with the catalogue's decisions: export them to decisions.toml."""
-    decisions = pytest.importorskip("reposync.decisions", reason="the decisions export is not there yet")
+    decisions = pytest.importorskip("reposync.catalogue.decisions", reason="the decisions export is not there yet")
     local, national = york_baby_a(catalogue)
 
     async def steps(client: Client) -> int:

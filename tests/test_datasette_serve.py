@@ -13,8 +13,9 @@ from click.testing import CliRunner
 
 from conftest import CONFIG, SNAPSHOTS
 from datasette_server import METADATA, build_catalogue, get, running_datasette
-from reposync import report, serve
-from reposync.cli import cli
+from reposync.reports import night as report
+from reposync.ops import serve
+from reposync.cli.main import cli
 from reposync.sync import run_sync
 
 PAGES = (

@@ -24,8 +24,8 @@ import pytest
 
 from conftest import CONFIG, ROOT
 from datasette_server import build_catalogue, free_port
-from reposync.cli import cli
-from reposync.serve import read_env_file
+from reposync.cli.main import cli
+from reposync.ops.serve import read_env_file
 
 DEPLOY = ROOT / "deploy"
 UNITS = ("reposync-sync.service", "reposync-sync.timer", "reposync-serve.service")
@@ -75,7 +75,7 @@ def test_the_web_service_may_write_only_the_catalogues_state_directory() -> None
 
 
 def test_the_example_environment_file_ships_no_secret() -> None:
-    from reposync.serve import PASSWORD_HASH, SECRET
+    from reposync.ops.serve import PASSWORD_HASH, SECRET
 
     values = read_env_file(DEPLOY / "serve.env.example")
     assert values == {PASSWORD_HASH: "", SECRET: ""}

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from conftest import CONFIG, ROOT, SNAPSHOTS
 from reposync import settings
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.sync import sync_lock
 

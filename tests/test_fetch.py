@@ -16,8 +16,8 @@ from mockserver import HUGE_BYTES, OK_PAGE, MockServer, Resource
 from reposync import settings
 from reposync.config import Crawl, site_of
 from reposync.errors import NeedsPerson, Temporary
-from reposync.fetch import Fetcher, retry_after_seconds, robots_token
-from reposync.snapshots import Archive, ReplayTransport
+from reposync.crawl.fetch import Fetcher, retry_after_seconds, robots_token
+from reposync.archive.snapshots import Archive, ReplayTransport
 
 UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"
 

@@ -16,9 +16,10 @@ from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
 from reposync import settings
 from reposync.config import load_config
 from reposync.errors import ParseError
-from reposync.normalise import parse_date, title_key
-from reposync.parsers import generic, get_parser, parser_for
-from reposync.snapshots import Archive
+from reposync.normalise.entries import parse_date, title_key
+from reposync.parsers import get_parser, parser_for
+from reposync.parsers import generic
+from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 
 URL = "https://partnership.example/reviews"

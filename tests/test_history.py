@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reposync import decisions, link
+from reposync.catalogue import decisions
+from reposync import link
 from reposync.catalogue import SourceOutcome, apply_run, open_db, start_run
 from test_catalogue import entry, outcome, rows
 

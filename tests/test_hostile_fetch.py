@@ -27,7 +27,7 @@ from mockserver import MockServer, Resource
 from reposync import parsers
 from reposync.config import Crawl, load_config, site_of
 from reposync.errors import EXIT_OK, EXIT_TEMPORARY, NeedsPerson
-from reposync.fetch import Fetcher, decode
+from reposync.crawl.fetch import Fetcher, decode
 from reposync.sync import run_sync
 
 UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"

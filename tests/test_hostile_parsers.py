@@ -38,13 +38,13 @@ from hypothesis import strategies as st
 from conftest import ROOT, SNAPSHOTS
 from reposync import parsers
 from reposync import settings as reposync_settings
-from reposync.areas import load_areas
+from reposync.normalise.areas import load_areas
 from reposync.config import Source, load_config
 from reposync.errors import EXIT_DATA, ParseError
-from reposync.fetch import decode
+from reposync.crawl.fetch import decode
 from reposync.models import ParseResult, RawEntry
-from reposync.normalise import normalise
-from reposync.snapshots import Archive
+from reposync.normalise.entries import normalise
+from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 
 HANG_GUARD = 5.0  # seconds for one parse: only a hang trips it

@@ -24,11 +24,12 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from mockserver import MockServer, Resource
-from reposync import parsers, report
-from reposync.cli import cli
+from reposync import parsers
+from reposync.reports import night as report
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_USAGE, ConfigError
-from reposync.snapshots import Archive, ManifestRow
+from reposync.archive.snapshots import Archive, ManifestRow
 from reposync.sync import run_sync
 
 GENERIC = "generic" if "generic" in parsers.PARSERS else "york"

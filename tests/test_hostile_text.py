@@ -25,12 +25,13 @@ import tomli_w
 from click.testing import CliRunner
 
 from conftest import ROOT
-from reposync import parsers, report
+from reposync import parsers
+from reposync.reports import night as report
 from reposync.catalogue import open_db
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.errors import EXIT_OK, EXIT_USAGE
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 
 if "nspcc-library" not in parsers.PARSERS:

@@ -23,8 +23,8 @@ from mockserver import MockServer, Resource
 from reposync import settings
 from reposync.config import load_config
 from reposync.errors import EXIT_DATA, EXIT_TEMPORARY
-from reposync.hosts import HostPlan, Watcher, plan_hosts
-from reposync.snapshots import Archive
+from reposync.crawl.hosts import HostPlan, Watcher, plan_hosts
+from reposync.archive.snapshots import Archive
 from reposync.sync import SyncResult, run_sync
 
 # Columns that say when, not what (started_at, decided_at, a link's checked_at, ...): the only ones a

@@ -25,9 +25,9 @@ from conftest import CONFIG, ROOT, SNAPSHOTS
 from mockserver import MockServer, Resource
 from reposync import settings
 from reposync import sync as sync_module
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 from test_hosts import dump, write_config
 

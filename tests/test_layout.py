@@ -12,9 +12,9 @@ from pathlib import Path
 from conftest import CONFIG, FIXTURES
 from reposync import sync
 from reposync.config import load_config
-from reposync.fetch import Page
+from reposync.crawl.fetch import Page
 from reposync.parsers import get_parser
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 
 URL = "https://partnership.example.org/reviews"
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURES, ROOT
 from mockserver import MockServer, Resource
 from reposync.catalogue import open_db
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.parsers import PARSERS
 
 LIST_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_text(encoding="utf-8")

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, ROOT
-from reposync import explain, link
+from reposync.link import explain
+from reposync import link
 from reposync.catalogue import SourceOutcome, apply_run, open_db, start_run
 
 GOLD_DIR = FIXTURES / "linkage"
@@ -755,7 +756,7 @@ def test_the_same_rows_give_the_same_reviews_in_every_process() -> None:
 
 
 def test_em_learns_the_direction_of_every_strong_feature_from_the_catalogue_alone(gold: dict) -> None:
-    from reposync import fellegi_sunter as fs
+    from reposync.link import fellegi_sunter as fs
 
     linker = link.Linker(bench.gold_rows(gold))
     model = fs.estimate(linker)

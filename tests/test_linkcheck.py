@@ -19,9 +19,10 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES, ROOT
 from mockserver import MockServer, Resource
-from reposync import report, settings
+from reposync.reports import night as report
+from reposync import settings
 from reposync.catalogue import migrations, open_db
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.sync import run_sync
 
@@ -255,8 +256,8 @@ def fake_time() -> tuple[list[float], Callable[[float], None], Callable[[], floa
 
 
 def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer, tmp_path: Path) -> None:
-    from reposync import linkcheck
-    from reposync.fetch import Fetcher
+    from reposync.crawl import linkcheck
+    from reposync.crawl.fetch import Fetcher
 
     site.robots = (200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 7\n")
     config = load_config(write_config(tmp_path, site, delay=2.0))
@@ -272,8 +273,8 @@ def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer
 
 def test_links_are_asked_a_host_at_a_time_in_turn_so_one_hosts_pause_passes_while_others_are_asked(
         site: MockServer, tmp_path: Path) -> None:
-    from reposync import linkcheck
-    from reposync.fetch import Fetcher
+    from reposync.crawl import linkcheck
+    from reposync.crawl.fetch import Fetcher
 
     config = load_config(write_config(tmp_path, site, delay=2.0))
     slept, sleep, clock = fake_time()
@@ -314,7 +315,7 @@ def test_check_links_hosts_must_be_host_names(site: MockServer, tmp_path: Path) 
 
 def test_a_check_stopped_half_way_keeps_what_it_found(site: MockServer, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from reposync import linkcheck
+    from reposync.crawl import linkcheck
 
     config = write_config(tmp_path, site, check_links_days=0)
     run_sync(load_config(config))
@@ -347,8 +348,8 @@ def test_a_check_stopped_half_way_keeps_what_it_found(site: MockServer, tmp_path
 
 def test_a_link_that_does_not_answer_in_time_is_an_error_within_the_deadline(site: MockServer,
                                                                                tmp_path: Path) -> None:
-    from reposync import linkcheck
-    from reposync.fetch import Fetcher
+    from reposync.crawl import linkcheck
+    from reposync.crawl.fetch import Fetcher
 
     config = load_config(write_config(tmp_path, site, timeout=0.3, retries=0))
     slow = linkcheck.Link("synthetic:slow", "synthetic", site.url("/slow?seconds=5"))
@@ -363,8 +364,8 @@ def test_a_link_that_does_not_answer_in_time_is_an_error_within_the_deadline(sit
 
 def test_a_check_stays_on_the_scheme_host_and_port_of_its_site_redirects_included(site: MockServer,
                                                                                    tmp_path: Path) -> None:
-    from reposync import linkcheck
-    from reposync.fetch import Fetcher
+    from reposync.crawl import linkcheck
+    from reposync.crawl.fetch import Fetcher
 
     other_port = MockServer().start()  # the same host, 127.0.0.1, on another port: another site
     try:

@@ -12,9 +12,10 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from conftest import CONFIG, ROOT, SNAPSHOTS
-from reposync import decisions, link
+from reposync.catalogue import decisions
+from reposync import link
 from reposync.catalogue import open_db
-from reposync.cli import cli
+from reposync.cli.main import cli
 
 SOURCES = ("york", "nspcc-2013", "nspcc-2014", "nspcc-library")
 BABY_A = ("york:baby-a", "nspcc-2013:city-of-york-baby-a")

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlite_utils
 from test_links_cli import BABY_A, CHILD_B_C, config, db_of, reposync, sync  # noqa: F401  (config: a fixture)
 
-from reposync import explain
+from reposync.link import explain
 from reposync.catalogue import migrations, open_db
 
 _ROW = re.compile(r"^(area|date|names|title|type|summary)\s+(.+?)\s+([+-]\d+\.\d\d)$")

@@ -23,10 +23,10 @@ from click.testing import CliRunner
 from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
 from mockserver import MockServer, Resource
 from reposync import parsers, settings
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_TEMPORARY, EXIT_USAGE
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 from reposync.sync import SyncResult, run_sync
 
 YORK_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()  # synthetic, four entries

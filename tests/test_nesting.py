@@ -21,7 +21,7 @@ from reposync.config import load_config
 from reposync.errors import EXIT_DATA, ParseError
 from reposync.parsers import nesting
 from reposync.parsers.base import refuse_too_deep
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 from test_hostile_parsers import NAMES, URL, offline_config
 

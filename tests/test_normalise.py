@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from reposync.normalise import parse_date, pseudonyms, review_type, title_key
+from reposync.normalise.entries import parse_date, pseudonyms, review_type, title_key
 
 TODAY = date(2026, 11, 26)
 

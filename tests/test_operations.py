@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 
 from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
 from mockserver import MockServer, Resource
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 
 LIST_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()
 UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS, WRITE_EXPECTED, check_expected
 from reposync.parsers import PARSERS, get_parser
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 
 PAGES = FIXTURES / "pages"
 OVERRIDES = ("entry_selector", "date_pattern")  # per-source config a parser may take

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import CONFIG, SNAPSHOTS
 from reposync.config import load_config
-from reposync.normalise import normalise
+from reposync.normalise.entries import normalise
 from reposync.parsers import parser_for
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 
 CONFIG_ = load_config(CONFIG)
 

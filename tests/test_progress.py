@@ -28,8 +28,8 @@ import tomli_w
 from conftest import FIXTURES, ROOT
 from mockserver import MockServer, Resource
 from reposync.config import load_config
-from reposync.hosts import HostPlan
-from reposync.progress import LiveProgress, duration
+from reposync.crawl.hosts import HostPlan
+from reposync.cli.progress import LiveProgress, duration
 
 PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()  # synthetic, four entries
 ESCAPE = re.compile(rb"\x1b\[")

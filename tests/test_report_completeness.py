@@ -13,7 +13,7 @@ import pytest
 
 from conftest import SNAPSHOTS
 from datasette_server import build_catalogue, tmp_config
-from reposync import report
+from reposync.reports import night as report
 from reposync.catalogue import open_db
 from reposync.sync import run_sync
 

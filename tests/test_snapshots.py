@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reposync.snapshots import Archive, DamagedSnapshot, ManifestRow, ReplayTransport, atomic_write, utc_now
+from reposync.archive.snapshots import Archive, DamagedSnapshot, ManifestRow, ReplayTransport, atomic_write, utc_now
 
 URL = "https://example.org/list"
 

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from conftest import CONFIG, FIXTURES, SNAPSHOTS
 from mockserver import MockServer, Resource
-from reposync import housekeeping
+from reposync.archive import housekeeping
 from reposync.catalogue import open_db
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
-from reposync.snapshots import Archive, ManifestRow, ReplayTransport, archive_lock, utc_now
+from reposync.archive.snapshots import Archive, ManifestRow, ReplayTransport, archive_lock, utc_now
 from reposync.sync import run_sync, sync_lock
 
 NOW = datetime.now(timezone.utc)

@@ -12,7 +12,7 @@ from click.testing import CliRunner, Result
 
 from conftest import FIXTURES, ROOT
 from mockserver import MockServer, Resource
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 
 PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()  # synthetic, four entries

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reposync.cli import cli
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.errors import EXIT_USAGE, ConfigError
 

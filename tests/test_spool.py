@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from reposync.spool import Spooler
+from reposync.archive.spool import Spooler
 
 
 def rows(n: int, tag: str) -> list[dict]:

@@ -15,8 +15,8 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
-from reposync.cli import cli
-from reposync.snapshots import Archive
+from reposync.cli.main import cli
+from reposync.archive.snapshots import Archive
 
 YORK = {
     "Child A, B and C": ("2011-01-31", "day"),

@@ -22,9 +22,9 @@ from mockserver import MockServer, Resource
 from reposync import catalogue
 from reposync.catalogue import DuplicateEntryId, SourceOutcome
 from reposync.config import load_config
-from reposync.normalise import entry_id, normalise, title_key, unique_ids
+from reposync.normalise.entries import entry_id, normalise, title_key, unique_ids
 from reposync.parsers import get_parser
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 
 PAGE = FIXTURES / "pages" / "generic" / "review-and-briefing.html"

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from conftest import CONFIG, FIXTURES, SNAPSHOTS
 from nights import make_night_two, source_url
-from reposync.cli import cli
-from reposync.snapshots import Archive
+from reposync.cli.main import cli
+from reposync.archive.snapshots import Archive
 
 EXPECTED = json.loads((FIXTURES / "nights" / "night2-expected.json").read_text(encoding="utf-8"))
 
@@ -113,7 +113,8 @@ def test_dry_run_prints_the_report_and_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_first_sync_report_lists_a_few_and_counts_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from reposync import report, settings
+    from reposync.reports import night as report
+    from reposync import settings
 
     assert sync(tmp_path, SNAPSHOTS).exit_code == 0
     monkeypatch.setattr(settings, "REPORT_MAX_ITEMS", 3)

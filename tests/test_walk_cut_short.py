@@ -21,11 +21,12 @@ from click.testing import CliRunner
 
 from conftest import CONFIG, ROOT, SNAPSHOTS
 from mockserver import MockServer, Resource
-from reposync import catalogue, report, settings
-from reposync.cli import cli
+from reposync import catalogue, settings
+from reposync.reports import night as report
+from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_TEMPORARY
-from reposync.snapshots import Archive
+from reposync.archive.snapshots import Archive
 from reposync.sync import SyncResult, full_walk_due, run_sync
 
 RECORDS = 12

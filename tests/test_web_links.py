@@ -15,11 +15,12 @@ import yaml
 
 from conftest import ROOT
 from mockserver import MockServer, Resource
-from reposync import completeness, parsers
-from reposync.areas import load_areas
+from reposync.reports import completeness
+from reposync import parsers
+from reposync.normalise.areas import load_areas
 from reposync.config import Source, load_config
 from reposync.models import RawEntry
-from reposync.normalise import normalise
+from reposync.normalise.entries import normalise
 from reposync.sync import run_sync
 from test_hostile_fetch import local, page, write_config
 

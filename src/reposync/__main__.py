@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .cli import cli
+from .cli.main import cli
 
 cli(prog_name="reposync")

@@ -16,8 +16,9 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
-from . import __version__, settings
-from .areas import Area, AreaIndex, load_areas
+from . import __version__
+from . import settings
+from .normalise.areas import Area, AreaIndex, load_areas
 from .errors import ConfigError
 from .parsers import OPTIONS, PARSERS  # one way: config knows the parsers; parsers know nothing of config
 

@@ -29,18 +29,21 @@ from pathlib import Path
 import httpx
 import sqlite_utils
 
-from . import catalogue, decisions, hosts, linkcheck, report, settings
+from . import catalogue, settings
+from .catalogue import decisions
+from .crawl import hosts, linkcheck
+from .reports import night as report
 from .catalogue import SourceOutcome
 from .config import Config, Source, site_of
-from .deadline import Deadline
+from .crawl.deadline import Deadline
 from .errors import (EXIT_DATA, EXIT_OK, CatalogueUnreadable, ConfigError, LockHeld, NeedsPerson, SourceError,
                      WalkCutShort)
-from .fetch import Fetcher, Page, make_client
+from .crawl.fetch import Fetcher, Page, make_client
 from .models import ParseResult
-from .normalise import normalise, unique_ids
+from .normalise.entries import normalise, unique_ids
 from .parsers import parser_for
-from .snapshots import Archive, ReadOnlyArchive, ReplayTransport, archive_lock, url_key
-from .spool import Spool, Spooler
+from .archive.snapshots import Archive, ReadOnlyArchive, ReplayTransport, archive_lock, url_key
+from .archive.spool import Spool, Spooler
 
 Progress = Callable[[str], None]
 

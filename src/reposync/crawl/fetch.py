@@ -1,0 +1,598 @@
+"""Fetching pages over HTTP, live or replayed: one code path for both.
+
+Offline, the client's transport is the snapshot archive's ``ReplayTransport``;
+everything after the transport (status handling, redirects, size cap,
+decoding) is the same as for a live crawl. Live, and only live, the fetcher is
+also a polite crawler:
+
+- robots.txt is fetched once per site (scheme, host and port) per run and
+  obeyed. A 4xx answer (404 included) means no rules; a 5xx or no answer after
+  the retries is a temporary failure of every source on that site, and is not
+  asked again in the same run. Its redirects are followed, up to the limit, on
+  the same host only (http to https, say); one to another host is not
+  requested, and the site has no rules (RFC 9309's "unavailable").
+- one request at a time (the fetcher is synchronous; a sync gives each host a
+  fetcher and a thread of its own, see hosts.py), and between two requests
+  to one host at least ``crawl.delay`` seconds, or the host's robots.txt
+  Crawl-delay (or Request-rate) when that is longer: ``--delay`` cannot go
+  under what the site asked for. Measured on a monotonic clock, from the end of
+  one answer to the start of the next request.
+- a conditional GET with the validators of the last fetch of the URL (the
+  newest archive row for it); a 304 gives a ``Page`` with ``not_modified`` set,
+  carrying the stored body it stands for and its hash, so the stored parse of
+  that body is reused (``sync.parse_page``).
+- every answer kept (200 bodies, 304s and redirects) goes to the archive.
+
+``crawl.timeout`` is the deadline of a whole request (``reposync.deadline``): a
+server that trickles its headers or body fails the attempt when it passes.
+
+A host no connection could be made to (refused, no route, no DNS answer, connect
+timeout) after the retries is not asked again in the same run: every later
+request to it fails at once, so its other sources fail without retries of their
+own.
+
+Temporary failures (connection errors, timeouts, 408, 429, 5xx) are retried
+with exponential backoff; a Retry-After (seconds or an HTTP date) is honoured
+as the wait, and one over ``settings.RETRY_AFTER_CAP`` gives up at once.
+Waits go through the ``sleep`` and ``clock`` the fetcher was given, so tests
+run them on a fake clock.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
+
+import httpx
+from protego import Protego
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+
+from .. import settings
+from ..config import Crawl, site_of
+from .deadline import Deadline, deadline_transport
+from ..errors import NeedsPerson, SourceError, Temporary
+from ..archive.snapshots import Archive, DamagedSnapshot, ManifestRow, utc_now
+
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+REDIRECTS = frozenset((301, 302, 303, 307, 308))
+Site = tuple[str, str, int | None]
+
+
+@dataclass
+class Page:
+    url: str  # the URL that answered, after redirects
+    status: int  # 200 (or another 2xx), or 304 when the stored body still holds
+    content_type: str | None
+    body: bytes  # for a 304, the stored body it stands for
+    etag: str | None = None
+    last_modified: str | None = None
+    location: str | None = None  # where a redirect points
+    sha256: str | None = None  # hash of ``body``
+    not_modified: bool = False  # a 304: the stored parse of ``sha256`` may be reused
+
+    @property
+    def text(self) -> str:
+        return decode(self.body, self.content_type)
+
+
+def decode(body: bytes, content_type: str | None) -> str:
+    """Bytes to text, with no mojibake where the bytes themselves say what they are.
+
+    1. A byte order mark wins (UTF-8, UTF-16).
+    2. Bytes that are valid UTF-8 are UTF-8, whatever is declared: valid UTF-8
+       with anything but ASCII in it is never chance, and ASCII reads the same in
+       every charset a web page declares (a page saved as UTF-8 under an old
+       ``charset=windows-1252`` header is common).
+    3. Mostly UTF-8, with a few bytes that are not (a smart quote pasted into a
+       UTF-8 page): UTF-8, those bytes read as windows-1252.
+    4. Else the charset of the Content-Type header, then of a ``<meta>`` in the
+       first 4 KB, as browsers read labels (latin-1 and ASCII mean windows-1252:
+       the WHATWG Encoding Standard); an unknown label is passed over.
+    5. Else windows-1252, what an undeclared legacy English page is.
+    """
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            errors = _CP1252_BYTES if codec == "utf-8" else "replace"
+            return body[len(bom):].decode(codec, errors=errors)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    high = len(body) - len(body.translate(None, _HIGH_BYTES))
+    sequences = _UTF8_SEQUENCE.findall(body)
+    stray = high - sum(map(len, sequences))
+    if len(sequences) > stray:
+        return body.decode("utf-8", errors=_CP1252_BYTES)
+    for codec in _declared(body, content_type):
+        try:
+            return body.decode(codec)
+        except (LookupError, UnicodeError):
+            continue
+    return body.decode("windows-1252", errors="replace")
+
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+# One well-formed UTF-8 sequence of two to four bytes.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+# Labels browsers read as windows-1252 (Python would read latin-1 0x80-0x9F as control characters).
+_AS_CP1252 = frozenset(("iso8859-1", "ascii", "cp1252"))
+# Python codecs that are not a web page's charset. UTF-8 is not (step 2), and a
+# label of UTF-16 or UTF-32 without a BOM is not either (browsers read it as UTF-8).
+_NOT_CHARSETS = frozenset(("utf-8", "utf-8-sig", "unicode-escape", "raw-unicode-escape", "utf-7", "idna",
+                           "punycode", "undefined", "charmap"))
+_CP1252_BYTES = "reposync-cp1252"
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    """A codec error handler: bytes that are not UTF-8 are read as windows-1252."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("windows-1252", errors="replace"), error.end
+
+
+codecs.register_error(_CP1252_BYTES, _cp1252_bytes)
+
+
+def _declared(body: bytes, content_type: str | None) -> list[str]:
+    """The codecs the page declares, header first, as Python names; unknown labels left out."""
+    labels = []
+    if content_type and "charset=" in content_type.lower():
+        labels.append(content_type.lower().split("charset=", 1)[1].split(";")[0].strip(" \"'"))
+    meta = _CHARSET.search(body[:4096])
+    if meta:
+        labels.append(meta.group(1).decode("ascii", "ignore").lower())
+    codecs_found = []
+    for label in labels:
+        try:
+            info = codecs.lookup(label)
+        except LookupError:
+            continue
+        name = info.name
+        if not getattr(info, "_is_text_encoding", True) or name in _NOT_CHARSETS or name.startswith(("utf-16",
+                                                                                                       "utf-32")):
+            continue
+        codecs_found.append("windows-1252" if name in _AS_CP1252 else name)
+    return codecs_found
+
+
+_LOCATION = "X-Reposync-Location"
+
+
+def _hide_location(response: httpx.Response) -> None:
+    """Keep a redirect's Location from httpx, which would parse it to build a redirect it never sends, and
+    raise on junk (``javascript:``, ``http://[::1``) before the fetcher could refuse it as off the site."""
+    if "Location" in response.headers:
+        response.headers[_LOCATION] = response.headers.pop("Location")
+
+
+def _join(base: str, location: str) -> str:
+    """``location`` resolved against ``base``; what is not a URL stays as written (and is no site)."""
+    try:
+        return urljoin(base, location)
+    except ValueError:
+        return location
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """A Retry-After header as seconds from ``now``: delay-seconds or an HTTP date; None if unreadable."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def robots_token(user_agent: str) -> str:
+    """The product token robots.txt groups are matched against: ``reposync`` of ``reposync/0.1 (+...)``."""
+    return user_agent.split("/", 1)[0].split()[0] if user_agent.strip() else "*"
+
+
+class _Retryable(Exception):
+    """A temporary failure worth another try (wrapped so tenacity can tell)."""
+
+    def __init__(self, url: str, reason: str, retry_after: float | None = None, *, unreachable: bool = False) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+        self.retry_after = retry_after
+        self.unreachable = unreachable  # no connection could be made at all (refused, no route, DNS, connect timeout)
+
+
+@dataclass
+class _Answer:
+    """One HTTP exchange, read (within the size cap) and closed."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+@dataclass
+class Probe:
+    """What a link check learnt of a URL (``Fetcher.probe``): the last answer's status, and where it came from."""
+
+    url: str  # the URL asked about
+    status: int  # of the last answer (after redirects within the site)
+    final_url: str  # the URL that gave it: ``url`` unless a redirect within the site moved it
+    method: str  # HEAD, or GET when the server refused HEAD (or said no to it)
+    off_site: str | None = None  # a redirect off the site, to here: not followed, and ``status`` is the redirect's
+
+
+class RobotsForbids(NeedsPerson):
+    """robots.txt forbids fetching this URL: it is never requested."""
+
+
+class RobotsUnavailable(Temporary):
+    """The site's robots.txt could not be read this run (5xx, no answer): nothing on the site is requested."""
+
+
+class HostUnreachable(Temporary):
+    """No connection could be made to the host earlier in this run: it is not tried again (never requested)."""
+
+
+@dataclass
+class _Robots:
+    rules: Protego | None = None
+    failure: SourceError | None = None  # why this site cannot be crawled this run
+
+
+def make_client(crawl: Crawl, *, transport: httpx.BaseTransport | None = None, deadline: Deadline | None = None,
+                limits: httpx.Limits | None = None) -> httpx.Client:
+    """The httpx client a ``Fetcher`` sends through; one may be shared by fetchers in several threads
+    (httpx: "It can be shared between threads"), with one ``deadline`` (it is per thread).
+
+    Without a ``transport``, httpx's own, its sockets bounded by ``deadline`` and its connections by ``limits``.
+    """
+    if transport is None:
+        transport = deadline_transport(deadline or Deadline(), limits)
+    timeout = httpx.Timeout(
+        connect=settings.TIMEOUT_CONNECT,
+        read=crawl.timeout,
+        write=crawl.timeout,
+        pool=settings.TIMEOUT_POOL,
+    )
+    return httpx.Client(
+        transport=transport,
+        timeout=timeout,
+        headers={"User-Agent": crawl.user_agent, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+        follow_redirects=False,  # redirects are followed by hand, within the site only
+        event_hooks={"response": [_hide_location]},
+    )
+
+
+class Fetcher:
+    """An httpx client that knows the crawl rules: robots.txt, pacing, site bounds, size cap, retries."""
+
+    def __init__(
+        self,
+        crawl: Crawl,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        archive: Archive | None = None,
+        run_id: int | None = None,
+        offline: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        backoff: float | None = None,
+        client: httpx.Client | None = None,
+        deadline: Deadline | None = None,
+    ) -> None:
+        self.crawl = crawl
+        self.archive = archive  # live fetches are archived here; None when replaying
+        self.run_id = run_id
+        self.polite = not offline  # offline: no robots.txt, no delay, no validators
+        self.sleep = sleep
+        self.clock = clock
+        self.backoff = settings.BACKOFF_INITIAL if backoff is None else backoff
+        self.requests = 0
+        self.bytes = 0
+        self.not_modified = 0
+        self._robots: dict[Site, _Robots] = {}
+        self._host_delay: dict[str, float] = {}  # host -> robots.txt's pause, when it asks for one
+        self._last_end: dict[str, float] = {}  # host -> clock() when its last answer ended
+        self._unreachable: dict[str, Temporary] = {}  # host -> why it could not be reached this run
+        self._token = robots_token(crawl.user_agent)
+        # ``crawl.timeout`` bounds a whole request (connect, headers and body), not each read: a live
+        # transport's sockets wait at most what is left of it. A given transport (the replay) needs no bound.
+        # A client given (one shared by the hosts of a sync) comes with the deadline its transport reads.
+        self._deadline = deadline or Deadline()
+        self._own_client = client is None  # a shared client is not ours to close
+        self.client = client if client is not None else make_client(crawl, transport=transport,
+                                                                    deadline=self._deadline)
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one public call ---------------------------------------------------
+    def get(self, url: str, site: Site) -> Page:
+        """Fetch ``url``, following redirects within ``site``; raise a ``SourceError`` on failure."""
+        if site_of(url) != site:
+            raise NeedsPerson(url, "refused: outside the source's site")
+        for _hop in range(settings.MAX_REDIRECTS + 1):
+            self._reachable(url)
+            if self.polite:
+                self._obey_robots(url)
+            stored = self._stored(url)
+            headers = {}
+            if stored is not None:
+                row, _ = stored
+                if row.etag:
+                    headers["If-None-Match"] = row.etag
+                if row.last_modified:
+                    headers["If-Modified-Since"] = row.last_modified
+            answer = self._exchange_with_retries(url, headers)
+            status = answer.status
+            if status in REDIRECTS:
+                location = answer.headers.get(_LOCATION)
+                if not location:
+                    raise NeedsPerson(url, f"HTTP {status} without a Location")
+                target = _join(url, location)  # "http://[::1" is no URL, and off every site
+                self._archive(ManifestRow(url, utc_now(), status, None, 0, None, None, None, self.run_id,
+                                          location=target))
+                if site_of(target) != site:
+                    raise NeedsPerson(url, f"refused: HTTP {status} redirects off the source's site, to {target}")
+                url = target
+                continue
+            if status == 304:
+                return self._not_modified(url, answer, stored)
+            if 200 <= status < 300:
+                return self._fresh(url, answer)
+            replay = answer.headers.get("X-Reposync-Replay")
+            if replay in ("missing", "damaged"):
+                raise NeedsPerson(url, f"no usable snapshot of this URL in the archive ({replay})")
+            raise NeedsPerson(url, f"HTTP {status}")
+        raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
+
+    def probe(self, url: str, site: Site, also: Collection[Site] = ()) -> Probe:
+        """Whether ``url`` still answers, by the crawl's rules, reading no body (a report-link check).
+
+        HEAD first; a HEAD answered 501 or with a 4xx (servers refuse HEAD with 405, 403 or 400, and some
+        answer it 404 wrongly) is asked again as ``GET`` with ``Range: bytes=0-0``, whose answer stands.
+        Redirects are followed within ``site`` and the sites in ``also`` (scheme, host and port each; each
+        site's robots.txt obeyed); one anywhere else, another port or scheme of the same host included, is
+        not followed and comes back as ``off_site``. Raises ``RobotsForbids`` for a URL robots.txt forbids
+        (never requested), ``HostUnreachable`` for a host no connection could be made to earlier in the run
+        (never asked again), and a ``SourceError`` when no answer comes (``Temporary`` after the retries of
+        a timeout, a connection error, 429 or 5xx).
+        """
+        if site_of(url) != site:
+            raise NeedsPerson(url, "refused: outside the link's site")
+        allowed = {site, *also}
+        current = url
+        for _hop in range(settings.MAX_REDIRECTS + 1):
+            self._reachable(current)
+            if self.polite:
+                try:
+                    self._obey_robots(current)
+                except RobotsForbids:
+                    raise
+                except SourceError as exc:
+                    raise RobotsUnavailable(exc.url, exc.reason) from None
+            method = "HEAD"
+            answer = self._exchange_with_retries(current, {}, "HEAD", read=False)
+            if 400 <= answer.status < 500 or answer.status == 501:
+                method = "GET"
+                answer = self._exchange_with_retries(current, {"Range": "bytes=0-0"}, "GET", read=False)
+            if answer.status in REDIRECTS:
+                location = answer.headers.get(_LOCATION)
+                target = _join(current, location) if location else ""
+                if site_of(target) not in allowed:
+                    return Probe(url, answer.status, current, method, off_site=target or "(no Location)")
+                current = target
+                continue
+            return Probe(url, answer.status, current, method)
+        raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
+
+    def carry_over(self, other: Fetcher) -> None:
+        """Go on where ``other`` stopped: its robots.txt rules and pauses, and when it last asked each host."""
+        self._robots.update(other._robots)
+        self._host_delay.update(other._host_delay)
+        self._last_end.update(other._last_end)
+        self._unreachable.update(other._unreachable)
+
+    # -- answers -----------------------------------------------------------------
+    def _fresh(self, url: str, answer: _Answer) -> Page:
+        page = Page(
+            url=url,
+            status=answer.status,
+            content_type=answer.headers.get("Content-Type"),
+            body=answer.body,
+            etag=answer.headers.get("ETag"),
+            last_modified=answer.headers.get("Last-Modified"),
+            sha256=hashlib.sha256(answer.body).hexdigest(),
+        )
+        if self.archive is not None:
+            self.archive.add(
+                url, page.body, status=page.status, content_type=page.content_type,
+                etag=page.etag, last_modified=page.last_modified, fetched_at=utc_now(), run=self.run_id,
+            )
+        return page
+
+    def _not_modified(self, url: str, answer: _Answer, stored: tuple[ManifestRow, bytes] | None) -> Page:
+        if stored is None:
+            raise NeedsPerson(url, "HTTP 304 to a request that sent no validators")
+        row, body = stored
+        etag = answer.headers.get("ETag") or row.etag
+        last_modified = answer.headers.get("Last-Modified") or row.last_modified
+        self.not_modified += 1
+        self._archive(ManifestRow(url, utc_now(), 304, row.content_type, 0, etag, last_modified, row.sha256,
+                                  self.run_id))
+        return Page(url=url, status=304, content_type=row.content_type, body=body, etag=etag,
+                    last_modified=last_modified, sha256=row.sha256, not_modified=True)
+
+    def _stored(self, url: str) -> tuple[ManifestRow, bytes] | None:
+        """The last fetch of ``url`` and its body, when a conditional GET can stand on them."""
+        if not self.polite or self.archive is None:
+            return None
+        row = self.archive.newest(url)
+        if row is None or row.sha256 is None or not (row.etag or row.last_modified):
+            return None
+        try:
+            return row, self.archive.body(row.sha256)
+        except DamagedSnapshot:
+            return None  # no copy to fall back on: ask for the whole page
+
+    def _archive(self, row: ManifestRow) -> None:
+        if self.archive is not None:
+            self.archive.record(row)
+
+    def _reachable(self, url: str) -> None:
+        """A host no connection could be made to is not tried again this run: its other sources fail at once."""
+        host = site_of(url)[1]
+        failure = self._unreachable.get(host)
+        if failure is not None:
+            raise HostUnreachable(url, f"{host} could not be reached earlier in this run ({failure.url}: "
+                                       f"{failure.reason}); not tried again")
+
+    # -- robots.txt ------------------------------------------------------------
+    def _obey_robots(self, url: str) -> None:
+        site = site_of(url)
+        robots = self._robots.get(site)
+        if robots is None:
+            robots = self._robots[site] = self._fetch_robots(urljoin(url, "/robots.txt"))
+        if robots.failure is not None:
+            raise type(robots.failure)(robots.failure.url, robots.failure.reason)
+        if robots.rules is not None and not robots.rules.can_fetch(url, self.crawl.user_agent):
+            raise RobotsForbids(url, "robots.txt forbids fetching it")
+
+    def _fetch_robots(self, robots_url: str) -> _Robots:
+        url = robots_url
+        try:
+            for _hop in range(settings.MAX_REDIRECTS + 1):
+                answer = self._exchange_with_retries(url, {})
+                if answer.status not in REDIRECTS:
+                    break
+                target = _join(url, answer.headers.get(_LOCATION, ""))
+                scheme, host, _port = site_of(target)
+                if scheme not in ("http", "https") or host != site_of(robots_url)[1]:
+                    break  # nothing is fetched off the source's host, not even its robots.txt
+                url = target  # RFC 9309: follow robots.txt redirects (http to https, say) on the same host
+        except SourceError as exc:  # 5xx or no answer after retries, a Retry-After over the cap, the size cap
+            return _Robots(failure=type(exc)(robots_url, f"robots.txt could not be read: {exc.reason}"))
+        if answer.status in REDIRECTS:
+            return _Robots()  # RFC 9309: a redirect chain that does not end is "unavailable": no rules
+        if 200 <= answer.status < 300:
+            if self.archive is not None:
+                self.archive.add(url, answer.body, status=answer.status,
+                                 content_type=answer.headers.get("Content-Type"),
+                                 etag=answer.headers.get("ETag"), last_modified=answer.headers.get("Last-Modified"),
+                                 fetched_at=utc_now(), run=self.run_id)
+            rules = Protego.parse(decode(answer.body, "text/plain; charset=utf-8"))
+            pause = rules.crawl_delay(self.crawl.user_agent)
+            rate = rules.request_rate(self.crawl.user_agent)
+            if rate is not None and rate.requests:
+                pause = max(pause or 0.0, rate.seconds / rate.requests)
+            if pause:
+                host = site_of(robots_url)[1]
+                self._host_delay[host] = max(self._host_delay.get(host, 0.0), float(pause))
+            return _Robots(rules=rules)
+        if 400 <= answer.status < 500:
+            return _Robots()  # RFC 9309: unavailable (404 and the rest of 4xx) means no rules
+        return _Robots(failure=Temporary(robots_url, f"robots.txt answered HTTP {answer.status}"))
+
+    # -- one exchange, paced, retried ----------------------------------------------
+    def delay_for(self, host: str) -> float:
+        """The pause between two requests to ``host``: ours, or robots.txt's when longer."""
+        if not self.polite:
+            return 0.0
+        return max(self.crawl.delay, self._host_delay.get(host, 0.0))
+
+    def _pace(self, host: str) -> None:
+        last = self._last_end.get(host)
+        if last is None:
+            return
+        wait = last + self.delay_for(host) - self.clock()
+        if wait > 0:
+            self.sleep(wait)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retryable) and exc.retry_after is not None:
+            return exc.retry_after
+        return min(settings.BACKOFF_MAX, self.backoff * 2 ** (state.attempt_number - 1))
+
+    def _exchange_with_retries(self, url: str, headers: dict[str, str], method: str = "GET",
+                               read: bool = True) -> _Answer:
+        attempts = self.crawl.retries + 1
+        retrying = Retrying(
+            retry=retry_if_exception_type(_Retryable),
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(self._exchange, url, headers, method, read)
+        except _Retryable as exc:
+            tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
+            failure = Temporary(exc.url, f"{exc.reason} (gave up after {tries})")
+            if exc.unreachable:
+                self._unreachable[site_of(url)[1]] = failure
+            raise failure from None
+
+    def _exchange(self, url: str, headers: dict[str, str], method: str = "GET", read: bool = True) -> _Answer:
+        """One request, paced. ``read=False`` (a link check) reads no body at all: the size cap is never near."""
+        host = site_of(url)[1]
+        if self.polite:
+            self._pace(host)
+        self.requests += 1
+        cap = self.crawl.max_bytes
+        try:
+            with (self._deadline.within(self.crawl.timeout),  # the whole exchange, body included
+                  self.client.stream(method, url, headers=headers) as response):
+                declared = response.headers.get("Content-Length", "") if read else ""
+                if declared.isdigit() and int(declared) > cap:
+                    raise NeedsPerson(url, f"body of {declared} bytes is over the {cap}-byte cap")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes() if read else ():  # decoded bytes: a gzip bomb meets the cap too
+                    size += len(chunk)
+                    if size > cap:
+                        raise NeedsPerson(url, f"body is over the {cap}-byte cap")
+                    chunks.append(chunk)
+                self.bytes += size
+                answer = _Answer(url, response.status_code, response.headers, b"".join(chunks))
+        except httpx.TransportError as exc:  # connection errors, timeouts, a body cut short
+            raise _Retryable(url, f"{type(exc).__name__}: {exc or 'no detail'}",
+                             unreachable=isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))) from None
+        except httpx.RequestError as exc:  # e.g. a body that does not decode as its Content-Encoding says
+            raise NeedsPerson(url, f"{type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:  # a link with a control character in it: never requested
+            raise NeedsPerson(url, f"not a URL that can be requested: {exc}") from None
+        finally:
+            self._last_end[host] = self.clock()
+        status = answer.status
+        if (status in (408, 429) or status >= 500) and not (method == "HEAD" and status == 501):  # 501: no HEAD here
+            reason = f"HTTP {status}"
+            wait = retry_after_seconds(answer.headers.get("Retry-After"))
+            if wait is not None and wait > settings.RETRY_AFTER_CAP:
+                raise Temporary(url, f"{reason} with Retry-After {wait:.0f} s, over the "
+                                     f"{settings.RETRY_AFTER_CAP:.0f} s cap: try again later")
+            raise _Retryable(url, reason, wait)
+        return answer
