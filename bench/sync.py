@@ -37,6 +37,7 @@ TARGET_100X_MB = 200
 def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
     """One sync in this process, with the time of each phase."""
     from reposync import catalogue, settings, sync
+    from reposync.catalogue import apply
     from reposync.reports import night as report
     from reposync.config import load_config
 
@@ -59,8 +60,8 @@ def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
 
     timed(sync, "walk_source", "walk")
     timed(catalogue, "apply_run", "apply")
-    timed(catalogue._Writer, "apply_source", "apply_entries")
-    timed(catalogue._Writer, "relink", "relink")
+    timed(apply._Writer, "apply_source", "apply_entries")
+    timed(apply._Writer, "relink", "relink")
     timed(report, "build", "report")
     started = time.perf_counter()
     config = load_config(config_path)

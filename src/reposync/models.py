@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # a walk's entries may be spilled to disk (archive/spool.py, a floor above)
+    from .archive.spool import Spool
 
 
 @dataclass
@@ -54,3 +57,37 @@ class ParseResult:
             layout=data["layout"],
             skipped=[(str(text), str(why)) for text, why in data["skipped"]],
         )
+
+
+@dataclass
+class SourceOutcome:
+    """What one source's walk gave: entries (normalised rows), or an error."""
+
+    source: str
+    departure: str  # the status an entry takes when a complete walk no longer finds it
+    entries: list[dict[str, Any]] | Spool = field(default_factory=list)  # a walk's are a Spool
+    complete: bool = False
+    error: str | None = None
+    error_url: str | None = None
+    exit_code: int = 0
+    pages: int = 0
+    walk: str = "full"  # or "incremental": stopped at a run of known, unchanged records (never complete)
+    newest_first: bool | None = None  # the walk found publication years non-increasing (None: not walked)
+    layout: str | None = None  # fingerprint of how the walk's pages lay out their entries (None: none given)
+    held: int = 0  # departures held because the layout changed (set when the run is applied)
+    cut_short: bool = False  # the walk ended before the end its listing declares (``error`` says where)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entries": len(self.entries),
+            "pages": self.pages,
+            "complete": self.complete,
+            "error": self.error,
+            "exit_code": self.exit_code,  # the source's own (doctor: a 65 beside another source's 75)
+            "url": self.error_url,
+            "walk": self.walk,
+            "newest_first": self.newest_first,
+            "layout": self.layout,
+            "held": self.held,
+            "cut_short": self.cut_short,
+        }

@@ -21,9 +21,9 @@ import sqlite_utils
 import tomli_w
 
 from .. import catalogue, link
-from ..link.explain import text as explanation_text
-from ..errors import EXIT_USAGE, ConfigError, ReposyncError
 from ..archive.snapshots import atomic_write, utc_now
+from ..errors import EXIT_USAGE, ConfigError, ReposyncError
+from ..link.explain import text as explanation_text
 
 HEADER = """\
 # Link decisions people made with `reposync links accept|reject` (or in Datasette).
