@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from ..catalogue import SourceOutcome
+from ..models import SourceOutcome
 from ..config import Source
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from .markdown import md_escape
 from ..catalogue.views import _LINKED, _REVIEWS, LOCAL_REVIEW_TYPES, OTHER_DOCUMENT_TYPES, create_views, refresh_views  # noqa: F401 - their names here too
 from ..urls import web_url
 
@@ -156,8 +157,6 @@ def render(found: list[dict[str, Any]], fmt: str) -> str:
         return out.getvalue()
     cells = [_cells(row) for row in found]
     if fmt == "md":
-        from .night import md_escape
-
         lines = ["| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
         lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in cells]
         notes = _footnote(found)

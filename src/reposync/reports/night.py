@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,6 +19,8 @@ import sqlite_utils
 from .. import settings
 from ..archive.snapshots import atomic_write
 from ..urls import web_url
+from . import completeness
+from .markdown import md_escape
 
 FORMATS = ("md", "json", "html")
 # Sections in the order a maintainer wants them: what waits for a person first, then what moved.
@@ -127,8 +128,6 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
 def completeness_moves(db: sqlite_utils.Database, run_id: int) -> list[dict[str, Any]]:
     """The completeness rows of the partnerships whose figures this run moved: a local review newly linked
     or unlinked, or newly waiting in the review queue; with what moved. [] when nothing did."""
-    from . import completeness
-
     reviews = ", ".join("?" for _ in completeness.LOCAL_REVIEW_TYPES)
     moved: dict[str, dict[str, int]] = {}
     for source, what, count in db.execute(
@@ -173,18 +172,9 @@ def is_eventful(report: dict[str, Any]) -> bool:
 
 # --- Markdown ---------------------------------------------------------------
 
-# Markdown's punctuation, and an & that would start an entity ("&lt;" would show as "<").
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~]|&(?=#|[A-Za-z][A-Za-z0-9]*;))")
 # What a link destination keeps as it is: printable ASCII but <, >, \ and space (the rest is percent-encoded,
 # so a URL from a page cannot end the link, or the line, and start markup of its own).
 _URL_SAFE = "!#$%&'()*+,-./:;=?@[]^_`{|}~"
-
-
-def md_escape(text: Any) -> str:
-    """Page text as literal Markdown text: no links, emphasis, entities or HTML from a title."""
-    if text is None:
-        return ""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def _md_link(text: Any, url: str | None) -> str:
