@@ -4,6 +4,7 @@ data flows one way; modules stay small enough to read, but for the ones named be
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,18 @@ def test_modules_are_short(path: Path) -> None:
     lines = len(path.read_text(encoding="utf-8").splitlines())
     name = str(path.relative_to(SRC))
     assert lines <= 520 or name in LONG, f"{name} has {lines} lines: split it, or name it in LONG with why"
+
+
+def test_the_readme_picture_names_every_room() -> None:
+    readme = (SRC.parent.parent / "README.md").read_text(encoding="utf-8")
+    picture = readme.split("```mermaid", 1)[1].split("```", 1)[0]
+    folders = {p.name for p in SRC.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    drawn = set(re.findall(r'"\(?([a-z_]+)/<br/>', picture))  # each room drawn as "name/<br/>its modules"
+    # the night's stages are drawn; ops/ and cli/ (around the night) are named in the text under the picture
+    around = {"ops", "cli"}
+    assert folders - around == drawn, (folders, drawn)
+    for room in around:
+        assert f"`{room}/`" in readme
+    modules = {p.stem for room in folders - around for p in (SRC / room).glob("*.py") if p.stem != "__init__"}
+    assert {m for m in modules if m not in picture} <= {"generic", "base", "library", "nspcc_list", "rolling",
+                                                         "yearly", "fellegi_sunter", "results"}, "a module not drawn"
