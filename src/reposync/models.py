@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -91,3 +93,29 @@ class SourceOutcome:
             "held": self.held,
             "cut_short": self.cut_short,
         }
+
+
+# Fields whose change makes a new version of an entry (git-history style).
+CONTENT_FIELDS = (
+    "title",
+    "heading",
+    "summary",
+    "published",
+    "published_precision",
+    "date_text",
+    "area_text",
+    "area",
+    "la_codes",
+    "pseudonyms",
+    "review_type",
+    "report_url",
+    "copy_number",
+    "keywords",
+    "note",
+    "details",
+)
+
+
+def content_hash(row: dict[str, Any]) -> str:
+    content = {name: row.get(name) for name in CONTENT_FIELDS}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

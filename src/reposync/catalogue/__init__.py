@@ -9,10 +9,11 @@ reject, kept and exported; ``state``: what earlier walks left (last complete wal
 
 from __future__ import annotations
 
-from ..models import SourceOutcome
-from .apply import DuplicateEntryId, ReviewIds, RunResult, apply_run, content_hash, release_memory, start_run
+from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
+from ..archive.snapshots import utc_now  # noqa: F401 - 0.1 callers read the run's time here
+from .apply import DuplicateEntryId, ReviewIds, RunResult, apply_run, release_memory, start_run
 from .rows import LINK_ROWS_SQL, LinkRows, PersonDecision, person_decisions
-from .schema import CONTENT_FIELDS, DEPARTURES, JSON_FIELDS, migrations, open_db
+from .schema import DEPARTURES, JSON_FIELDS, migrations, open_db
 from .state import (
     accept_layout,
     last_complete_walk,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,16 +24,11 @@ from ..archive.snapshots import utc_now
 from ..archive.spool import Spool
 from ..errors import EXIT_DATA
 from ..link import explain
-from ..models import SourceOutcome
+from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
 from .rows import LinkRows, person_decisions
-from .schema import CONTENT_FIELDS, JSON_FIELDS
+from .schema import JSON_FIELDS
 from .state import layout_state
 from .views import LINKING
-
-
-def content_hash(row: dict[str, Any]) -> str:
-    content = {name: row.get(name) for name in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _stored(value: Any) -> Any:

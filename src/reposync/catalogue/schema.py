@@ -17,27 +17,6 @@ from .views import _SHARES_CODE, REVIEW_QUEUE_SQL, create_views, refresh_views
 migrations = Migrations("reposync")
 
 
-# Fields whose change makes a new version of an entry (git-history style).
-CONTENT_FIELDS = (
-    "title",
-    "heading",
-    "summary",
-    "published",
-    "published_precision",
-    "date_text",
-    "area_text",
-    "area",
-    "la_codes",
-    "pseudonyms",
-    "review_type",
-    "report_url",
-    "copy_number",
-    "keywords",
-    "note",
-    "details",
-)
-
-
 JSON_FIELDS = ("la_codes", "pseudonyms", "keywords", "details")
 
 

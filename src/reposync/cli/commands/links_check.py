@@ -33,6 +33,7 @@ def links_check(ctx: click.Context, source_ids: tuple[str, ...], older_than: flo
     from ...reports import night as report
     from ...crawl.fetch import Fetcher
     from ...sync import sync_lock
+    from ...archive.snapshots import utc_now
 
     config_path, db_path = _options(ctx, config_path, db_path)
     config = load_config(config_path)
@@ -48,7 +49,7 @@ def links_check(ctx: click.Context, source_ids: tuple[str, ...], older_than: flo
             with Fetcher(config.crawl) as fetcher:
                 verdicts, counts = linkcheck.check_and_record(db, run_id, fetcher, config, links, progress)
             db.execute("UPDATE runs SET finished_at = ?, status = 'ok', exit_code = 0, sources = '{}', counts = ? "
-                       "WHERE id = ?", [catalogue.utc_now(), json.dumps(counts), run_id])
+                       "WHERE id = ?", [utc_now(), json.dumps(counts), run_id])
             built = report.build(db, run_id)
         finally:
             db.close()
