@@ -148,6 +148,17 @@ def test_national_names_resolve_with_codes(index: AreaIndex, name: str, codes: s
         ("CYSUR", "Mid and West Wales"),
         ("Glasgow Child Protection Committee", "Glasgow City"),
         ("Belfast Trust", "Belfast HSC Trust"),
+        # Issue 25: Welsh regional boards and the partnerships' own names.
+        ("Cardiff and Vale of Glamorgan Regional Safeguarding Board", "Cardiff and Vale of Glamorgan"),
+        ("Powys Regional Safeguarding Board", "Powys"),
+        ("Kent Safeguarding Children Multi-Agency Partnership", "Kent"),
+        ("Milton Keynes Together", "Milton Keynes"),
+        ("Wolverhampton Safeguarding Together", "Wolverhampton"),
+        ("Leicester, Leicestershire and Rutland", "Leicester, Leicestershire and Rutland"),
+        ("Leicester, Leicestershire and Rutland Safeguarding Children Partnership",
+         "Leicester, Leicestershire and Rutland"),
+        ("Southend, Essex and Thurrock", "Southend, Essex and Thurrock"),
+        ("Southend, Essex & Thurrock Safeguarding Children Board", "Southend, Essex and Thurrock"),
     ],
 )
 def test_alternative_forms_resolve(index: AreaIndex, alias: str, canonical: str) -> None:
@@ -164,6 +175,8 @@ def test_alternative_forms_resolve(index: AreaIndex, alias: str, canonical: str)
         ("Kingston and Richmond", {"Kingston upon Thames", "Richmond upon Thames"}),
         ("Northamptonshire", {"North Northamptonshire", "West Northamptonshire"}),
         ("Cumbria", {"Cumberland", "Westmorland and Furness"}),
+        ("Leicester, Leicestershire and Rutland", {"Leicester", "Leicestershire", "Rutland"}),
+        ("Southend, Essex and Thurrock", {"Southend-on-Sea", "Essex", "Thurrock"}),
     ],
 )
 def test_partnerships_carry_their_members_codes(index: AreaIndex, name: str, members: set[str]) -> None:

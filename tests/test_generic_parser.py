@@ -16,10 +16,9 @@ from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
 from reposync import settings
 from reposync.config import load_config
 from reposync.errors import ParseError
-from reposync.normalise.entries import parse_date, title_key
-from reposync.parsers import get_parser, parser_for
-from reposync.parsers import generic
 from reposync.archive.snapshots import Archive
+from reposync.normalise.entries import normalise, parse_date, title_key
+from reposync.parsers import generic, get_parser, parser_for
 from reposync.sync import run_sync
 
 URL = "https://partnership.example/reviews"
@@ -157,6 +156,90 @@ def test_every_date_text_is_read_by_normalise() -> None:
             assert published is not None, f"{json_path.name}: {entry['date_text']!r} is not read as a date"
 
 
+# --- issue 25: every date form, review titles with skip words, Welsh reviews, names -----------------------
+
+FORMS = GENERIC_PAGES / "date-forms-and-review-titles.html"
+
+
+def _forms_rows() -> dict[str, dict]:
+    """The fixture page's entries as the sync would store them (a local source of Essex), by title."""
+    config = load_config(CONFIG)
+    source = next(s for s in config.sources if s.id == "essex")
+    recorded = json.loads(FORMS.with_suffix(".json").read_text(encoding="utf-8"))
+    result = generic.parse(FORMS.read_text(encoding="utf-8"), recorded["url"])
+    return {row["title"]: row for row in (normalise(raw, source, config.areas) for raw in result.entries)}
+
+
+@pytest.mark.parametrize(
+    "title, published, start, end",
+    [
+        ("Child XBA", "2013-10-11", "2013-10-11", "2013-10-11"),  # 11-10-2013: day first
+        ("Child XBB", "2014-03-14", "2014-03-14", "2014-03-14"),  # 14-Mar-2014
+        ("Child XBC", "2020-01-06", "2020-01-06", "2020-01-06"),  # January 6, 2020
+        ("Child XBD", "2023-05-01", "2023-05-01", "2023-05-01"),  # ISO in a line
+        ("Child XBT", "2023-05-01", "2023-05-01", "2023-05-01"),  # ISO in a date column
+        ("Child XBE", "2019-07-04", "2019-07-04", "2019-07-04"),  # (published 2019-07-04): the title intact
+        ("Thematic review of adolescents at risk", "2020-04/2021-03", "2020-04-01", "2021-03-31"),  # 2020/21
+        ("Children A\u2013C", "2024-03/2024-04", "2024-03-01", "2024-04-30"),  # March-April 2024
+    ],
+)
+def test_every_common_date_form_is_read_beside_its_title(title: str, published: str, start: str, end: str) -> None:
+    row = _forms_rows()[title]
+    assert (row["published"], row["published_start"], row["published_end"]) == (published, start, end)
+
+
+@pytest.mark.parametrize(
+    "title, date_text",
+    [("Child XBH", "updated 3 March 2021"), ("Child XBI", "amended 5 May 2022"), ("Child XBJ", "reviewed July 2023")],
+)
+def test_an_entry_whose_only_date_is_an_update_is_kept_and_says_so(title: str, date_text: str) -> None:
+    row = _forms_rows()[title]
+    assert row["date_text"] == date_text  # the mark: the label stays with the date
+    assert row["published"] is None  # and no publication date is claimed from it
+
+
+def test_the_pages_own_update_date_is_listed_as_skipped() -> None:
+    result = generic.parse(FORMS.read_text(encoding="utf-8"), URL)
+    assert ("Last updated: 12 May 2024",
+            "the page's own date (updated, reviewed), not an entry's publication date") in result.skipped
+
+
+@pytest.mark.parametrize(
+    "title, review_type",
+    [
+        ("Thematic Review of Child Protection Conferences", "thematic"),
+        ("Serious Case Review: Neglect Strategy in Practice", "scr"),
+        ("Safeguarding Practice Review: Babies and Safer Sleep Guidance", "lcspr"),
+        ("CHILD PRACTICE REVIEW: Child XBN", "welsh-cpr"),  # typed whatever its case, in an English area's list
+    ],
+)
+def test_a_review_title_beats_its_skip_words_and_keeps_its_type(title: str, review_type: str) -> None:
+    assert _forms_rows()[title]["review_type"] == review_type
+
+
+def test_a_skip_word_without_a_reviews_own_type_words_is_still_skipped() -> None:
+    result = generic.parse(FORMS.read_text(encoding="utf-8"), URL)
+    assert ("Serious case review procedures", "not a review: names 'procedures'") in result.skipped
+
+
+@pytest.mark.parametrize(
+    "title, names",
+    [
+        ("Children A\u2013C", ["child a", "child b", "child c"]),
+        ("Twins XA and XB", ["child xa", "child xb"]),
+        ("Siblings A and B", ["child a", "child b"]),
+        ("Child Sexual Exploitation", []),
+        ("County Lines", []),
+        ("Children 0-5", []),
+        ("Chlo\u00e9", ["chlo\u00e9"]),
+        ("Child O\u2019Brien", ["o'brien"]),
+        ("Zo\u00eb and Am\u00e9lie", ["zo\u00eb", "am\u00e9lie"]),
+    ],
+)
+def test_the_pages_names_give_the_pseudonym_sets(title: str, names: list[str]) -> None:
+    assert _forms_rows()[title]["pseudonyms"] == names
+
+
 def test_day_first_dates_stay_as_written() -> None:
     entry = generic.parse(page("<p><a href='x.pdf'>Child XJ</a> (published 11/10/13)</p>"), URL).entries[0]
     assert entry.date_text == "published 11/10/13"
@@ -240,15 +323,15 @@ def test_a_deeply_nested_page_does_not_overflow(monkeypatch: pytest.MonkeyPatch)
 
 # --- overrides ----------------------------------------------------------------------------
 
-ISO = r"\b(?P<year>20\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b"
+SLASHED = r"\b(?P<year>20\d\d)/(?P<month>\d\d)/(?P<day>\d\d)\b"  # year first: not a built-in form
 
 
 def test_date_pattern_reads_dates_the_built_in_forms_do_not() -> None:
-    html = page("<ul><li><a href='x.pdf'>Child XQ</a> &middot; 2023-07-14</li></ul>")
+    html = page("<ul><li><a href='x.pdf'>Child XQ</a> &middot; 2023/07/14</li></ul>")
     assert titles(html) == []
-    entry = generic.parse(html, URL, date_pattern=ISO).entries[0]
-    assert entry.date_text == "2023-07-14"
-    published = parse_date(entry.date_text, pattern=ISO)
+    entry = generic.parse(html, URL, date_pattern=SLASHED).entries[0]
+    assert entry.date_text == "2023/07/14"
+    published = parse_date(entry.date_text, pattern=SLASHED)
     assert published is not None and (published.value, published.precision) == ("2023-07-14", "day")
 
 
@@ -280,9 +363,9 @@ def test_sources_get_their_overrides_bound_and_other_parsers_are_untouched() -> 
     config = load_config(CONFIG)
     for source in config.sources:
         assert callable(parser_for(source))
-    bound = get_parser("generic", entry_selector="div.r", date_pattern=ISO)
-    assert bound.keywords == {"entry_selector": "div.r", "date_pattern": ISO}
-    assert get_parser("nspcc-library", entry_selector="div.r", date_pattern=ISO) is get_parser("nspcc-library")
+    bound = get_parser("generic", entry_selector="div.r", date_pattern=SLASHED)
+    assert bound.keywords == {"entry_selector": "div.r", "date_pattern": SLASHED}
+    assert get_parser("nspcc-library", entry_selector="div.r", date_pattern=SLASHED) is get_parser("nspcc-library")
     assert get_parser("generic", entry_selector=None) is generic.parse
 
 

@@ -21,6 +21,15 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SUFFIXES = sorted(
     [
         "local safeguarding children board",
+        # Welsh regional boards, and partnerships that name their arrangement ("Kent Safeguarding Children
+        # Multi-Agency Partnership", "Wolverhampton Safeguarding Together").
+        "regional safeguarding children board",
+        "regional safeguarding board",
+        "safeguarding children multi agency partnership",
+        "multi agency safeguarding partnership",
+        "multi agency safeguarding arrangements",
+        "multi agency partnership",
+        "safeguarding together",
         "local safeguarding children partnership",
         "safeguarding children board",
         "safeguarding children partnership",

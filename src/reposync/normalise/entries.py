@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -24,13 +25,25 @@ from ..urls import web_url
 _MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
-_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = r"(?P<month>" + _MONTH_WORDS + r")\.?"
 _YEAR4 = r"(?P<year>(?:19|20)\d\d)"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_TO = r"\s*(?:[-\u2013\u2014]|\bto\b)\s*"
 
-# Day-first only: British pages never put the month first.
+# Day-first only: British pages never put the month first in figures ("11-10-2013" is 11 October); a month
+# written as a word may come first ("January 6, 2020"). Tried in this order; the first form found wins.
 _DATE_PATTERNS = [
-    ("day", re.compile(r"\b(?P<day>\d{1,2})[/.](?P<month>\d{1,2})[/.](?P<year>\d{4}|\d{2})\b")),
-    ("day", re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+" + _YEAR4 + r"\b", re.I)),
+    ("day", re.compile(r"\b" + _YEAR4 + r"-(?P<month>\d\d)-(?P<day>\d\d)\b")),  # ISO 2023-05-01
+    ("day", re.compile(r"\b(?P<day>\d{1,2})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})\b")),
+    ("day", re.compile(r"\b" + _DAY + r"(?:\s+|-)(?:of\s+)?" + _MONTH + r",?(?:\s+|-)" + _YEAR4 + r"\b",
+                       re.I)),
+    ("day", re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+" + _YEAR4 + r"\b", re.I)),  # January 6, 2020
+    # Months to months: "March-April 2024", "December 2023 to January 2024".
+    ("months", re.compile(r"\b(?P<month>" + _MONTH_WORDS + r")\.?(?:\s+(?P<first_year>(?:19|20)\d\d))?" + _TO
+                          + r"(?P<last>" + _MONTH_WORDS + r")\.?,?\s+" + _YEAR4 + r"\b", re.I)),
+    # A financial year, April to March: "2020/21", "2020-21", "2020/2021" (written close: "2019 - 20 children" is not).
+    ("financial", re.compile(r"\b" + _YEAR4 + r"[/\-\u2013](?P<next>\d\d(?:\d\d)?)(?![\d/-])")),
     ("month", re.compile(r"\b" + _MONTH + r",?\s+" + _YEAR4 + r"\b", re.I)),
     ("year", re.compile(r"\b" + _YEAR4 + r"\b")),
 ]
@@ -38,9 +51,13 @@ _DATE_PATTERNS = [
 
 @dataclass(frozen=True)
 class Published:
-    """A publication date as an interval: ``2014`` is the whole year, not 1 January."""
+    """A publication date as an interval: ``2014`` is the whole year, not 1 January.
 
-    value: str  # ISO text at its precision: YYYY, YYYY-MM or YYYY-MM-DD
+    A span of months ("March-April 2024", the financial year "2020/21") is ``month`` precision with an ISO
+    interval as its value: ``2024-03/2024-04``, ``2020-04/2021-03``.
+    """
+
+    value: str  # ISO text at its precision: YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM/YYYY-MM
     precision: str  # year | month | day
     start: date
     end: date
@@ -50,19 +67,71 @@ class Published:
         return self.start.year
 
 
-def _full_year(text: str, today: date) -> int:
+# A two-digit year is of this century below this, of the last from it: no case review is older than 1970.
+# Fixed, never today's date, so a rebuild in any year reads a page alike.
+_PIVOT = 70
+_EVIDENCE_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _full_year(text: str, evidence: tuple[int, ...] = ()) -> int:
+    """``11`` -> 2011: the century that puts it nearest a year the entry itself writes out in full (its line,
+    its note, its report's address), else the fixed pivot."""
     year = int(text)
-    if len(text) == 2:
-        # 31/01/11 is 2011; a two-digit year beyond next year is last century.
-        year += 2000 if year <= (today.year % 100) + 1 else 1900
-    return year
+    if len(text) != 2:
+        return year
+    candidates = (1900 + year, 2000 + year)
+    if evidence:
+        return min(candidates, key=lambda c: (min(abs(c - e) for e in evidence), c))
+    return 2000 + year if year < _PIVOT else 1900 + year
 
 
-def parse_date(text: str | None, *, today: date | None = None, pattern: str | None = None) -> Published | None:
-    """Read the first date in ``text``, day-first, at the precision it is written."""
+def years_in(*texts: str | None) -> tuple[int, ...]:
+    """The four-digit years 19xx and 20xx that ``texts`` write out."""
+    return tuple(int(m) for text in texts if text for m in _EVIDENCE_YEAR.findall(text))
+
+
+def _month_number(text: str) -> int:
+    return int(text) if text.isdigit() else _MONTHS[text.lower().rstrip(".")]
+
+
+def _months(first: date, last_year: int, last_month: int) -> Published | None:
+    last = date(last_year, last_month, calendar.monthrange(last_year, last_month)[1])
+    if not first <= last or (last_year - first.year) * 12 + last_month - first.month > 12:
+        return None  # backwards, or more than a year: not one publication's span
+    value = f"{first.year:04d}-{first.month:02d}/{last_year:04d}-{last_month:02d}"
+    return Published(value, "month", first, last)
+
+
+def _read(precision: str, parts: dict, evidence: tuple[int, ...]) -> Published | None:
+    year = _full_year(parts["year"], evidence)
+    if precision == "year":
+        return Published(f"{year:04d}", "year", date(year, 1, 1), date(year, 12, 31))
+    if precision == "financial":
+        following = int(parts["next"]) if len(parts["next"]) == 4 else year // 100 * 100 + int(parts["next"])
+        if following != year + 1:
+            return None  # "2019-2021", "2020/19": not one financial year
+        return _months(date(year, 4, 1), following, 3)
+    month = _month_number(parts["month"])
+    if precision == "months":
+        first_year = int(parts["first_year"]) if parts.get("first_year") else year
+        last_month = _month_number(parts["last"])
+        if not parts.get("first_year") and last_month < month:
+            first_year -= 1  # "December-January 2024": December 2023
+        return _months(date(first_year, month, 1), year, last_month)
+    last = calendar.monthrange(year, month)[1]
+    if precision == "month":
+        return Published(f"{year:04d}-{month:02d}", "month", date(year, month, 1), date(year, month, last))
+    day = date(year, month, int(parts["day"]))
+    return Published(day.isoformat(), "day", day, day)
+
+
+def parse_date(text: str | None, *, pattern: str | None = None, evidence: tuple[int, ...] = ()) -> Published | None:
+    """Read the first date in ``text``, day-first, at the precision it is written.
+
+    ``evidence``: years the entry writes out elsewhere, which settle the century of a two-digit year.
+    """
     if not text:
         return None
-    today = today or date.today()
     patterns = _DATE_PATTERNS
     if pattern:
         custom = re.compile(pattern, re.I)
@@ -70,20 +139,12 @@ def parse_date(text: str | None, *, today: date | None = None, pattern: str | No
         patterns = [(precision, custom), *_DATE_PATTERNS]
     for precision, regex in patterns:
         for match in regex.finditer(text):
-            parts = match.groupdict()
             try:
-                year = _full_year(parts["year"], today)
-                if precision == "year":
-                    return Published(f"{year:04d}", "year", date(year, 1, 1), date(year, 12, 31))
-                month_text = parts["month"]
-                month = int(month_text) if month_text.isdigit() else _MONTHS[month_text.lower().rstrip(".")]
-                last = calendar.monthrange(year, month)[1]
-                if precision == "month":
-                    return Published(f"{year:04d}-{month:02d}", "month", date(year, month, 1), date(year, month, last))
-                day = date(year, month, int(parts["day"]))
-                return Published(day.isoformat(), "day", day, day)
+                found = _read(precision, match.groupdict(), evidence)
             except (ValueError, KeyError, TypeError):
-                continue  # 31/02/13 and the like: not a date, keep looking
+                found = None  # 31/02/13 and the like: not a date, keep looking
+            if found is not None:
+                return found
     return None
 
 
@@ -102,66 +163,105 @@ _TYPE_WORDS = re.compile(
 )
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _QUOTES = str.maketrans({c: "" for c in "'\"\u2018\u2019\u201c\u201d"})
+# A quote mark around a name goes; an apostrophe inside one stays, as "'": Child 'O’Brien' is o'brien.
+_QUOTE_MARK = re.compile(r"(?<![^\W\d_])['\u2018\u2019]|['\u2018\u2019](?![^\W\d_])|[\"\u201c\u201d]")
 
 
-def clean_title(title: str) -> str:
-    """The part of a title that names the case: type words, quotes and punctuation dropped."""
-    text = _TYPE_WORDS.sub(" ", title.translate(_QUOTES))
+def clean_title(title: str, *, apostrophes: bool = False) -> str:
+    """The part of a title that names the case: type words, quotes and punctuation dropped (with
+    ``apostrophes``, those inside a word are kept: O'Brien)."""
+    unquoted = _QUOTE_MARK.sub("", title).replace("\u2019", "'") if apostrophes else title.translate(_QUOTES)
+    text = _TYPE_WORDS.sub(" ", unicodedata.normalize("NFC", unquoted))
     text = re.sub(r"^[\s:;,.\-\u2013\u2014]+|[\s:;,.\-\u2013\u2014]+$", "", re.sub(r"\s*[:;]\s*", ": ", text))
     parts = [p.strip(" .,-\u2013\u2014") for p in text.split(":")]
     return " ".join(p for p in parts if p).strip()
 
 
+def _fold(text: str) -> str:
+    """Accents off: "Zoë" -> "Zoe", so a key does not lose the letter."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def title_key(title: str) -> str:
-    return _NON_WORD.sub(" ", clean_title(title).lower()).strip()
+    return _NON_WORD.sub(" ", _fold(clean_title(title)).lower()).strip()
 
 
+# A word for how the children are related says nothing of who they are: "Siblings A and B", "Twins A and B",
+# "Brothers A and B" and "Children A and B" are the same children, so all are "child" in the set the linker
+# compares. A word for an age is kept: a partnership's "Baby H" and its "Child H" of the next year are two
+# reviews (the linkage gold holds Bolton's), and so are a family or an adult.
 _ROLES = {
-    "child": "child",
-    "children": "child",
     "baby": "baby",
     "babies": "baby",
     "infant": "baby",
+    "infants": "baby",
     "young person": "young person",
     "young people": "young person",
     "family": "family",
     "families": "family",
-    "sibling": "sibling",
-    "siblings": "sibling",
     "adult": "adult",
 }
-_ROLE = r"(?P<role>(?i:young\s+(?:person|people)|child(?:ren)?|bab(?:y|ies)|infant|family|families|siblings?|adult))"
+_ROLE = (r"(?P<role>(?i:young\s+(?:person|people)|child(?:ren)?|bab(?:y|ies)|infants?|family|families|siblings?"
+         r"|twins?|brothers?|sisters?|adult))")
 _CODE = r"[A-Z]{1,3}\d{0,3}|\d{1,3}"
 _ROLE_ID = re.compile(r"^" + _ROLE + r"\s+(?P<id>" + _CODE + r")$")
+# "Children A-C", "Child A to C", "Children 1-3": every member. Ranges are of one letter or of numbers from 1:
+# "Children 0-5" is an age, not three children.
+_RANGE = r"(?P<first>[A-Z]|[1-9]\d?)" + _TO + r"(?P<last>[A-Z]|[1-9]\d?)"
+_ROLE_RANGE = re.compile(r"^" + _ROLE + r"\s+" + _RANGE + r"$")
+_BARE_RANGE = re.compile(r"^" + _RANGE + r"$")
 _BARE_ROLE = re.compile(r"^(?i:the\s+)?" + _ROLE + r"$")  # "Child F and Family": no one new
 _LEADING_CODE = re.compile(r"^(?P<code>[A-Z]{2,4}\d{1,4})\s+(?P<rest>\S.*)$")  # "CE001 Child B"
-_ROLE_NAME = re.compile(r"^" + _ROLE + r"\s+(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)$")
+# A word of a name: capitalised, letters of any alphabet, an apostrophe inside (Chloé, O'Brien, D'Angelo).
+_NAME_WORD = r"(?:[^\W\d_a-z](?:[^\W\d_A-Z]+|'[^\W\d_])[^\W\d_A-Z]*(?:'[^\W\d_][^\W\d_A-Z]*)*)"
+_ROLE_NAME = re.compile(r"^" + _ROLE + r"\s+(?P<name>" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r")?)$")
 _BARE_ID = re.compile(r"^(?:" + _CODE + r")$")
 _BARE_CODE = re.compile(r"^[A-Z]{2,4}\d{1,4}$")  # BDS12, CE001
-_NAME = re.compile(r"^[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?$")  # Gabriel, Keanu Williams
+_NAME = re.compile(r"^" + _NAME_WORD + r"(?:[ -]" + _NAME_WORD + r")?$")  # Gabriel, Keanu Williams, Zoë
 _SPLIT = re.compile(r"\s*(?:,|;|&|/|\band\b)\s*", re.I)
-_NOT_NAMES = {
-    "thematic", "review", "reviews", "messages", "learning", "neglect", "babies", "injuries", "the", "a",
-    "child", "children", "baby", "family", "with", "of", "from", "report", "summary", "case",
-}
-
-
-# A run of children inside a longer, descriptive title: "... from the
-# experiences of Children A, B, C, D, E and F".
-_ROLE_RUN = re.compile(
-    r"\b(?i:young\s+(?:person|people)|child(?:ren)?|bab(?:y|ies))\s+(?:" + _CODE + r")\b"
-    r"(?:\s*(?:,|&|\band\b)\s*(?:(?i:child|baby|young\s+person)\s+)?(?:" + _CODE + r")\b)*"
+# Words that are never a child's name: the review's own words and the topics reviews are about ("Child Sexual
+# Exploitation", "County Lines", "Domestic Abuse", "Baby Loss"). A part holding one names no one.
+_NOT_NAMES = frozenset(
+    "thematic review reviews messages learning neglect babies injuries the a child children baby family with of "
+    "from report summary case young people person year years olds old aged under over months weeks infants "
+    "abuse abused exploitation sexual criminal protection medical medicals county lines domestic violence loss "
+    "death deaths dying harm harmful self suicide injury sleep sleeping safer safe bruising drowning online "
+    "mental health substance misuse drug drugs alcohol parental parenting parents adolescent adolescents "
+    "adolescence teenagers teenage youth care leavers looked missing trafficking modern slavery radicalisation "
+    "gang gangs knife crime assault fabricated induced illness disability disabilities disabled conference "
+    "conferences strategy guidance sudden unexpected accidental trauma cot weight obesity hidden invisible peer "
+    "bullying school schools education elective home homes supervision transition transitions practice "
+    "partnership board audit multi agency agencies services service social work police hospital emergency "
+    "boys girls men women fathers mothers male carers fire water poverty housing homelessness covid pandemic "
+    "lockdown cannabis risk risks themes theme issues vulnerable early help intervention".split()
 )
+
+
+def _names_no_one(words: str) -> bool:
+    return bool(set(words.lower().replace("-", " ").split()) & _NOT_NAMES)
+
+
+# A run of children inside a longer, descriptive title: "... from the experiences of Children A, B, C, D, E
+# and F", "... Children A-C". Never an age: "Children 0-5", "Young People 16 and 17 Year Olds".
+_RUN_ITEM = r"(?:" + _CODE + r")\b(?:" + _TO + r"(?:" + _CODE + r")\b)?"
+_ROLE_RUN = re.compile(
+    r"\b(?i:young\s+(?:person|people)|child(?:ren)?|bab(?:y|ies)|infants?|siblings?|twins?|brothers?|sisters?)"
+    r"\s+" + _RUN_ITEM +
+    r"(?:\s*(?:,|&|\band\b)\s*(?:(?i:child|baby|young\s+person|sibling|twin|brother|sister)\s+)?" + _RUN_ITEM + r")*"
+)
+# What makes a run's numbers ages: "16 and 17 Year Olds", "0-5", "5+". Tested after the run, not inside the
+# pattern, so a long title is read in one pass.
+_AGES = re.compile(r"\s*(?:[-\u2013\u2014+]\s*\d|\+|(?i:years?|yrs?|months?|weeks?|-year|plus)\b)")
 
 
 def pseudonyms(title: str) -> list[str]:
     """The children (or families) a title names, lower-case, in order.
 
-    ``Child A, B and C`` -> child a, child b, child c; ``Charlie and Sam`` ->
-    charlie, sam; ``BDS12`` -> bds12. A title that names no one (a thematic
-    review, "Messages from reviews") gives [].
+    ``Child A, B and C`` -> child a, child b, child c; ``Siblings A-C`` the same; ``Charlie and Sam`` ->
+    charlie, sam; ``BDS12`` -> bds12; ``Chloé`` -> chloé. A title that names no one (a thematic review,
+    "Messages from reviews", "County Lines") gives [].
     """
-    cleaned = clean_title(title)
+    cleaned = clean_title(title, apostrophes=True)
     if not cleaned:
         return []
     whole = _pseudonyms_of(cleaned)
@@ -169,8 +269,23 @@ def pseudonyms(title: str) -> list[str]:
         return whole
     found: list[str] = []
     for match in _ROLE_RUN.finditer(cleaned):
-        found.extend(_pseudonyms_of(match.group(0)))
+        if not _AGES.match(cleaned, match.end()):
+            found.extend(_pseudonyms_of(match.group(0)))
     return list(dict.fromkeys(found))
+
+
+def _role(word: str) -> str:
+    return _ROLES.get(re.sub(r"\s+", " ", word.lower()), "child")
+
+
+def _members(role: str, first: str, last: str) -> list[str]:
+    """``child``, ``A``, ``C`` -> child a, child b, child c; [] for what is no range (C-A, 1-40)."""
+    if first.isdigit() != last.isdigit():
+        return []
+    low, high = (int(first), int(last)) if first.isdigit() else (ord(first), ord(last))
+    if not low < high <= low + 25:
+        return []
+    return [f"{role} {str(n) if first.isdigit() else chr(n).lower()}" for n in range(low, high + 1)]
 
 
 def _pseudonyms_of(cleaned: str) -> list[str]:
@@ -191,11 +306,19 @@ def _pseudonyms_of(cleaned: str) -> list[str]:
             continue
         match = _ROLE_ID.match(part)
         if match:
-            role = _ROLES[re.sub(r"\s+", " ", match["role"].lower())]
+            role = _role(match["role"])
             found.append(f"{role} {match['id'].lower()}")
             continue
+        match = _ROLE_RANGE.match(part) or (role and _BARE_RANGE.match(part))
+        if match:
+            role = _role(match["role"]) if "role" in match.groupdict() else role
+            members = _members(role, match["first"], match["last"])
+            if not members:
+                return []
+            found.extend(members)
+            continue
         match = _ROLE_NAME.match(part)
-        if match and match["name"].lower() not in _NOT_NAMES:
+        if match and not _names_no_one(match["name"]):
             found.append(match["name"].lower())  # Child 'Elias' is Elias
             continue
         if role and _BARE_ID.match(part):
@@ -204,7 +327,7 @@ def _pseudonyms_of(cleaned: str) -> list[str]:
         if _BARE_CODE.match(part):
             found.append(part.lower())
             continue
-        if _NAME.match(part) and not set(part.lower().split()) & _NOT_NAMES:
+        if _NAME.match(part) and not _names_no_one(part):
             found.append(part.lower())
             continue
         return []  # words that are not a pseudonym: a theme, not children
@@ -217,7 +340,9 @@ REVIEW_TYPES = ("scr", "cspr", "lcspr", "thematic", "briefing", "welsh-cpr", "sc
 _TYPE_RULES = [
     ("briefing", re.compile(r"\b(?:7|seven)[\s-]minute\s+briefing|\blearning\s+(?:summary|brief)|\bbriefing\b", re.I)),
     ("thematic", re.compile(r"\bthematic\b", re.I)),
-    ("welsh-cpr", re.compile(r"\bchild\s+practice\s+review\b|\bCPR\b")),
+    # Leicester's "Local Safeguarding Child Practice Review" is English, before the Welsh rule reads it.
+    ("lcspr", re.compile(r"\b(?:local\s+)?safeguarding\s+child\s+practice\s+review\b", re.I)),
+    ("welsh-cpr", re.compile(r"(?i:\bchild\s+practice\s+review\b)|\bCPR\b")),
     ("scottish-scr", re.compile(r"\bsignificant\s+case\s+review\b", re.I)),
     ("ni-cmr", re.compile(r"\bcase\s+management\s+review\b", re.I)),
     ("cspr", re.compile(r"\bnational\s+(?:child\s+)?safeguarding\s+practice\s+review\b", re.I)),
@@ -321,9 +446,18 @@ def unique_ids(rows: list[dict], taken: set[str]) -> list[dict]:
     return rows
 
 
-def normalise(raw: RawEntry, source: Source, areas: AreaIndex, *, today: date | None = None) -> dict:
+# A date the page labels as an update ("Child X (updated 3 March 2021)"): the entry is kept, its date_text says
+# so, and no publication date is claimed from it (the review was published on or before it).
+_UPDATE_LABEL = re.compile(r"^\W*(?:last\s+)?(?:updated|amended|reviewed|revised|modified|edited)\b", re.I)
+
+
+def normalise(raw: RawEntry, source: Source, areas: AreaIndex) -> dict:
     """One catalogue row (without run bookkeeping) from one raw entry."""
-    published = parse_date(raw.date_text, today=today, pattern=source.date_pattern)
+    # A two-digit year's century comes from the years the entry writes out in full, never from today.
+    evidence = years_in(raw.title, raw.heading, raw.note, raw.url, raw.summary)
+    published = None
+    if not (raw.date_text and _UPDATE_LABEL.match(raw.date_text)):
+        published = parse_date(raw.date_text, pattern=source.date_pattern, evidence=evidence)
     if source.kind == "local" and source.area is not None:
         area_name, codes, nation = source.area.name, list(source.area.codes), source.area.nation
     elif not raw.area_text or areas.is_anonymous(raw.area_text):

@@ -14,14 +14,18 @@ in one selectolax (lexbor) parse and one walk of the tree:
    its links, its block, its heading level, its table cell, and its *item*:
    the nearest list item, table row or article around it (one that holds
    other items, a page heading or many lines is layout, not an item).
-3. Each line is looked at for a date: ``31/01/11``, ``24/1/13``, ``6th January
-   2020``, ``July 2023``, ``Dec 2024``, or a year when it is labelled
-   (``Published 2014``), bracketed (``(2014)``), or alone in a date column or
-   heading, or ending a heading ("Thematic Review 2019"). A label written
-   before the date ("published", "publication date", ...) stays with it in
-   ``date_text``; ``normalise.parse_date`` reads it. A date labelled as the
-   page's own ("Page last updated ...") is not an entry's, nor one that opens
-   a story ("In June 2021 Alsami, a 14 year old boy, died ...").
+3. Each line is looked at for a date: ``31/01/11``, ``24/1/13``, ``11-10-2013``,
+   ``2023-05-01``, ``6th January 2020``, ``14-Mar-2014``, ``January 6, 2020``,
+   ``July 2023``, ``Dec 2024``, ``March-April 2024``, or a year (or financial
+   year, ``2020/21``) when it is labelled (``Published 2014``), bracketed
+   (``(2014)``), or alone in a date column or heading, or ending a heading
+   ("Thematic Review 2019"). A label written before the date ("published",
+   "publication date", ...) stays with it in ``date_text``; ``normalise.parse_date``
+   reads it. A date labelled as the page's own ("Page last updated ...") is not
+   an entry's (it is listed in ``skipped``), nor one that opens a story ("In June
+   2021 Alsami, a 14 year old boy, died ..."); one labelled as an entry's update
+   ("Child X (updated 3 March 2021)") is taken, label and all, when the line has
+   no other.
 4. Entries are assembled from the lines:
    - one line holding a title and a date: ``Title (published DATE) note``,
      ``Title - DATE``, ``Title, published 6th January 2020``, ``DATE - Title``;
@@ -50,7 +54,8 @@ in one selectolax (lexbor) parse and one walk of the tree:
 5. Links and lines that are not reviews are not taken: titles naming
    policies, procedures, guidance, newsletters, contact pages, training,
    annual reports, media statements, "Top of page" and the like (unless they
-   name a child, as in "Child C"); lines that read as prose. What was read
+   name a child, as in "Child C", or open by saying they are a review, as in
+   "Serious Case Review: Neglect Strategy in Practice"); lines that read as prose. What was read
    and not taken is listed, with why, in ``ParseResult.skipped``; where the
    entries were found is fingerprinted in ``ParseResult.layout``.
 

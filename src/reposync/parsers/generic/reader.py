@@ -226,6 +226,7 @@ class Reader:
         # "<h4>Vulnerable Adolescents Thematic Review 2019</h4>": a heading may end on its year.
         date, page_meta = find_date(text, self.custom, alone_ok=alone_ok, trailing_ok=bool(line.heading))
         if page_meta:
+            self.skip(text, "the page's own date (updated, reviewed), not an entry's publication date")
             return
         if role == "type" and date is None:
             self.add_types(line, [text], column=True)

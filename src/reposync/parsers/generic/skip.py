@@ -4,7 +4,8 @@ entries, prose; and how a page says it is a page of reviews at all.
 Chrome (``nav``, ``aside``, search forms, a page's own header and footer, menus, breadcrumbs, cookie
 banners, sharing buttons) is never read. Titles naming policies, procedures, guidance, newsletters,
 contact pages, training, annual reports, "Top of page" and the like are read and skipped with a
-reason (unless they name a child, as in "Child C").
+reason (unless they name a child, as in "Child C", or open by saying they are a review: "Serious Case
+Review: Neglect Strategy in Practice").
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ _NOT_REVIEW = re.compile(
 
 # A title that names a child is a review whatever else it says ("Child C: procedures").
 NAMES_A_CHILD = re.compile(
-    r"\b(?:Child(?:ren)?|Baby|Babies|Young\s+(?:Person|People)|Family|Infant|Siblings?)"
+    r"\b(?:Child(?:ren)?|Baby|Babies|Young\s+(?:Person|People)|Family|Infants?|Siblings?|Twins?|Brothers?|Sisters?)"
     r"\s+(?:[A-Z]{1,3}\d{0,3}|\d{1,3})\b"
 )
 
@@ -101,8 +102,19 @@ MARKER = re.compile(
 
 NOTICE = re.compile(r"currently\s+under\s+review", re.I)
 
+# A title that opens by saying it is a review, then what about: "Serious Case Review: Neglect Strategy in
+# Practice", "Thematic Review of Child Protection Conferences". Its own type words beat any skip word after
+# them; "Serious case review procedures" (no separator) and "Serious Case Reviews: guidance" (plural) do not.
+SAYS_REVIEW = re.compile(
+    r"^\W*(?:(?:local\s+)?(?:(?:child|safeguarding)\s+){0,2}practice|serious\s+case|significant\s+case"
+    r"|case\s+management|thematic|learning)\s+review(?:\s*[:\-\u2013\u2014]\s*|\s+(?:of|into)\s+)\w"
+    r"|^\W*(?-i:L?CSPR|SCR|SPR)\s*[:\-\u2013\u2014]\s*\w",
+    re.I,
+)
+
+
 def not_review(title: str) -> bool:
-    return bool(_NOT_REVIEW.search(title)) and not NAMES_A_CHILD.search(title)
+    return bool(_NOT_REVIEW.search(title)) and not NAMES_A_CHILD.search(title) and not SAYS_REVIEW.search(title)
 
 def not_review_reason(title: str) -> str:
     match = _NOT_REVIEW.search(title)

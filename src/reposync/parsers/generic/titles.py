@@ -14,7 +14,7 @@ from ..base import clean
 
 # Review types in words or abbreviations (abbreviations in capitals only).
 _TYPE = re.compile(
-    r"\b(?:local\s+)?(?:child\s+)?safeguarding\s+practice\s+reviews?\b"
+    r"\b(?:local\s+)?(?:(?:child|safeguarding)\s+){1,2}practice\s+reviews?\b"  # the Welsh child practice review too
     r"|\bserious\s+case\s+reviews?\b"
     r"|\blearning\s+reviews?\b"
     r"|\b(?:7|seven)[\s-]+minute\s+briefings?\b"
