@@ -315,11 +315,47 @@ def test_date_relation_reads_intervals_at_their_precision() -> None:
     day = r["l:day"]
     assert link.date_relation(day, r["n:2013"]) == ("overlap", 0)
     assert link.date_relation(day, r["n:dec"]) == ("overlap", 0)
-    assert link.date_relation(day, r["n:2014"])[0] == "near"  # 17 days before the catalogue year
+    # A year-only date is the whole year: 17 days before its first day is not "near" (it may be a year off).
+    assert link.date_relation(day, r["n:2014"])[0] == "adjacent-year"
     assert link.date_relation(r["n:2013"], r["n:2014"])[0] == "adjacent-year"  # two whole years say little
-    assert link.date_relation(r["n:dec"], r["n:2014"])[0] == "near"  # a December list and next year's record
+    assert link.date_relation(r["n:dec"], r["n:2014"])[0] == "adjacent-year"  # a December list, next year's record
+    assert link.date_relation(r["n:dec"], records(local("l:jan", start="2014-01-20"))["l:jan"]) == ("near", 20)
     assert link.date_relation(day, r["n:2011"])[0] == "within-3-years"
     assert link.date_relation(day, r["n:2008"])[0] == "far"
+
+
+def test_a_year_only_date_is_a_year_not_near_on_a_common_pseudonym_alone() -> None:
+    """Issue 25.7: a local Child A of 10 December 2015 and a national Child A dated only "2016", same area: not
+    "near" (it may be a year later), so a common pseudonym alone sends the pair to a person, not a link."""
+    rows = [local("kent:a", start="2015-12-10"), row("n:a", start="2016-01-01"),
+            row("n:b", names=("child b",), start="2016-01-01")]
+    r = records(*rows)
+    assert link.date_relation(r["kent:a"], r["n:a"]) == ("adjacent-year", 22)
+    assert decisions_of(link.link_all(rows)) == {("kent:a", "n:a"): "review"}
+    # two names are evidence enough across the year boundary
+    rare = [local("kent:cs", names=("charlie", "sam"), start="2015-12-10"),
+            row("n:cs", names=("charlie", "sam"), start="2016-01-01")]
+    assert decisions_of(link.link_all(rare)) == {("kent:cs", "n:cs"): "auto"}
+
+
+def test_the_dedupe_and_the_links_are_the_same_whatever_the_order_of_the_rows(full_gold: dict) -> None:
+    """Issue 25.7: an incremental catalogue (rows in the order runs added them) and a rebuild from snapshots
+    (another order) group alike: the whole gold set, shuffled with several seeds, gives the same reviews and
+    the same links."""
+    import random
+
+    rows = bench.gold_rows(full_gold)
+
+    def outcome(rs: list[dict]) -> tuple:
+        found = link.link_all(rs)
+        return ({frozenset(g) for g in found.national_groups}, {frozenset(g) for g in found.groups},
+                {(l.entry_a, l.entry_b, l.decision) for l in found.links})
+
+    first = outcome(rows)
+    for seed in (1, 3, 5):
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        assert outcome(shuffled) == first, seed
 
 
 def test_a_common_pseudonym_is_weak_evidence_and_a_rare_one_strong() -> None:

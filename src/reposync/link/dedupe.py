@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .records import Record
@@ -66,6 +66,13 @@ def _dedupe_areas(record: Record) -> Iterable[Any]:
     return [None]
 
 
+def _area_order(area: Any) -> tuple[int, str]:
+    """A dedupe area's place in a fixed order: ONS codes, then areas as written, then the anonymous."""
+    if isinstance(area, str):
+        return 0, area
+    return (1, area[1]) if area is not None else (2, "")
+
+
 def _dedupe_blocks(national: Mapping[int, Record] | list[Record], members: Iterable[int]) -> dict[tuple, list[int]]:
     """The dedupe blocks of one area: (year, one case word) -> indexes, in order."""
     blocks: dict[tuple, list[int]] = defaultdict(list)
@@ -90,8 +97,9 @@ class _Dedupe:
     records' indexes), the containment pairs and the summary documents' possible reviews, decided once every
     area is done."""
 
-    def __init__(self, size: int, weights: Weights, skip: Iterable[str] = ()) -> None:
+    def __init__(self, size: int, weights: Weights, skip: Iterable[str] = (), ids: Sequence[str] = ()) -> None:
         self.size = size
+        self.ids = ids  # each index's record id: the order the passes after the areas take records in
         self.weights = weights
         self.rules: Plan = plan(skip)  # the rules switched on (``rules.DEDUPE_RULES`` less ``skip``)
         on = self.rules.on
@@ -204,19 +212,19 @@ class _Dedupe:
             # Child J, Child K, Child V against three single records: ambiguous, join none.
             name_sets = list({names[s] for s in smalls})
             if containment(name_sets):
-                for small in sorted(smalls):
+                for small in sorted(smalls, key=self.ids.__getitem__):
                     if self._join(big, small, self.own[big], self.own[small]):
                         placed_documents.update(k for k in (big, small) if k in self.documents)
         for document, reviews in self.maybe_of.items():
             # The one review (however many records it has) of the area and children in the two years after.
             if document not in placed_documents and len({find(r) for r in reviews}) == 1:
-                review = next(iter(reviews))
+                review = min(reviews, key=self.ids.__getitem__)
                 self._join(document, review, self.own[document], self.own[review])
         for one, others in self.thematic.items():
             # Each the other's one thematic review of the area and year (however many records it has).
             found = {find(k) for k in others}
             if len(found) == 1:
-                other = next(iter(others))
+                other = min(others, key=self.ids.__getitem__)
                 if {find(k) for k in self.thematic[other]} == {find(one)}:
                     self._join(one, other, self.own[one], self.own[other])
         self.contained.clear()
@@ -267,7 +275,8 @@ def dedupe(national: list[Record], weights: Weights, skip: Iterable[str] = ()) -
         if _deduped(record):
             for area in _dedupe_areas(record):
                 by_area[area].append(i)
-    state = _Dedupe(len(national), weights, skip)
-    for area in list(by_area):
-        state.area(national, by_area.pop(area))
+    ids = [record.id for record in national]
+    state = _Dedupe(len(national), weights, skip, ids)
+    for area in sorted(by_area, key=_area_order):
+        state.area(national, sorted(by_area.pop(area), key=ids.__getitem__))
     return state.groups()

@@ -25,8 +25,10 @@ def date_relation(a: Record, b: Record) -> tuple[str, int | None]:
     gap = (start_a if start_a > start_b else start_b) - (end_a if end_a < end_b else end_b)  # type: ignore[operator]
     if gap <= 0:
         return "overlap", 0
-    # Two whole years side by side are always one day apart: that says nothing about how near they are.
-    if gap <= NEAR_DAYS and not (a.precision == "year" and b.precision == "year"):
+    # A year-only date is the whole year: its nearest day says nothing about how near the other date is
+    # (10 December 2015 and "2016" may be a year apart), so beside a year-only date the dates are at best
+    # adjacent years; two whole years side by side are always one day apart.
+    if gap <= NEAR_DAYS and a.precision != "year" and b.precision != "year":
         return "near", gap
     if gap <= ADJACENT_DAYS:
         return "adjacent-year", gap

@@ -46,7 +46,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .dedupe import _Dedupe, _UnionFind, _dedupe_areas, _deduped
+from .dedupe import _Dedupe, _UnionFind, _area_order, _dedupe_areas, _deduped
 from .evidence import date_relation
 from .records import _TERM_STRINGS, HeldRows, Record, Rows
 from .results import Decision, Link, Linkage
@@ -157,10 +157,14 @@ class Linker:
                 self._unplaced.append(i)
         self.weights = counts.weights({term for local in self.local for term in local.text})  # type: ignore[misc]
         del counts
-        state = _Dedupe(len(self.ids), self.weights, skip_rules)
-        for area in list(areas):
+        state = _Dedupe(len(self.ids), self.weights, skip_rules, self.ids)
+        # Areas in a fixed order and each area's records by id: which pairs meet and join first, and so what a
+        # cannot-link keeps apart, depends on the records, never on the order of the rows (an incremental
+        # catalogue and a rebuild from snapshots group alike).
+        ids = self.ids
+        for area in sorted(areas, key=_area_order):
             members = areas.pop(area)
-            state.area(dict(zip(members, self._read(members))), members)
+            state.area(dict(zip(members, self._read(members))), sorted(members, key=ids.__getitem__))
             # The dedupe's text norms are not kept (recomputed, the same, when a local entry needs one).
             self.weights.forget()
         self.group_of = state.numbers()  # a national record's review, by index
