@@ -105,7 +105,8 @@ def evaluate(gold: dict[str, Any], linkage: link.Linkage | None = None, half: st
     national dedupe's pairwise precision, recall and F1.
 
     A link stands for its national review: it counts as a predicted pair with every entry of the review
-    (``features["review_entries"]``), which is how a librarian reads it. ``half`` ("tune", "holdout", "fresh",
+    (``features["review_entries"]``), which is how a librarian reads it; a queue row asked through a review's
+    first document on a page stands for its other documents too (``features["documents"]``). ``half`` ("tune", "holdout", "fresh",
     "blind", "final", "last" or "check"): only the local entries and national cases of that half of the gold (a
     dedupe pair counts in a half when either of its entries is in it).
     """
@@ -125,7 +126,10 @@ def evaluate(gold: dict[str, Any], linkage: link.Linkage | None = None, half: st
     for item in linkage.links:
         if item.entry_a not in stratum_of:
             continue  # the other half
-        pairs = {(item.entry_a, n) for n in item.features.get("review_entries", [item.entry_b])}
+        # A queue row asked through a review's first document stands for its other documents on the page
+        # (``features["documents"]``): a person's answer applies to them all (link.linkrules, report-first).
+        pairs = {(local, n) for local in (item.entry_a, *item.features.get("documents", ()))
+                 for n in item.features.get("review_entries", [item.entry_b])}
         if item.decision in ("auto", "accepted"):
             auto |= pairs
         elif item.decision == "review":

@@ -325,6 +325,24 @@ def test_the_migration_adds_the_views_to_an_existing_catalogue(bundled: Path, tm
         db.close()
 
 
+def test_the_migration_gives_an_existing_catalogues_entries_their_document_kind(bundled: Path, tmp_path: Path) -> None:
+    db_path = tmp_path / "old.db"
+    db_path.write_bytes(bundled.read_bytes())
+    with sqlite3.connect(db_path) as conn:  # as a catalogue from before m008
+        for view in ("completeness", "review_lag", "local_missing_from_national"):
+            conn.execute(f"DROP VIEW {view}")
+        conn.execute("ALTER TABLE entries DROP COLUMN document_kind")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_document_kind'")
+    db = open_db(db_path)
+    try:
+        kinds = dict(db.execute("SELECT id, document_kind FROM entries").fetchall())
+        assert completeness.rows(db, area="York")[0]["local_reviews"] == 4
+    finally:
+        db.close()
+    assert kinds["york:child-b"] == "report" and kinds["york:messages-from-reviews"] == "other"
+    assert kinds["nspcc-2013:city-of-york-baby-a"] == "report" and None not in kinds.values()
+
+
 def test_the_readme_shows_yorks_row_as_the_command_prints_it(bundled: Path) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     printed = reposync("completeness", "--area", "York", db=bundled).output
@@ -368,3 +386,84 @@ def test_a_page_with_no_local_reviews_is_not_said_to_be_complete(bundled: Path, 
     assert result.output == ("Wandsworth: the catalogue holds no local reviews from its page (4 other documents); "
                              "nothing written.\n")
     assert not out.exists()
+
+
+# --- one review, many documents (issue 25, point 1) --------------------------------------------------------------
+
+# SYNTHETIC: a partnership page listing one review as four documents under one date (the issue's Child K
+# example), and another review on its own; invented, not a real page.
+CHILD_K_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Serious case reviews</title></head>
+<body><main><h1>Serious case reviews</h1>
+  <p>Date of publication: 18th February 2015</p>
+  <ul>
+    <li><a href="/scr/child-k-executive-summary.pdf">Child K Executive Summary</a></li>
+    <li><a href="/scr/media-statement-child-k.pdf">Media Statement &ndash; Child K</a></li>
+    <li><a href="/scr/child-k-scr-action-plan.pdf">Child K SCR Action Plan</a></li>
+    <li><a href="/scr/child-k-overview-report.pdf">Child K Overview Report</a></li>
+  </ul>
+</main></body></html>"""
+PAGE_URL = "https://synthetic-lscb.example/scr"
+
+
+def _child_k_catalogue(path: Path, national: bool) -> Path:
+    from reposync.catalogue import SourceOutcome, apply_run, start_run
+    from reposync.config import Source
+    from reposync.models import RawEntry
+    from reposync.normalise.areas import load_areas
+    from reposync.parsers import generic
+
+    areas = load_areas(CONFIG.parent / "areas.toml")
+    page = Source(id="syn-kent", kind="local", parser="generic", url=PAGE_URL, area=areas.lookup("Kent"))
+    local = [normalise.normalise(raw, page, areas) for raw in generic.parse(CHILD_K_PAGE, PAGE_URL).entries]
+    outcomes = [SourceOutcome(source="syn-kent", departure="expired", entries=local, complete=True)]
+    if national:
+        listing = Source(id="nspcc-2015", kind="national", parser="nspcc-yearly", url="https://nspcc.example/2015")
+        raw = RawEntry(title="Child K", page_url=listing.url, date_text="February 2015", area_text="Kent",
+                       type_text="Serious case review")
+        outcomes.append(SourceOutcome(source="nspcc-2015", departure="expired",
+                                      entries=[normalise.normalise(raw, listing, areas)], complete=True))
+    db = open_db(path)
+    try:
+        apply_run(db, start_run(db, "offline"), outcomes, exit_code=0)
+    finally:
+        db.close()
+    return path
+
+
+def test_a_review_listed_as_four_documents_is_one_review_at_100_percent_when_its_report_links(tmp_path: Path) -> None:
+    db = open_db(_child_k_catalogue(tmp_path / "catalogue.db", national=True))
+    try:
+        kinds = dict(db.execute("SELECT title, document_kind FROM entries WHERE kind = 'local'").fetchall())
+        links = {(r["entry_a"], r["decision"], json.loads(r["features"]).get("through"))
+                 for r in db.query("SELECT * FROM links")}
+        [row] = completeness.rows(db)
+        pack = completeness.write_pack(db, "Kent", ["syn-kent"], tmp_path / "pack")
+        review_ids = {r[0] for r in db.execute("SELECT review_id FROM entries")}
+    finally:
+        db.close()
+    assert kinds == {"Child K Overview Report": "report", "Child K Executive Summary": "summary",
+                     "Media Statement – Child K": "statement", "Child K SCR Action Plan": "action-plan"}
+    # Linked through its report (not the executive summary, whatever the ids' order); the others follow it.
+    report = "syn-kent:child-k-overview-report"
+    assert links == {(report, "auto", None)} | {
+        (f"syn-kent:{slug}", "auto", report)
+        for slug in ("child-k-executive-summary", "media-statement-child-k", "child-k-scr-action-plan")}
+    assert len(review_ids) == 1  # the four documents and the national record: one review
+    assert (row["local_reviews"], row["in_national"], row["share"], row["queued"], row["other_documents"],
+            row["missing"]) == (1, 1, 1.0, 0, 3, [])
+    assert pack.missing == [] and pack.paths == []  # nothing to send
+
+
+def test_a_review_listed_as_four_documents_and_missing_is_sent_once_by_its_report(tmp_path: Path) -> None:
+    db = open_db(_child_k_catalogue(tmp_path / "catalogue.db", national=False))
+    try:
+        [row] = completeness.rows(db)
+        pack = completeness.write_pack(db, "Kent", ["syn-kent"], tmp_path / "pack")
+    finally:
+        db.close()
+    assert (row["local_reviews"], row["in_national"], row["share"], row["other_documents"], row["missing"],
+            row["oldest_missing"]) == (1, 0, 0.0, 3, ["syn-kent:child-k-overview-report"],
+                                       "Child K Overview Report (2015-02-18)")
+    assert [item["entry_id"] for item in pack.missing] == ["syn-kent:child-k-overview-report"]
+    email = (tmp_path / "pack" / "kent-email.txt").read_text(encoding="utf-8")
+    assert "Subject: Kent: 1 published case review" in email and "Executive Summary" not in email

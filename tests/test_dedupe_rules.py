@@ -11,7 +11,7 @@ import pytest
 
 from reposync import link
 from reposync.link.rules import DEDUPE_RULES
-from test_linkage import FILLER, anon, bench, groups_of, records, row
+from test_linkage import FILLER, anon, bench, groups_of, local, records, row
 
 GOLD = Path(__file__).parent / "fixtures" / "linkage" / "gold.json"
 # The rules whose gold case the gold set decides by that rule alone (bench/linkage.py --rules shows each);
@@ -232,3 +232,107 @@ def test_a_multi_child_title_joins_a_record_of_one_of_its_children_unless_that_i
                        row("library:j", names=("child j",)), row("library:k", names=("child k",)),
                        row("library:v", names=("child v",)))
     assert len(groups) == 4  # one entry naming three children, three records naming one each: join none
+
+
+# === the linker's own rules (``link.linkrules.LINK_RULES``), each one's tests under its name ===================
+
+
+def _links(*rows: dict, decisions: tuple = ()) -> dict[str, tuple[str, str, str | None]]:
+    """Each link of the rows' linkage: local entry -> (national entry, decision, the entry it follows)."""
+    return {l.entry_a: (l.entry_b, l.decision, l.features.get("through"))
+            for l in link.link_all(rows, decisions).links}
+
+
+def test_every_linker_rule_has_a_name_evidence_a_case_and_says_why() -> None:
+    from reposync.link.linkrules import LINK_RULES
+
+    assert [r.name for r in LINK_RULES] == ["one-review-many-documents", "report-first", "same-children-queued"]
+    for rule in LINK_RULES:
+        assert rule.evidence and rule.case and len(rule.why) > 40, rule.name
+
+
+# Issue 25's Child K: one page, one date, four documents (SYNTHETIC rows).
+def _document(slug: str, title: str, key: str, **kw) -> dict:
+    kw.setdefault("start", "2015-02-18")
+    return local(f"kent:{slug}", names=("child k",), title=key, **kw) | {"title": title}
+
+
+CHILD_K = [_document("child-k-executive-summary", "Child K Executive Summary", "child k"),
+           _document("media-statement-child-k", "Media Statement – Child K", "media statement child k"),
+           _document("child-k-scr-action-plan", "Child K SCR Action Plan", "child k action plan"),
+           _document("child-k-overview-report", "Child K Overview Report", "child k")]
+K_LIST = row("n:k", names=("child k",), start="2015-02-01", end="2015-02-28", precision="month")
+
+
+# --- one-review-many-documents -----------------------------------------------------------------------------------
+
+
+def test_one_pages_documents_of_the_same_children_and_date_are_one_review() -> None:
+    linkage = link.link_all(CHILD_K)  # nothing national: one review still, not four
+    assert sorted(r["id"] for r in CHILD_K) in linkage.groups
+    # Another date, a year-only date, other children: not one review's documents.
+    apart = [_document("a", "Child K", "child k", start="2016-03-01"),
+             _document("b", "Child K Executive Summary", "child k", start="2015-01-01", precision="year"),
+             _document("c", "Child K", "child k", start="2015-01-01", precision="year"),
+             local("kent:d", names=("child l",), start="2015-02-18")]
+    assert sorted(link.link_all([*CHILD_K, *apart]).groups) == sorted(
+        [sorted(r["id"] for r in CHILD_K), ["kent:a"], ["kent:b"], ["kent:c"], ["kent:d"]])
+
+
+def test_one_reviews_documents_are_queued_once_and_a_rejection_bars_them_all() -> None:
+    year_only = row("n:k", names=("child k",), start="2014-01-01")  # a common pseudonym a year apart: a question
+    found = link.link_all([*CHILD_K, year_only]).links
+    assert [(l.entry_a, l.entry_b, l.decision) for l in found] == [("kent:child-k-overview-report", "n:k", "review")]
+    assert sorted(found[0].features["documents"]) == sorted(r["id"] for r in CHILD_K[:3])
+    no = link.Decision("kent:child-k-overview-report", "n:k", "rejected", "2026-01-01T00:00:00+00:00")
+    assert [l.decision for l in link.link_all([*CHILD_K, year_only], [no]).links] == ["rejected"]
+
+
+# --- report-first ------------------------------------------------------------------------------------------------
+
+
+def test_a_review_is_linked_through_its_report_and_its_other_documents_follow() -> None:
+    report = "kent:child-k-overview-report"
+    assert _links(*CHILD_K, K_LIST) == {report: ("n:k", "auto", None)} | {
+        r["id"]: ("n:k", "auto", report) for r in CHILD_K[:3]}
+    # Whatever the order of the rows or of the ids: the report, never the summary by id order.
+    assert _links(*reversed(CHILD_K), K_LIST)[report] == ("n:k", "auto", None)
+
+
+def test_a_person_accepting_one_document_brings_the_others() -> None:
+    yes = link.Decision("kent:media-statement-child-k", "n:k", "accepted", "2026-01-01T00:00:00+00:00")
+    year_only = row("n:k", names=("child k",), start="2014-01-01")
+    found = _links(*CHILD_K, year_only, decisions=(yes,))
+    assert found["kent:media-statement-child-k"] == ("n:k", "accepted", None)
+    assert {found[r["id"]] for r in CHILD_K if r["id"] != "kent:media-statement-child-k"} == {
+        ("n:k", "auto", "kent:media-statement-child-k")}
+
+
+def test_two_entries_of_a_page_tying_for_one_review_go_to_a_person_not_to_the_smaller_id() -> None:
+    # Two reviews' entries (different dates) that score alike against one national review.
+    rows = [local("kent:a1", start="2014-05-05"), local("kent:a2", start="2014-05-05", title="child a ")
+            | {"published_start": "2014-05-06", "published_end": "2014-05-06"},
+            row("n:a", start="2014-05-01", end="2014-05-31", precision="month")]
+    found = _links(*rows)
+    assert found == {"kent:a1": ("n:a", "review", None), "kent:a2": ("n:a", "review", None)}
+
+
+# --- same-children-queued ----------------------------------------------------------------------------------------
+
+
+def test_a_local_entry_naming_the_same_children_as_a_record_of_its_area_within_two_years_is_queued() -> None:
+    # Issue 25: "Siblings A and B" and "Children A and B" (one pseudonym set since issue 25's normalise), a
+    # year and a bit apart, described differently: under the queue band, and queued all the same.
+    namesakes = [row(f"n:other{i}", codes=(f"E0600{i:04d}",), names=(("child a",) if i % 2 else ("child b",)))
+                 for i in range(60)]  # a common pair of pseudonyms across the country
+    siblings = local("kent:siblings", names=("child a", "child b"), title="siblings a and b", start="2018-02-01",
+                     review_type="lcspr") | {"note": "Two brothers neglected at home; school attendance, housing and "
+                                                     "health visiting"}
+    children = row("n:children", names=("child a", "child b"), title="children a and b", start="2016-01-01") | {
+        "summary": "Two siblings exposed to domestic abuse; police callouts, refuge and probation"}
+    found = link.link_all([siblings, children, *namesakes]).links
+    assert [(l.entry_b, l.decision) for l in found] == [("n:children", "review")] and found[0].score < link.REVIEW
+    # Not another area's, nor more than two years apart.
+    elsewhere = children | {"id": "n:elsewhere", "la_codes": ["E06000001"]}
+    later = children | {"id": "n:later", "published_start": "2015-01-01", "published_end": "2015-12-31"}
+    assert link.link_all([siblings, elsewhere, later, *namesakes]).links == []

@@ -14,7 +14,8 @@ from ..archive.snapshots import utc_now
 
 LINK_ROWS_SQL = (
     "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "
-    "published_precision, published_year, review_type, review_id, title, summary, note, keywords FROM entries"
+    "published_precision, published_year, review_type, document_kind, review_id, title, summary, note, keywords "
+    "FROM entries"
 )
 
 

@@ -12,6 +12,7 @@ from sqlite_utils.migrations import Migrations
 from .. import settings
 from ..errors import CatalogueUnreadable
 from ..link import explain
+from ..normalise.documents import document_kind
 from .views import _SHARES_CODE, REVIEW_QUEUE_SQL, create_views, refresh_views
 
 migrations = Migrations("reposync")
@@ -263,6 +264,19 @@ def m007_decision_history(db: sqlite_utils.Database) -> None:
     db["id_sequences"].create({"name": str, "last_id": int}, pk="name", if_not_exists=True)
     db.execute("INSERT OR IGNORE INTO id_sequences (name, last_id) SELECT 'reviews', max("
                "(SELECT coalesce(max(id), 0) FROM reviews), (SELECT coalesce(max(review_id), 0) FROM entries))")
+
+
+@migrations()
+def m008_document_kind(db: sqlite_utils.Database) -> None:
+    """entries.document_kind (issue 25): which document of its review an entry is (report, summary, briefing,
+    action-plan, statement, other), so a review listed as several documents is counted once and linked through
+    its report. Derived from the title and review type, like title_key: rows already there are read the same."""
+    if "document_kind" not in db["entries"].columns_dict:
+        db["entries"].add_column("document_kind", str)
+    db.conn.executemany("UPDATE entries SET document_kind = ? WHERE rowid = ?", (
+        (document_kind(title, review_type), rowid)
+        for rowid, title, review_type in db.execute("SELECT rowid, title, review_type FROM entries").fetchall()))
+    create_views(db)  # the views that read it
 
 
 _LOG_DECISION = """

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from ..normalise.documents import DOCUMENT_KINDS
+
 # Two entries' ONS code sets share a code (JSON arrays of text).
 _SHARES_CODE = (
     "EXISTS (SELECT 1 FROM json_each({a}) ca JOIN json_each({b}) cb ON ca.value = cb.value)"
@@ -40,6 +42,17 @@ _REVIEWS = ", ".join(f"'{t}'" for t in LOCAL_REVIEW_TYPES)
 _LINKED = "('auto', 'accepted')"
 
 
+def document_rank(column: str) -> str:
+    """SQL: a document's place in the order a review is read through (its report first: DOCUMENT_KINDS)."""
+    whens = " ".join(f"WHEN '{kind}' THEN {rank}" for rank, kind in enumerate(DOCUMENT_KINDS))
+    return f"(CASE {column} {whens} ELSE {len(DOCUMENT_KINDS)} END)"
+
+
+# A local review is counted once however many documents its page lists (the linker gives one review's
+# documents one review id: link.linkrules, one-review-many-documents); an entry not yet grouped is its own.
+REVIEW_KEY = "coalesce('review:' || {e}.review_id, 'entry:' || {e}.id)"
+
+
 def _whole(expr: str) -> str:
     """A day count as an integer when it is whole, else rounded to one decimal (a median of two)."""
     return f"(CASE WHEN ({expr}) = CAST(({expr}) AS INTEGER) THEN CAST(({expr}) AS INTEGER) ELSE round(({expr}), 1) END)"
@@ -50,12 +63,16 @@ def _whole(expr: str) -> str:
 # A listing cannot come before publication unless the dates say it surely did: a low bound below zero is
 # raised to zero when the high bound is not below zero.
 REVIEW_LAG_SQL = f"""
-WITH linked AS (
-    SELECT DISTINCT e.id AS local_id, n.review_id
-    FROM entries e
-    JOIN links l ON l.entry_a = e.id AND l.decision IN {_LINKED}
-    JOIN entries n ON n.id = l.entry_b
-    WHERE e.kind = 'local' AND e.review_type IN ({_REVIEWS})
+WITH linked AS (  -- a national review a page links to, once, through its first document (its report first)
+    SELECT local_id, review_id FROM (
+        SELECT e.id AS local_id, n.review_id,
+               row_number() OVER (PARTITION BY e.source, n.review_id
+                                  ORDER BY {document_rank("e.document_kind")}, e.published_start, e.title, e.id) AS first
+        FROM entries e
+        JOIN links l ON l.entry_a = e.id AND l.decision IN {_LINKED}
+        JOIN entries n ON n.id = l.entry_b
+        WHERE e.kind = 'local' AND e.review_type IN ({_REVIEWS})
+    ) WHERE first = 1
 ),
 listing AS (  -- each national entry of a linked review: listed from/by its date, or the day a run first saw it
     SELECT k.local_id, n.id, n.source, n.title, n.published, n.published_precision,
@@ -109,19 +126,31 @@ WITH partnerships AS MATERIALIZED (
 ),
 local AS MATERIALIZED (
     SELECT e.source, e.id, e.title, e.published, e.published_start, e.review_type IN ({_REVIEWS}) AS is_review,
+           {REVIEW_KEY.format(e="e")} AS review, {document_rank("e.document_kind")} AS rank,
            EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN {_LINKED}) AS in_national,
            EXISTS (SELECT 1 FROM links q WHERE q.entry_a = e.id AND q.decision = 'review') AS in_queue
     FROM entries e WHERE e.kind = 'local'
 ),
-counts AS (
-    SELECT source, sum(is_review) AS local_reviews, sum(is_review AND in_national) AS in_national,
-           sum(is_review AND NOT in_national AND in_queue) AS queued, sum(NOT is_review) AS other_documents
-    FROM local GROUP BY source
+page_reviews AS MATERIALIZED (  -- one row per local review: its documents of a review's type, counted once
+    SELECT source, review, max(in_national) AS in_national, max(in_queue) AS in_queue
+    FROM local WHERE is_review GROUP BY source, review
 ),
-missing_rows AS MATERIALIZED (  -- the reviews not in national, oldest first
+counts AS (  -- every other entry of the page (a review's other documents, briefings, reports) is a document
+    SELECT l.source, coalesce(r.reviews, 0) AS local_reviews, coalesce(r.in_national, 0) AS in_national,
+           coalesce(r.queued, 0) AS queued, l.entries - coalesce(r.reviews, 0) AS other_documents
+    FROM (SELECT source, count(*) AS entries FROM local GROUP BY source) l
+    LEFT JOIN (SELECT source, count(*) AS reviews, sum(in_national) AS in_national,
+                      sum(NOT in_national AND in_queue) AS queued
+               FROM page_reviews GROUP BY source) r ON r.source = l.source
+),
+missing_rows AS MATERIALIZED (  -- the reviews not in national, each by its first document, oldest first
     SELECT source, id, title, published,
            row_number() OVER (PARTITION BY source ORDER BY published_start IS NULL, published_start, id) AS k
-    FROM local WHERE is_review AND NOT in_national
+    FROM (SELECT l.*, row_number() OVER (PARTITION BY l.source, l.review
+                                         ORDER BY l.rank, l.published_start, l.title, l.id) AS first
+          FROM local l JOIN page_reviews r ON r.source = l.source AND r.review = l.review
+          WHERE l.is_review AND NOT r.in_national)
+    WHERE first = 1
 ),
 missing AS (
     SELECT source, json_group_array(id) AS ids,
@@ -196,11 +225,24 @@ ORDER BY p.area, p.source
 """
 
 
-VIEWS = {"review_lag": REVIEW_LAG_SQL, "completeness": COMPLETENESS_SQL}
+# The local entries with no automatic or accepted link (m002's view, with each entry's review and document kind,
+# so `reposync links unmatched` lists a review of several documents once).
+LOCAL_MISSING_SQL = f"""
+SELECT e.source AS partnership, e.area, e.id, e.title, e.published, e.review_type, e.url, e.status,
+       (SELECT count(*) FROM links q WHERE q.entry_a = e.id AND q.decision = 'review') AS in_review_queue,
+       {REVIEW_KEY.format(e="e")} AS review, e.document_kind
+FROM entries e
+WHERE e.kind = 'local'
+  AND NOT EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN ('auto', 'accepted'))
+ORDER BY e.source, e.published_start, {document_rank("e.document_kind")}, e.id
+"""
+
+
+VIEWS = {"review_lag": REVIEW_LAG_SQL, "completeness": COMPLETENESS_SQL, "local_missing_from_national": LOCAL_MISSING_SQL}
 
 
 def create_views(db: sqlite_utils.Database) -> None:
-    """(Re)create the two views: they hold no data, so replacing them loses nothing."""
+    """(Re)create the views: they hold no data, so replacing them loses nothing."""
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
 
@@ -208,7 +250,8 @@ def create_views(db: sqlite_utils.Database) -> None:
 def refresh_views(db: sqlite_utils.Database) -> None:
     """Re-create a view whose stored SQL is not this version's (a catalogue migrated by an earlier m004):
     a write only when one differs, so opening a current catalogue writes nothing."""
-    stored = dict(db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN (?, ?)",
+    marks = ", ".join("?" for _ in VIEWS)
+    stored = dict(db.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name IN ({marks})",
                              list(VIEWS)).fetchall())
     if stored and any(name in stored and sql.strip() not in stored[name] for name, sql in VIEWS.items()):
         create_views(db)

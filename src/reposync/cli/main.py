@@ -183,13 +183,15 @@ def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path
         lists = found[source.id]
         area = source.area.name if source.area else "?"
         click.echo(f"{source.id} ({area})")
-        # A local review as `reposync completeness` and `pack` count one: briefings and other documents apart.
-        unlinked = lists["local_missing_from_national"]
+        # A local review as `reposync completeness` and `pack` count one, by its first document (its report
+        # first: the view lists them in that order): briefings, its other documents and the like apart.
+        unlinked, seen = lists["local_missing_from_national"], set()
+        reviews = [i for i in unlinked if i["review_type"] in LOCAL_REVIEW_TYPES
+                   and not (i.get("review") in seen or seen.add(i.get("review")))]
         for heading, items in (
-            ("Local reviews with no national record ({}): the list to send to the NSPCC",
-             [i for i in unlinked if i["review_type"] in LOCAL_REVIEW_TYPES]),
-            ("Other local documents with no national record ({}): briefings, learning summaries and the like",
-             [i for i in unlinked if i["review_type"] not in LOCAL_REVIEW_TYPES]),
+            ("Local reviews with no national record ({}): the list to send to the NSPCC", reviews),
+            ("Other local documents with no national record ({}): briefings, a review's other documents and the "
+             "like", [i for i in unlinked if i not in reviews]),
         ):
             if items or heading.startswith("Local"):
                 click.echo("  " + heading.format(len(items)))

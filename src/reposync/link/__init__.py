@@ -8,8 +8,10 @@ and the proposed links (automatic, or for a person to review) with the features 
 The rooms, from the ground up: ``records`` (a row as the linker needs it), ``weights`` (pseudonyms' and text
 terms' worth, counted from the collection), ``evidence`` (dates, titles, review types of a pair), ``scores``
 (a local-national pair's points), ``rules`` (the dedupe's rules, a named list), ``dedupe`` (records grouped
-into reviews), ``results`` (links, the linkage, decisions, review ids), ``linker`` (local entries linked to
-reviews), and ``fellegi_sunter`` (the same pairs weighed by EM, for the bench).
+into reviews), ``results`` (links, the linkage, decisions, review ids), ``blocking`` (a local entry's candidates
+by dict lookups), ``linkrules`` (the linker's own named rules: one review's documents, its report first, the
+same children queued), ``linker`` (local entries linked to reviews), and ``fellegi_sunter`` (the same pairs
+weighed by EM, for the bench).
 """
 
 from .dedupe import dedupe
@@ -17,7 +19,8 @@ from .evidence import (
     ADJACENT_DAYS, NEAR_DAYS, TYPE_OTHER_NATION, TYPE_SAME, TYPE_THEMATIC, WIDE_DAYS, date_relation, title_similarity,
     type_points,
 )
-from .linker import QUEUE_PER_ENTRY, Linker, link_all, score_pair
+from .linker import QUEUE_PER_ENTRY, Linker, link_all
+from .linkrules import LINK_RULES, LinkRule
 from .records import DESCRIBED_WORDS, HeldRows, Record, Rows, text_terms
 from .results import PERSON_DECISIONS, Decision, Link, Linkage, assign_review_ids, merge_decisions
 from .rules import (
@@ -25,14 +28,14 @@ from .rules import (
 )
 from .scores import (
     AREA_SAME, AUTO, DATE_POINTS, MARGIN, NAME_CONFLICT, NAME_POINTS_CAP, NAME_POINTS_PER_BIT, NAME_UNSHARED,
-    NAME_UNSHARED_CAP, REVIEW, SUMMARY_CAP, SUMMARY_NEUTRAL, SUMMARY_POINTS, Points, compare, score,
+    NAME_UNSHARED_CAP, REVIEW, SUMMARY_CAP, SUMMARY_NEUTRAL, SUMMARY_POINTS, Points, compare, score, score_pair,
 )
 from .weights import BOILERPLATE_MIN, BOILERPLATE_SHARE, PRIOR_WEIGHT, SpilledCounts, WeightCounts, Weights, prior
 
 __all__ = [
     "ADJACENT_DAYS", "AREA_SAME", "AUTO", "BOILERPLATE_MIN", "BOILERPLATE_SHARE", "DATE_POINTS", "DEDUPE_RULES",
     "DEDUPE_TEXT", "DEDUPE_TEXT_AGAINST", "DEDUPE_TEXT_SAME_YEAR", "DESCRIBED_WORDS", "DISTINCTIVE_BITS",
-    "Decision", "HeldRows", "Link", "Linkage", "Linker", "MARGIN", "NAME_CONFLICT", "NAME_POINTS_CAP",
+    "Decision", "HeldRows", "LINK_RULES", "Link", "LinkRule", "Linkage", "Linker", "MARGIN", "NAME_CONFLICT", "NAME_POINTS_CAP",
     "NAME_POINTS_PER_BIT", "NAME_UNSHARED", "NAME_UNSHARED_CAP", "NEAR_DAYS", "PERSON_DECISIONS", "PRIOR_WEIGHT",
     "Points", "QUEUE_PER_ENTRY", "REVIEW", "Record", "Rows", "Rule", "SUMMARY_CAP", "SUMMARY_NEUTRAL",
     "SUMMARY_POINTS", "SpilledCounts", "TYPE_OTHER_NATION", "TYPE_SAME", "TYPE_THEMATIC", "WIDE_DAYS",

@@ -27,7 +27,10 @@ through, at most ``QUEUE_PER_ENTRY`` named and as many anonymous candidates per 
 nothing is stored. Anonymous national records never link automatically. An entry that is linked is
 queued against nothing else but a record of the very same names dated before its publication (perhaps
 the same review catalogued by its document date); an entry left unlinked is queued against its named
-
+reviews and, apart, its anonymous candidates (``QUEUE_PER_ENTRY`` of each), and against every record of its
+area naming the same children within two years (``linkrules``: ``same-children-queued``). One review's
+documents on a page are linked once, through its report first, and the others follow (``report-first``); two
+entries of a page tying for one review go to a person, never to the smaller id.
 
 **A link points at a review, through one entry.** The links table pairs the local entry with the national
 entry of the review that matches it best (the representative: best score, then finest date, then id); the
@@ -47,7 +50,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .dedupe import _Dedupe, _UnionFind, _area_order, _dedupe_areas, _deduped
+from .blocking import _Index
 from .evidence import date_relation
+from .linkrules import follow, one_review_documents, report_first, same_children_queued
 from .records import _TERM_STRINGS, HeldRows, Record, Rows
 from .results import Decision, Link, Linkage
 from .scores import AUTO, MARGIN, REVIEW, compare, score
@@ -62,42 +67,6 @@ _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
 def _rank(score: float, record: Record) -> tuple[float, int, str]:
     return -score, _PRECISION_RANK.get(record.precision or "", 3), record.id
 
-
-
-class _Index:
-    """National records by area, name and title word: where a local entry's candidates are looked up."""
-
-    def __init__(self, records: Iterable[Record], national_count: int) -> None:
-        records = records if isinstance(records, list) else list(records)
-        self.by_code_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
-        self.by_code_name: dict[tuple[str, str], list[Record]] = defaultdict(list)
-        self.by_code_undated: dict[str, list[Record]] = defaultdict(list)
-        self.anon_by_name_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
-        self.anon_by_token_year: dict[tuple[str, int], list[Record]] = defaultdict(list)
-        token_df: Counter = Counter()
-        for record in records:
-            if not record.codes and not record.names:
-                token_df.update(record.tokens)
-        # A title word is rare when few anonymous nameless records use it (of the whole national collection).
-        rare_limit = max(3, national_count // 200)
-        for record in records:
-            if record.codes:
-                for code in record.codes:
-                    if record.start is None:
-                        self.by_code_undated[code].append(record)
-                    for year in record.years():
-                        self.by_code_year[(code, year)].append(record)
-                    for name in record.names:
-                        self.by_code_name[(code, name)].append(record)
-            elif record.names:
-                for name in record.names:
-                    for year in record.years():
-                        self.anon_by_name_year[(name, year)].append(record)
-            else:
-                for token in record.tokens:
-                    if token_df[token] <= rare_limit:
-                        for year in record.years():
-                            self.anon_by_token_year[(token, year)].append(record)
 
 
 _SHARED_ROWS = 10_000  # the first pass lets its shared values go every so many rows
@@ -298,6 +267,14 @@ class Linker:
                 rejected_groups[a].add(by_id[b].group)
             elif d.decision == "accepted":
                 accepted[a].append(b)
+        # One review's documents on a page (``one-review-many-documents``) are one question: a review a person
+        # rejected for one of them is barred for all.
+        documents = one_review_documents(self.local)
+        for members in documents:
+            barred = set().union(*(rejected_groups.get(m.id, ()) for m in members))
+            if barred:
+                for m in members:
+                    rejected_groups[m.id] = barred
 
         # Score every candidate; a national review scores as its best entry. The candidates are read one area
         # at a time (the national records of one ONS code, then those without codes), so only one area's
@@ -323,7 +300,8 @@ class Linker:
             for local in members:
                 best = scored[local.id]
                 self._score(local, self.candidates(local, index), best, rejected_groups.get(local.id, ()))
-                for group in [g for g, (points, _) in best.items() if points < floor]:
+                for group in [g for g, (points, r) in best.items()
+                              if points < floor and not same_children_queued(local, r)]:
                     del best[group]
             del index
             self.weights.forget()
@@ -339,16 +317,26 @@ class Linker:
 
         # Automatic links: one-to-one, greedy by score, only with a clear lead over the next named review.
         auto_band, review_band, margin = self.bands
-        pool = []
+        qualified: dict[str, tuple[float, int]] = {}
         for local_id, best in scored.items():
             named = sorted(((s, g) for g, (s, r) in best.items() if r.placed), reverse=True)
             if not named or named[0][0] < auto_band:
                 continue
             if len(named) > 1 and named[1][0] >= review_band and named[0][0] - named[1][0] < margin:
                 continue
-            pool.append((-named[0][0], local_id, named[0][1]))
+            qualified[local_id] = named[0]
+        # One review's documents take one place: through its report first (``report-first``); the others
+        # follow whatever it is linked to.
+        aside = {m.id for members in documents for m in members} - {
+            min(ready, key=lambda m: report_first(m, qualified[m.id][0])).id
+            for ready in ([m for m in members if m.id in qualified] for members in documents) if ready}
+        pool = sorted((-points, local_id, group) for local_id, (points, group) in qualified.items()
+                      if local_id not in aside)
+        # Two entries of one page (not one review's documents) with the same best score for one review: a tie
+        # is never settled by id order; the review is held for a person.
+        ties = Counter((by_id[i].source, g, p) for p, i, g in pool if by_id[i].review_type != "briefing")
         auto: dict[str, int] = {}
-        for _, local_id, group in sorted(pool):
+        for points, local_id, group in pool:
             local = by_id[local_id]
             key = (local.source, group)
             # A local briefing is about a review its page may also list: it does not take the review.
@@ -356,19 +344,35 @@ class Linker:
                 if key in taken:
                     continue
                 taken.add(key)
+                if ties[(*key, points)] > 1:
+                    continue
             auto[local_id] = group
             assigned[local_id].add(group)
+        through = follow(documents, assigned, accepted, rejected_groups, qualified)
 
         links: list[Link] = []
+        # A review's documents left unlinked are queued once, through the first of them with a question.
+        queued_through = {min(asking, key=lambda m: report_first(m, max(p for p, _ in scored[m.id].values()))).id:
+                          members for members in documents
+                          if (asking := [m for m in members if m.id not in assigned and scored.get(m.id)])}
         for local_id, best in scored.items():
             local = by_id[local_id]
+            if local_id in through:  # a document following its review's link (``report-first``)
+                lead = through[local_id]
+                for group in sorted(assigned[local_id]):
+                    record = best[group][1] if group in best else self._representative(lead, group, scored, by_id)
+                    links.append(self._link(local, group, record, "auto", through=lead))
+                continue
+            if local_id in aside and local_id not in assigned and local_id not in queued_through:
+                continue  # its review is queued through another of its documents
             chosen = auto.get(local_id)
             named, anonymous = [], []
             for group, (points, record) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[1][1].id)):
                 if group == chosen:
                     links.append(self._link(local, group, record, "auto"))
                     continue
-                if points < review_band:
+                kept = same_children_queued(local, record) and chosen is None
+                if points < review_band and not kept:
                     continue
                 if record.placed:
                     if chosen is not None:
@@ -379,13 +383,16 @@ class Linker:
                         if (record.names != local.names or not local.names or (local.source, group) in taken
                                 or record.end is None or local.start is None or record.end >= local.start):
                             continue
-                    elif (local.source, group) in taken and points < auto_band:
+                    elif (local.source, group) in taken and points < auto_band and not kept:
                         continue  # another entry of this page holds that review
-                    named.append((group, record))
+                    named.append((group, record, kept))
                 elif chosen is None:
-                    anonymous.append((group, record))
-            for group, record in named[:QUEUE_PER_ENTRY] + anonymous[:QUEUE_PER_ENTRY]:
-                links.append(self._link(local, group, record, "review"))
+                    anonymous.append((group, record, kept))
+            # At most QUEUE_PER_ENTRY of each, and every record of the same children (``same-children-queued``).
+            queue = [q for found in (named, anonymous) for n, q in enumerate(found) if n < QUEUE_PER_ENTRY or q[2]]
+            others = [m.id for m in queued_through.get(local_id, ()) if m.id != local_id]
+            for group, record, _ in queue:
+                links.append(self._link(local, group, record, "review", documents=others))
 
         # The pairs people decided on, rescored, with their decisions.
         for (a, b), d in sorted(decided.items()):
@@ -417,7 +424,14 @@ class Linker:
                 # A review that is its national group alone is that same (sorted, never changed) list.
                 reviews.append(sorted(ids + more) if more else ids)
         del joined
-        reviews.extend([local.id] for local in self.local if local.id not in assigned)
+        # A review's documents left unlinked are one review still.
+        alone = {local.id for local in self.local if local.id not in assigned}
+        for members in documents:
+            ids = sorted(m.id for m in members if m.id in alone)
+            if ids:
+                reviews.append(ids)
+                alone.difference_update(ids)
+        reviews.extend([local_id] for local_id in sorted(alone))
         reviews.sort()
         self._by_review = None
         national_groups.sort()
@@ -440,10 +454,23 @@ class Linker:
             return []
         return list(self._by_review[group])  # type: ignore[index]
 
-    def _link(self, local: Record, group: int, record: Record, decision: str) -> Link:
+    def _link(self, local: Record, group: int, record: Record, decision: str, through: str | None = None,
+              documents: Sequence[str] = ()) -> Link:
         points, features = compare(local, record, self.weights)
         features["review_entries"] = self._group_ids(group)
+        if through is not None:
+            features["through"] = through  # linked as a document of the review that entry is linked through
+        if documents:
+            features["documents"] = list(documents)  # the review's other documents, which follow this link
         return Link(local.id, record.id, points, features, decision)
+
+    def _representative(self, lead: str, group: int, scored: Mapping[str, dict[int, tuple[float, Record]]],
+                        by_id: Mapping[str, Record]) -> Record:
+        """The national record a document follows its review's link to: the one its lead is linked to."""
+        found = scored.get(lead, {}).get(group)
+        if found is not None:
+            return found[1]
+        return next(r for r in by_id.values() if r.kind == "national" and r.group == group)
 
 
 def link_all(rows: Rows | Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = (),
@@ -459,11 +486,3 @@ def link_all(rows: Rows | Iterable[Mapping[str, Any]], decisions: Iterable[Decis
     finally:
         if enabled:
             gc.enable()
-
-
-def score_pair(rows: Iterable[Mapping[str, Any]], local_id: str, national_id: str) -> tuple[float, dict[str, Any]]:
-    """The score and features of one pair, weighed against the whole collection (for a person's decision)."""
-    shared: dict = {}
-    records = {r.id: r for r in (Record.from_row(row, shared) for row in rows)}
-    weights = Weights.from_records(r for r in records.values() if r.kind == "national")
-    return compare(records[local_id], records[national_id], weights)

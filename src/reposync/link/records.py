@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from ..normalise.documents import document_kind
+
 # A description tells a case's particulars when it has this many words of its own (beyond stop words and the
 # listings' stock vocabulary): "The overview report sets out how agencies worked with the child and family"
 # has one, "A 14-year-old girl groomed online by a man she met through a gaming site" seven.
@@ -85,6 +87,9 @@ class Record:
     described: bool = False  # a summary, abstract or note telling particulars (``DESCRIBED_WORDS``; keywords never)
     document: bool = False  # an executive summary or a briefing: often catalogued by its own, earlier date
     group: int = -1  # a national record's review in the dedupe (``Linker.group_of``)
+    # Which document of its review (normalise.documents: report, summary, briefing, action-plan, statement,
+    # other): a local review listed as several documents is linked through its report first (``linkrules``).
+    document_kind: str = "report"
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], shared: dict | None = None) -> Record:
@@ -141,6 +146,7 @@ class Record:
             text=one(text) if text else (),
             described=sum(1 for term in description if " " not in term) >= DESCRIBED_WORDS,
             document=document or review_type == "briefing",
+            document_kind=one(row.get("document_kind") or document_kind(row.get("title") or title_key, review_type)),
         )
 
     @property

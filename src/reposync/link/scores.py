@@ -8,6 +8,7 @@ review type and the texts each add points for or against "the same review"; the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .evidence import date_relation, title_similarity, type_points
@@ -130,3 +131,11 @@ def compare(local: Record, national: Record, weights: Weights) -> tuple[float, d
         "points": {k: round(v, 2) for k, v in points.items()},
     }
     return p.total, features
+
+
+def score_pair(rows: Iterable[Mapping[str, Any]], local_id: str, national_id: str) -> tuple[float, dict[str, Any]]:
+    """The score and features of one pair, weighed against the whole collection (for a person's decision)."""
+    shared: dict = {}
+    records = {r.id: r for r in (Record.from_row(row, shared) for row in rows)}
+    weights = Weights.from_records(r for r in records.values() if r.kind == "national")
+    return compare(records[local_id], records[national_id], weights)

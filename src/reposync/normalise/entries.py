@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..models import RawEntry
 from .areas import AreaIndex
+from .documents import document_kind
 
 if TYPE_CHECKING:  # the config is read above this floor; here only its shape is named
     from ..config import Source
@@ -488,7 +489,8 @@ def normalise(raw: RawEntry, source: Source, areas: AreaIndex) -> dict:
         "area": area_name,
         "la_codes": codes,
         "pseudonyms": pseudonyms(raw.title),
-        "review_type": review_type(raw.type_text, raw.title, aside=raw.note, nation=nation, year=year),
+        "review_type": (kind := review_type(raw.type_text, raw.title, aside=raw.note, nation=nation, year=year)),
+        "document_kind": document_kind(raw.title, kind),
         # What a person clicks: the report; for a library record without one, its catalogue record. An entry
         # listed without a link (withdrawn, "available on request") has none: page_url says where it is listed.
         "url": report or (raw.page_url if raw.copy_number else None),

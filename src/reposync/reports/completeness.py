@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from .markdown import md_escape
-from ..catalogue.views import _LINKED, _REVIEWS, LOCAL_REVIEW_TYPES, OTHER_DOCUMENT_TYPES, create_views, refresh_views  # noqa: F401 - their names here too
+from ..catalogue.views import (  # noqa: F401 - their names here too
+    _LINKED, _REVIEWS, LOCAL_REVIEW_TYPES, OTHER_DOCUMENT_TYPES, REVIEW_KEY, create_views, document_rank, refresh_views,
+)
 from ..urls import web_url
 
 if TYPE_CHECKING:
@@ -185,18 +187,30 @@ def area_slug(area: str) -> str:
 
 
 def missing_reviews(db: sqlite_utils.Database, sources: list[str]) -> list[dict[str, Any]]:
-    """The local reviews of these sources that are not in the national repository, oldest first; their links
+    """The local reviews of these sources that are not in the national repository, oldest first: a review
+    listed as several documents once, by its report (or its first document: ``DOCUMENT_KINDS``); their links
     only when http(s) (a catalogue written before links were checked so may hold another scheme)."""
     marks = ", ".join("?" for _ in sources)
     found = db.query(
         f"""
-        SELECT e.id AS entry_id, e.title, e.date_text AS date_as_written, e.published AS date_read,
-               e.review_type, coalesce(e.report_url, e.url) AS report_url, e.page_url, e.source,
-               EXISTS (SELECT 1 FROM links q WHERE q.entry_a = e.id AND q.decision = 'review') AS queued
-        FROM entries e
-        WHERE e.kind = 'local' AND e.source IN ({marks}) AND e.review_type IN ({_REVIEWS})
-          AND NOT EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN {_LINKED})
-        ORDER BY e.published_start IS NULL, e.published_start, e.id
+        WITH documents AS (
+            SELECT e.*, {REVIEW_KEY.format(e="e")} AS review,
+                   EXISTS (SELECT 1 FROM links k WHERE k.entry_a = e.id AND k.decision IN {_LINKED}) AS linked,
+                   EXISTS (SELECT 1 FROM links q WHERE q.entry_a = e.id AND q.decision = 'review') AS asked
+            FROM entries e
+            WHERE e.kind = 'local' AND e.source IN ({marks}) AND e.review_type IN ({_REVIEWS})
+        ),
+        ranked AS (
+            SELECT d.*, max(linked) OVER review AS in_national, max(asked) OVER review AS queued,
+                   row_number() OVER (review ORDER BY {document_rank("d.document_kind")}, d.published_start,
+                                      d.title, d.id) AS first
+            FROM documents d
+            WINDOW review AS (PARTITION BY d.source, d.review)
+        )
+        SELECT id AS entry_id, title, date_text AS date_as_written, published AS date_read, review_type,
+               coalesce(report_url, url) AS report_url, page_url, source, queued
+        FROM ranked WHERE first = 1 AND NOT in_national
+        ORDER BY published_start IS NULL, published_start, id
         """, sources)
     return [dict(r) | {"report_url": web_url(r["report_url"]), "page_url": web_url(r["page_url"])} for r in found]
 
