@@ -246,7 +246,8 @@ def _links(*rows: dict, decisions: tuple = ()) -> dict[str, tuple[str, str, str 
 def test_every_linker_rule_has_a_name_evidence_a_case_and_says_why() -> None:
     from reposync.link.linkrules import LINK_RULES
 
-    assert [r.name for r in LINK_RULES] == ["one-review-many-documents", "report-first", "same-children-queued"]
+    assert [r.name for r in LINK_RULES] == ["one-review-many-documents", "report-first", "same-children-queued",
+                                            "several-children-letters"]
     for rule in LINK_RULES:
         assert rule.evidence and rule.case and len(rule.why) > 40, rule.name
 
@@ -336,3 +337,23 @@ def test_a_local_entry_naming_the_same_children_as_a_record_of_its_area_within_t
     elsewhere = children | {"id": "n:elsewhere", "la_codes": ["E06000001"]}
     later = children | {"id": "n:later", "published_start": "2015-01-01", "published_end": "2015-12-31"}
     assert link.link_all([siblings, elsewhere, later, *namesakes]).links == []
+
+
+# --- several-children-letters ----------------------------------------------------------------------------------
+
+
+def test_several_childrens_letters_are_the_case_whatever_their_age_word() -> None:
+    # Issue 25's blind half (Sunderland, SYNTHETIC): a local "Baby A and Baby B", the national "Twins A and B"
+    # and "Baby A and Baby B" of the same area and year: one review, linked.
+    babies = local("syn-sunderland:babies", names=("baby a", "baby b"), title="baby a and baby b",
+                   start="2021-04-21", review_type="lcspr")
+    twins = row("nspcc-recent:twins", names=("child a", "child b"), title="twins a and b", start="2021-01-01",
+                review_type="lcspr")
+    library = row("nspcc-library:babies", names=("baby a", "baby b"), title="baby a and baby b", start="2021-01-01",
+                  review_type="lcspr")
+    linkage = link.link_all([babies, twins, library])
+    assert ["nspcc-library:babies", "nspcc-recent:twins"] in linkage.national_groups
+    assert {(l.entry_a, l.decision) for l in linkage.links} == {("syn-sunderland:babies", "auto")}
+    # One child keeps the age word: a page's Baby H and the next year's Child H are two reviews.
+    assert len(groups_of(row("list:h", names=("baby h",)), row("library:h", names=("child h",)))) == 2
+

@@ -258,11 +258,14 @@ def test_the_blind_halves_keep_what_they_measured() -> None:
     # Every half now measured (check_cases.py, the last written, once: F1 1.000 on its first run).
     whole = bench.load_gold()
     linkage = link.link_all(bench.gold_rows(whole))
-    floors = {"fresh": 0.98, "blind": 0.97, "final": 0.94, "last": 0.97, "check": 0.98}
+    # issue25 (issue25_cases.py): measured once at 0.951 recall (the queue counted) and F1 0.980 (bench/README);
+    # the development half since: recall 1.000, F1 1.000, which it keeps.
+    floors = {"fresh": 0.98, "blind": 0.97, "final": 0.94, "last": 0.97, "check": 0.98, "issue25": 1.0}
+    recall_floors = {"issue25": 1.0}
     for half, floor in floors.items():
         figures = bench.evaluate(whole, linkage, half)
         assert figures["overall"]["wrong_auto"] == [], half
-        assert figures["overall"]["recall"] >= 0.93, (half, figures["overall"]["missed"])
+        assert figures["overall"]["recall"] >= recall_floors.get(half, 0.93), (half, figures["overall"]["missed"])
         assert len(figures["dedupe"]["wrong"]) <= (3 if half == "final" else 0), (half, figures["dedupe"]["wrong"])
         assert figures["dedupe"]["f1"] >= floor, (half, figures["dedupe"]["missed"])
 

@@ -11,7 +11,9 @@ tests/test_dedupe_rules.py holds its tests under its name:
   statement (``normalise.documents.DOCUMENT_KINDS``); between two documents of one kind the better score, then
   the finer date, then the title, never the id; its other documents follow the link;
 - ``same-children-queued``: a local entry left unlinked that names the same children as a national record of
-  its area within two years is at least queued, whatever the score.
+  its area within two years is at least queued, whatever the score;
+- ``several-children-letters``: of two or more children, the letters are the case and the age word is not
+  ("Baby A and Baby B" is "Twins A and B"), in the dedupe and the linker alike (``records._children``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from ..normalise.documents import DOCUMENT_RANK
 from .evidence import date_relation
-from .records import Record
+from .records import Record, _children
 
 SAME_CHILDREN_DAYS = 731  # two years between the nearest days of the two dates
 _PRECISION_RANK = {"day": 0, "month": 1, "year": 2}
@@ -123,3 +125,8 @@ def follow(documents: Iterable[list[Record]], assigned: dict[str, set[int]], acc
                 assigned[member.id] = set(groups)
                 through[member.id] = lead.id
     return through
+
+
+_rule("several-children-letters", evidence="pseudonyms",
+      case="issue 25's blind gold half: Sunderland's local \"Baby A and Baby B\" and national \"Twins A and B\"; "
+           "Telford and Wrekin's \"Twins A and B\" and \"Babies A and B\"")(_children)

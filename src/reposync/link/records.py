@@ -32,6 +32,19 @@ _STOP = frozenset(
 
 # --- records -------------------------------------------------------------------------------------------
 
+_AGE_WORD = re.compile(r"^(?:baby|young person) (?=\S+$)")
+
+
+def _children(names: frozenset[str]) -> frozenset[str]:
+    """The pseudonym set as linking compares it: of two or more children, the letters together are the case and
+    the age word is not ("Baby A and Baby B" is "Twins A and B", "Babies X and Y" is "Twins X and Y"); one child
+    keeps it (a partnership's Baby H and its Child H of the next year are two reviews: the gold's Bolton)."""
+    if len(names) < 2:
+        return names
+    folded = frozenset(_AGE_WORD.sub("child ", n) for n in names)
+    return folded if len(folded) == len(names) else names
+
+
 
 def _json_list(value: Any) -> list:
     if value is None:
@@ -117,10 +130,11 @@ class Record:
         area = row.get("area")
         precision = row.get("published_precision")
         review_type = row.get("review_type")
-        names = one(frozenset([one(n) for n in _json_list(row.get("pseudonyms"))]))
-        description = text_terms(row.get("summary"), row.get("note"), (), names)
+        written = frozenset([one(n) for n in _json_list(row.get("pseudonyms"))])
+        names = one(_children(written))
+        description = text_terms(row.get("summary"), row.get("note"), (), written)
         keywords = _json_list(row.get("keywords"))
-        text: tuple = tuple(sorted({*description, *text_terms(None, None, keywords, names)})) if keywords else description
+        text: tuple = tuple(sorted({*description, *text_terms(None, None, keywords, written)})) if keywords else description
         if text and numbered:
             vocabulary = shared.get(_VOCABULARY)
             if vocabulary is None:
