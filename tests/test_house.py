@@ -16,6 +16,7 @@ FLOORS = (
     {"settings", "models", "errors", "urls"},
     {"parsers"},
     {"normalise"},
+    {"documents"},
     {"config"},
     {"archive"},
     {"crawl", "link"},

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..normalise import Published, named_type, parse_date
+from ..normalise.entries import Published, named_type, parse_date
 from ..parsers.generic.dates import find_date
 
 # The kinds of review a title page names, the longer names first ("Local Child Safeguarding Practice
