@@ -57,6 +57,7 @@ def write_config(tmp_path: Path, site: MockServer, **crawl: object) -> Path:
     table = {
         "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 1, "user_agent": UA,
                   "check_links_hosts": [f"localhost:{site.port}"], **crawl},
+        "documents": {"fetch": False},  # the check alone: a sync's documents are tests/test_documents_sync.py
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": [{"id": "synthetic", "kind": "local", "parser": "generic", "area": "York",
                     "url": site.url("/partnership")}],

@@ -56,6 +56,7 @@ def write_config(tmp_path: Path, sources: list[dict], **crawl: object) -> Path:
         "crawl": {"delay": 0.0, "timeout": 0.3, "retries": RETRIES, "max_bytes": 1_000_000,
                   "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; tests)",
                   "check_links_days": 0, **crawl},  # report links: tests/test_linkcheck.py
+        "documents": {"fetch": False},  # report documents: tests/test_documents_sync.py
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,
     }
@@ -335,8 +336,9 @@ def test_a_loopback_mirror_of_the_snapshots_syncs_then_gets_only_304s(tmp_path: 
                   CONFIG.read_text(encoding="utf-8"))
     # The report links stay on the real hosts: none is asked about here (tests/test_linkcheck.py asks the mirror).
     text = re.sub(r"(?m)^check_links_days\s*=.*$", "check_links_days = 0", text)
+    text = re.sub(r"(?m)^fetch\s*=.*$", "fetch = false", text)  # the documents too (tests/test_documents_sync.py)
     changed = [a for a, b in zip(CONFIG.read_text(encoding="utf-8").splitlines(), text.splitlines()) if a != b]
-    assert changed and all(line.startswith(("url", "check_links_days")) for line in changed)
+    assert changed and all(line.startswith(("url", "check_links_days", "fetch")) for line in changed)
     (folder / "sources.toml").write_text(text, encoding="utf-8")
     config = load_config(folder / "sources.toml")
     assert config.paths.snapshots == tmp_path / "snapshots" and config.paths.db == tmp_path / "catalogue.db"

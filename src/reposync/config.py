@@ -40,6 +40,16 @@ class Crawl:
 
 
 @dataclass(frozen=True)
+class Documents:
+    """``[documents]``: whether a sync fetches and reads the report documents entries link (local sources and
+    the yearly lists), their own size cap, and the hosts off a source's site they may be fetched from."""
+
+    fetch: bool = True
+    max_bytes: int = settings.DOCUMENTS_MAX_BYTES
+    hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Paths:
     db: Path
     snapshots: Path
@@ -62,6 +72,11 @@ class Source:
     def site(self) -> tuple[str, str, int | None]:
         return site_of(self.url)
 
+    @property
+    def has_documents(self) -> bool:
+        """Whether its entries' report documents are fetched (when ``[documents] fetch`` is on)."""
+        return self.kind == "local" or self.parser in settings.DOCUMENT_PARSERS
+
 
 @dataclass
 class Config:
@@ -70,6 +85,7 @@ class Config:
     paths: Paths
     sources: list[Source]
     areas: AreaIndex = field(repr=False)
+    documents: Documents = field(default_factory=Documents)
 
     def select(self, ids: tuple[str, ...] | list[str]) -> list[Source]:
         """The sources named by ``--source`` (all when none are named)."""
@@ -150,17 +166,33 @@ def _crawl(path: Path, table: Any) -> Crawl:
     )
 
 
-def _hosts(path: Path, value: Any) -> tuple[str, ...]:
-    """Host names, as a URL would carry them (no scheme or path), each with a port where not http's or https's."""
-    key = "crawl.check_links_hosts"
+def _documents(path: Path, table: Any) -> Documents:
+    if not isinstance(table, dict):
+        raise ConfigError(path, "documents", "must be a table")
+    unknown = set(table) - set(Documents.__dataclass_fields__)
+    if unknown:
+        raise ConfigError(path, f"documents.{sorted(unknown)[0]}", "unknown setting")
+    fetch = table.get("fetch", True)
+    if not isinstance(fetch, bool):
+        raise ConfigError(path, "documents.fetch", f"must be true or false, got {fetch!r}")
+    cap = table.get("max_bytes", settings.DOCUMENTS_MAX_BYTES)
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+        raise ConfigError(path, "documents.max_bytes", f"must be a whole number of bytes, at least 1, got {cap!r}")
+    hosts = _hosts(path, table.get("hosts", []), "documents.hosts", ports=False)  # matched by host name alone
+    return Documents(fetch=fetch, max_bytes=cap, hosts=hosts)
+
+
+def _hosts(path: Path, value: Any, key: str = "crawl.check_links_hosts", *, ports: bool = True) -> tuple[str, ...]:
+    """Host names, as a URL would carry them (no scheme or path), each with a port where not http's or https's
+    (``ports``: ``[documents] hosts`` are matched by host name alone, so they take none)."""
     if not isinstance(value, list):
         raise ConfigError(path, key, "must be a list of host names")
     hosts = []
     for item in value:
         match = re.fullmatch(r"([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?", item) if isinstance(item, str) else None
-        if match is None or not match[1].strip(".-") or (match[2] and not 0 < int(match[2]) < 65536):
-            raise ConfigError(path, key, f"must be host names such as \"library.nspcc.org.uk\" (or "
-                                         f"\"host:port\"), got {item!r}")
+        if match is None or not match[1].strip(".-") or (match[2] and not (ports and 0 < int(match[2]) < 65536)):
+            raise ConfigError(path, key, f"must be host names such as \"library.nspcc.org.uk\"" + (
+                " (or \"host:port\")" if ports else "") + f", got {item!r}")
         hosts.append(item.lower())
     return tuple(hosts)
 
@@ -303,7 +335,7 @@ def load_config(path: Path | str) -> Config:
     """
     path = Path(path).resolve()
     data = _read_toml(path)
-    unknown = set(data) - {"crawl", "paths", "source"}
+    unknown = set(data) - {"crawl", "paths", "source", "documents"}
     if unknown:
         raise ConfigError(path, sorted(unknown)[0], "unknown table or key")
     crawl = _crawl(path, data.get("crawl", {}))
@@ -325,4 +357,5 @@ def load_config(path: Path | str) -> Config:
         sources += [_source(file, n, table, areas, seen) for n, table in enumerate(raw_sources, 1)]
     if not sources:
         raise ConfigError(path, "source", "no [[source]] tables: nothing to sync")
-    return Config(path=path, crawl=crawl, paths=paths, sources=sources, areas=areas)
+    return Config(path=path, crawl=crawl, paths=paths, sources=sources, areas=areas,
+                  documents=_documents(path, data.get("documents", {})))

@@ -45,6 +45,15 @@ INCREMENTAL_KNOWN_RUN = 100
 # goes dead in weeks, not hours, and a week keeps the requests to a site few.
 # 0: never as part of a sync (``reposync links check`` still does).
 CHECK_LINKS_DAYS = 7
+# Report documents (issue 21): a report PDF runs to a few MB, its appendices to 20; 50 MB is room for the
+# largest and refuses a runaway body before it is held. Its own cap, apart from a page's (``MAX_BYTES``).
+DOCUMENTS_MAX_BYTES = 50 * 1024 * 1024
+# A report link is a document when its path ends so (a Word file only where that is what is linked).
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".doc")
+# Sources whose documents are fetched when ``[documents] fetch`` is on: partnership pages (local) and the
+# NSPCC yearly lists, which link partnerships' own PDFs; the rolling pages and the library link the library's
+# file transfers, which its robots.txt keeps from crawlers.
+DOCUMENT_PARSERS = ("nspcc-yearly",)
 USER_AGENT = "reposync/{version} (+https://github.com/reposync/reposync)"
 # Hosts walked at once (each host still one request at a time, paced on its
 # own). Politeness is per host, so this only bounds our side: open connections

@@ -29,8 +29,8 @@ import httpx
 import sqlite_utils
 
 from . import catalogue, settings
-from .catalogue import decisions
-from .crawl import hosts, linkcheck
+from .catalogue import decisions, documents as stored_documents
+from .crawl import documents, hosts, linkcheck
 from .reports import night as report
 from .models import SourceOutcome
 from .config import Config, Source
@@ -266,6 +266,9 @@ def run_sync(
             transport: httpx.BaseTransport | None = ReplayTransport(archive, as_of) if offline else None
             archive.defer_sync()  # a live walk's pages are synced to disk once, before the apply
             spooler = Spooler()  # the run's rows until the apply; freed with the outcomes
+            stage = documents.DocumentStage(config, archive, run_id=run_id, offline=offline, spooler=spooler,
+                                            known=stored_documents.known(db),
+                                            read_before=functools.partial(stored_documents.read_before, db))
             stop = threading.Event()
             fetchers: list[Fetcher] = []
             lock = threading.Lock()
@@ -298,6 +301,7 @@ def run_sync(
                         raise hosts.Stopped("the sync is stopping")
                     watch.source_started(plan, source)
                     outcome = walk_one(plan, source, fetcher)
+                    stage.after_walk(source, outcome, fetcher)  # its documents, by the same host's fetcher
                     watch.source_finished(plan, outcome)
                     outcomes.append(outcome)
                 watch.host_finished(plan)
@@ -310,13 +314,16 @@ def run_sync(
             with make_client(crawl, transport=transport, deadline=deadline, limits=limits) as client:
                 watch.planned(plans, max_hosts)
                 by_source = hosts.walk_hosts(plans, walk_host, max_hosts=max_hosts, stop=stop)
+                stage.after_walks(fetchers, client, deadline)  # documents on the hosts [documents] hosts names
             outcomes = [by_source[s.id] for s in sources]  # the config's order, whatever order hosts ended in
+            document_rows = stage.rows()  # each new document read; then entries the page leaves undated
+            stage.date(outcomes)
             watch.walked()
             archive.sync()  # what the catalogue will point at is on disk before it commits
             exit_code = max([o.exit_code for o in outcomes] + [EXIT_OK])
             result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
                                          mode="offline" if offline else "live", inspect=report.build,
-                                         decisions=people)
+                                         decisions=people, documents=document_rows)
             exit_code = result.exit_code  # a walk whose departures were held needs a person (65)
             if not dry_run and on_commit is not None:
                 on_commit(run_id, result.inspected)  # the run has landed: its report first, whatever fails next
@@ -344,7 +351,7 @@ def run_sync(
         db_path=db_path,
         reviews=reviews,
         links=links,
-        requests=sum(f.requests for f in fetchers) + link_requests,
+        requests=sum(f.requests for f in fetchers) + link_requests + stage.requests,
         bytes=sum(f.bytes for f in fetchers),
         dry_run=dry_run,
         report=result.inspected,

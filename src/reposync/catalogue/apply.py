@@ -25,6 +25,7 @@ from ..archive.spool import Spool
 from ..errors import EXIT_DATA
 from ..link import explain
 from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
+from .documents import record as record_documents
 from .rows import LinkRows, person_decisions
 from .schema import JSON_FIELDS
 from .state import layout_state
@@ -234,6 +235,7 @@ class _Writer:
             self._count_changed(entry["id"])
             version = (old.get("version") or 1) + 1
             updates.update({name: _stored(value) for name, value in entry.items() if name != "id"})
+            updates.setdefault("published_from", None)  # dated by its page now, or by nothing
             updates.update(content_hash=digest, version=version)
             self.version(entry["id"], version, digest, changed, entry)
         assignments = ", ".join(f"{name} = ?" for name in updates)
@@ -423,12 +425,14 @@ def apply_run(
     mode: str = "offline",
     inspect: Callable[[sqlite_utils.Database, int], Any] | None = None,
     decisions: Iterable[link.Decision] = (),
+    documents: Iterable[dict[str, Any]] = (),
 ) -> RunResult:
     """Write a whole sync in one transaction: all of it lands, or none of it.
 
     ``inspect(db, run_id)`` runs just before the end, seeing the run as written
     (a dry run rolls back after it: that is how it shows what it would do).
-    ``decisions`` are people's link decisions from decisions.toml, applied with those in the catalogue.
+    ``decisions`` are people's link decisions from decisions.toml, applied with those in the catalogue;
+    ``documents`` the night's document rows (``crawl.documents``), written before the linker reads them.
     """
     outcomes = list(outcomes)
     writer = _Writer(db, run_id)
@@ -440,6 +444,7 @@ def apply_run(
         if dry_run:  # a dry run has no run row of its own outside this transaction
             db.execute("INSERT INTO runs (id, started_at, mode, status) VALUES (?, ?, ?, 'running')",
                        [run_id, utc_now(), mode])
+        record_documents(db, run_id, documents)
         for outcome in outcomes:
             if outcome.error is not None:
                 writer.change(outcome.source, None, "source-failed", outcome.error_url, None, outcome.error)

@@ -279,6 +279,26 @@ def m008_document_kind(db: sqlite_utils.Database) -> None:
     create_views(db)  # the views that read it
 
 
+@migrations()
+def m009_documents(db: sqlite_utils.Database) -> None:
+    """The report documents (issue 21): one row per document URL, what it says and its status, searchable
+    (``documents_fts``); entries join it by ``report_url``. An entry dated by its document says so
+    (``entries.published_from``). Added tables and a column: every row already there stays."""
+    db["documents"].create(
+        {"url": str, "sha256": str, "bytes": int, "kind": str, "content_type": str, "pages": int, "text": str,
+         "title_read": str, "review_type_read": str, "pseudonym_read": str, "partnership_read": str,
+         "published_read": str, "published_precision": str, "fetched_at": str, "checked_at": str,
+         "status": str, "reason": str, "run_id": int},
+        pk="url", if_not_exists=True,
+    )
+    db["documents"].create_index(["sha256"], if_not_exists=True)
+    db["documents"].create_index(["status"], if_not_exists=True)
+    if not db["documents_fts"].exists():
+        db["documents"].enable_fts(["title_read", "text"], create_triggers=True, tokenize="porter")
+    if "published_from" not in db["entries"].columns_dict:
+        db["entries"].add_column("published_from", str)
+
+
 _LOG_DECISION = """
     INSERT INTO link_decisions (entry_a, entry_b, decision, previous, decided_at, decided_by, decided_via)
     VALUES (NEW.entry_a, NEW.entry_b, NEW.decision, {previous},

@@ -156,6 +156,10 @@ class RobotsForbids(NeedsPerson):
     """robots.txt forbids fetching this URL: it is never requested."""
 
 
+class TooBig(NeedsPerson):
+    """The body is over the size cap (as declared, or as it came): the rest is never read."""
+
+
 class RobotsUnavailable(Temporary):
     """The site's robots.txt could not be read this run (5xx, no answer): nothing on the site is requested."""
 
@@ -245,8 +249,10 @@ class Fetcher:
         self.close()
 
     # -- the one public call ---------------------------------------------------
-    def get(self, url: str, site: Site) -> Page:
-        """Fetch ``url``, following redirects within ``site``; raise a ``SourceError`` on failure."""
+    def get(self, url: str, site: Site, *, max_bytes: int | None = None) -> Page:
+        """Fetch ``url``, following redirects within ``site``; raise a ``SourceError`` on failure.
+
+        ``max_bytes``: a cap of its own instead of ``crawl.max_bytes`` (a report document's)."""
         if site_of(url) != site:
             raise NeedsPerson(url, "refused: outside the source's site")
         for _hop in range(settings.MAX_REDIRECTS + 1):
@@ -261,7 +267,7 @@ class Fetcher:
                     headers["If-None-Match"] = row.etag
                 if row.last_modified:
                     headers["If-Modified-Since"] = row.last_modified
-            answer = self._exchange_with_retries(url, headers)
+            answer = self._exchange_with_retries(url, headers, cap=max_bytes)
             status = answer.status
             if status in REDIRECTS:
                 location = answer.headers.get(_LOCATION)
@@ -453,7 +459,7 @@ class Fetcher:
         return min(settings.BACKOFF_MAX, self.backoff * 2 ** (state.attempt_number - 1))
 
     def _exchange_with_retries(self, url: str, headers: dict[str, str], method: str = "GET",
-                               read: bool = True) -> _Answer:
+                               read: bool = True, cap: int | None = None) -> _Answer:
         attempts = self.crawl.retries + 1
         retrying = Retrying(
             retry=retry_if_exception_type(_Retryable),
@@ -463,7 +469,7 @@ class Fetcher:
             reraise=True,
         )
         try:
-            return retrying(self._exchange, url, headers, method, read)
+            return retrying(self._exchange, url, headers, method, read, cap)
         except _Retryable as exc:
             tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
             failure = Temporary(exc.url, f"{exc.reason} (gave up after {tries})")
@@ -471,24 +477,25 @@ class Fetcher:
                 self._unreachable[site_of(url)[1]] = failure
             raise failure from None
 
-    def _exchange(self, url: str, headers: dict[str, str], method: str = "GET", read: bool = True) -> _Answer:
+    def _exchange(self, url: str, headers: dict[str, str], method: str = "GET", read: bool = True,
+                  cap: int | None = None) -> _Answer:
         """One request, paced. ``read=False`` (a link check) reads no body at all: the size cap is never near."""
         host = site_of(url)[1]
         if self.polite:
             self._pace(host)
         self.requests += 1
-        cap = self.crawl.max_bytes
+        cap = cap or self.crawl.max_bytes
         try:
             with (self._deadline.within(self.crawl.timeout),  # the whole exchange, body included
                   self.client.stream(method, url, headers=headers) as response):
                 declared = response.headers.get("Content-Length", "") if read else ""
                 if declared.isdigit() and int(declared) > cap:
-                    raise NeedsPerson(url, f"body of {declared} bytes is over the {cap}-byte cap")
+                    raise TooBig(url, f"body of {declared} bytes is over the {cap}-byte cap")
                 chunks, size = [], 0
                 for chunk in response.iter_bytes() if read else ():  # decoded bytes: a gzip bomb meets the cap too
                     size += len(chunk)
                     if size > cap:
-                        raise NeedsPerson(url, f"body is over the {cap}-byte cap")
+                        raise TooBig(url, f"body is over the {cap}-byte cap")
                     chunks.append(chunk)
                 self.bytes += size
                 answer = _Answer(url, response.status_code, response.headers, b"".join(chunks))

@@ -18,6 +18,7 @@ import sqlite_utils
 
 from .. import settings
 from ..archive.snapshots import atomic_write
+from ..catalogue import documents
 from ..urls import web_url
 from . import completeness
 from .markdown import md_escape
@@ -122,6 +123,7 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         "sources": json.loads(run["sources"] or "{}"),
         "sections": {kind: items for kind, items in sections.items() if items},
         "completeness": completeness_moves(db, run["id"]),
+        "documents": documents.run_counts(db, run["id"]),  # read (or refused) this run, by status
     }
 
 
@@ -191,6 +193,15 @@ def summary_line(report: dict[str, Any]) -> str:
     return f"reposync run {report['run']} ({report['mode']}, {report['status']}): " + (", ".join(parts) or "no changes")
 
 
+def documents_line(counts: dict[str, int]) -> str:
+    """The run's documents in one line: how many read, how many scans without a text layer (no OCR)."""
+    words = {"ok": "read", "no-text": "without a text layer (scans: counted, not read by OCR)",
+             "not-a-pdf": "not a PDF", "too-big": "over [documents] max_bytes", "encrypted": "encrypted",
+             "forbidden": "forbidden by robots.txt", "error": "unreadable or not fetched"}
+    parts = [f"{n} {words.get(status, status)}" for status, n in counts.items()]
+    return f"{sum(counts.values())} documents new or changed this run: " + ", ".join(parts) + "."
+
+
 def render_md(report: dict[str, Any]) -> str:
     lines = [f"# {summary_line(report)}", ""]
     lines.append(f"Started {report['started_at']}, finished {report['finished_at']}; exit code {report['exit_code']}.")
@@ -212,6 +223,8 @@ def render_md(report: dict[str, Any]) -> str:
                   "|" + "---|" * len(COMPLETENESS_HEADINGS)]
         for row in report["completeness"]:
             lines.append("| " + " | ".join(md_escape(cell) for cell in _completeness_cells(row)) + " |")
+    if report.get("documents"):
+        lines += ["", "## Report documents", "", documents_line(report["documents"])]
     if not report["sources"]:  # a link check walks no source
         return "\n".join(lines) + "\n"
     lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
