@@ -173,6 +173,39 @@ def test_an_unchanged_second_night_reads_no_document_body_again(site: MockServer
     assert query(tmp_path, "SELECT count(*) FROM changes WHERE run_id = ?", (night2.run_id,)) == [(0,)]
 
 
+def test_a_review_the_page_drops_keeps_its_text_its_body_and_goes_in_the_pack(site: MockServer,
+                                                                               tmp_path: Path) -> None:
+    config = write_config(tmp_path, site)
+    run_sync(load_config(config))
+    site.pages["/partnership"] = Resource(page(site, *[n for n in ITEMS if n != "child-k"]), etag='"page-2"')
+    site.pages["/reports/child-k.pdf"].status = 404  # taken down with it
+
+    night2 = run_sync(load_config(config))
+    assert query(tmp_path, "SELECT status FROM entries WHERE title = 'Child K'") == [("expired",)]
+    text, sha256 = query(tmp_path, "SELECT text, sha256 FROM documents WHERE url LIKE '%child-k.pdf'")[0]
+    assert "Child K" in text
+
+    # snapshots prune keeps the body of a document whose entry is still in the catalogue, however old.
+    archive = Archive(tmp_path / "snapshots")
+    with sqlite3.connect(tmp_path / "catalogue.db") as db:
+        kept = {sha for (sha,) in db.execute("SELECT sha256 FROM documents WHERE sha256 IS NOT NULL")}
+    prune(archive, night2.run_id + 1, keep_bodies={sha256})  # as if every run were past --keep-days
+    assert archive.body(sha256)
+    assert kept - {sha256}  # the others may go: only what a catalogue entry names is kept whatever its age
+    result = CliRunner().invoke(cli, ["snapshots", "verify", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+
+    # The pack: beside the CSV and the email, a zip of the documents the archive holds for the missing reviews.
+    out = tmp_path / "packs"
+    result = CliRunner().invoke(cli, ["pack", "--area", "York", "--out", str(out), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(out / "york-documents.zip") as packed:
+        names = packed.namelist()
+        assert "northshire-child-k-child-k.pdf" in names
+        assert packed.read("northshire-child-k-child-k.pdf") == REPORTS["cspr-child-k"][0]
+    assert "wrote " + str(out / "york-documents.zip") in result.output
+
+
 def test_documents_off_and_offline_replay(site: MockServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, site, fetch=False)
     run_sync(load_config(config))

@@ -10,7 +10,8 @@ row goes from the manifest, and every body no row left names goes from
 manifest is in place before the first body goes, so a crash half-way leaves
 bodies nobody names, never a row without its body. (The rule keeps a little
 more than the least: each URL's last page before the first kept run, even where
-that run fetched the URL itself.)
+that run fetched the URL itself.) A body named in ``keep_bodies`` (the report documents of entries still in
+the catalogue, listed or gone from their page) stays whatever its age, with the last row that names it.
 """
 
 from __future__ import annotations
@@ -47,23 +48,28 @@ def oldest_kept_run(db: sqlite_utils.Database, keep_days: float, now: datetime) 
     return int(row[0]) if row and row[0] is not None else None
 
 
-def _last_before(archive: Archive, kept_from: int) -> set[int]:
-    """Offsets of each URL's last row before run ``kept_from`` that a replay can serve (a body or a redirect)."""
+def _last_before(archive: Archive, kept_from: int, keep_bodies: set[str] = frozenset()) -> set[int]:
+    """Offsets of each URL's last row before run ``kept_from`` that a replay can serve (a body or a redirect),
+    and of the last row naming each body of ``keep_bodies``."""
     last: dict[bytes, int] = {}  # 16-byte url key -> offset: small at 150,000 URLs
+    naming: dict[str, int] = {}
     for offset, row in archive.scan():
         if row.run is not None and row.run < kept_from and (row.sha256 is not None or row.location is not None):
             last[url_key(row.url)] = offset
-    return set(last.values())
+        if row.sha256 in keep_bodies:
+            naming[row.sha256] = offset
+    return set(last.values()) | set(naming.values())
 
 
-def prune(archive: Archive, kept_from: int | None, *, dry_run: bool = False) -> Pruned:
+def prune(archive: Archive, kept_from: int | None, *, dry_run: bool = False,
+          keep_bodies: set[str] = frozenset()) -> Pruned:
     """Drop the rows and bodies no run from ``kept_from`` on can read. Call it holding the sync lock.
 
     A manifest row that does not read raises ValueError before anything is removed. The manifest is read
     twice, one row at a time, and the new one written beside it and renamed over it.
     """
     result = Pruned()
-    keep_offsets = _last_before(archive, kept_from) if kept_from is not None else set()
+    keep_offsets = _last_before(archive, kept_from, keep_bodies) if kept_from is not None else set()
     named: set[str] = set()
     archive.root.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=archive.root, prefix=".tmp-manifest-")

@@ -37,6 +37,7 @@ from ..catalogue.views import (  # noqa: F401 - their names here too
 from ..urls import web_url
 
 if TYPE_CHECKING:
+    from ..archive.snapshots import Archive
     from ..config import Config
 
 TYPE_NAMES = {
@@ -266,8 +267,11 @@ def _cell(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def write_pack(db: sqlite_utils.Database, area: str, sources: list[str], out: Path) -> Pack:
-    """``<area>-missing.csv`` and ``<area>-email.txt`` in ``out``; nothing at all when nothing is missing."""
+def write_pack(db: sqlite_utils.Database, area: str, sources: list[str], out: Path,
+               archive: Archive | None = None) -> Pack:
+    """``<area>-missing.csv`` and ``<area>-email.txt`` in ``out``, and ``<area>-documents.zip`` of the reports
+    ``archive`` holds for them (what a partnership may since have taken down); nothing at all when nothing is
+    missing."""
     from ..archive.snapshots import atomic_write
 
     missing = missing_reviews(db, sources)
@@ -284,4 +288,43 @@ def write_pack(db: sqlite_utils.Database, area: str, sources: list[str], out: Pa
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(csv_path, buffer.getvalue().encode("utf-8"), durable=False)
     atomic_write(email_path, email_text(area, missing, csv_path.name).encode("utf-8"), durable=False)
-    return Pack(area, missing, queued, [csv_path, email_path])
+    paths = [csv_path, email_path]
+    if archive is not None and write_documents_zip(db, archive, [item["entry_id"] for item in missing],
+                                                   out / f"{slug}-documents.zip"):
+        paths.append(out / f"{slug}-documents.zip")
+    return Pack(area, missing, queued, paths)
+
+
+def write_documents_zip(db: sqlite_utils.Database, archive: Archive, entry_ids: list[str], path: Path) -> int:
+    """A zip of the report documents the archive holds for these entries, one file each named by its entry and
+    its own file name; written beside and renamed, never half a zip. Returns how many went in (0: no zip)."""
+    import os
+    import tempfile
+    import zipfile
+    from urllib.parse import unquote, urlsplit
+
+    from ..archive.snapshots import DamagedSnapshot
+    from ..catalogue import documents
+
+    held = []
+    for row in documents.for_entries(db, entry_ids):
+        if row["sha256"] and row["status"] != "too-big":
+            name = unquote(urlsplit(row["url"]).path.rsplit("/", 1)[-1]) or "report"
+            held.append((f"{row['entry_id'].replace(':', '-')}-{name}", row["sha256"]))
+    if not held:
+        return 0
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    written = 0
+    try:
+        with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as packed:
+            for name, sha256 in held:
+                try:
+                    packed.writestr(name, archive.body(sha256))  # one document in memory at a time
+                except DamagedSnapshot:
+                    continue  # damaged or pruned: `reposync snapshots verify` says so
+                written += 1
+        if written:
+            os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return written

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ...archive.snapshots import Archive
 from ..options import config_option, db_option, handle_errors, open_catalogue
 from ...reports.completeness import FORMATS, UnknownArea, render, resolve_area, rows, write_pack
 
@@ -41,7 +42,8 @@ def completeness_command(config_path: Path, db_path: Path | None, area_name: str
 @db_option
 @click.option("--area", "area_name", required=True, help="The area whose missing reviews to pack (a name or alias).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder to write <area>-missing.csv and <area>-email.txt into.")
+              show_default=True, help="Folder to write <area>-missing.csv, <area>-email.txt and "
+                                      "<area>-documents.zip into.")
 @handle_errors
 def pack_command(config_path: Path, db_path: Path | None, area_name: str, out_dir: Path) -> None:
     """Write the list of an area's local reviews missing from the national repository, and an email to send
@@ -52,7 +54,7 @@ def pack_command(config_path: Path, db_path: Path | None, area_name: str, out_di
             area, sources = resolve_area(config, area_name)
         except UnknownArea as exc:
             raise click.UsageError(str(exc)) from None
-        pack = write_pack(db, area, sources, out_dir)
+        pack = write_pack(db, area, sources, out_dir, Archive(config.paths.snapshots))
         found = [] if pack.missing else rows(db, config, area)
     finally:
         db.close()

@@ -43,7 +43,7 @@ def prune(keep_days: float, dry_run: bool, config_path: Path, db_path: Path | No
     bodies no row left names. The bundled pages (rows with no run) always stay, and so does the newest run.
     """
     from ...archive import housekeeping
-    from ...catalogue import open_db
+    from ...catalogue import documents, open_db
     from ...archive.snapshots import Archive, archive_lock
     from ...sync import sync_lock
 
@@ -59,10 +59,11 @@ def prune(keep_days: float, dry_run: bool, config_path: Path, db_path: Path | No
         try:
             kept_from = housekeeping.oldest_kept_run(db, keep_days, datetime.now(timezone.utc))
             first_run = db.execute("SELECT min(id) FROM runs").fetchone()[0]
+            kept_documents = documents.kept_bodies(db)  # the reports of entries still in the catalogue
         finally:
             db.close()
         try:
-            result = housekeeping.prune(archive, kept_from, dry_run=dry_run)
+            result = housekeeping.prune(archive, kept_from, dry_run=dry_run, keep_bodies=kept_documents)
         except ValueError as exc:
             raise click.ClickException(f"{exc}: nothing pruned; see `reposync snapshots verify`") from None
     verb = "would remove" if dry_run else "removed"
