@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reposync import link
+from reposync.link import explain
 from reposync.link.rules import DEDUPE_RULES
 from test_linkage import FILLER, anon, bench, groups_of, local, records, row
 
@@ -31,7 +32,7 @@ def test_every_rule_has_a_name_evidence_a_gold_case_a_commit_and_says_why() -> N
     gold = json.loads(GOLD.read_text(encoding="utf-8"))
     ids = {e["id"] for e in gold["national"]}
     names = [r.name for r in DEDUPE_RULES]
-    assert len(names) == len(set(names)) == 22
+    assert len(names) == len(set(names)) == 23
     for rule in DEDUPE_RULES:
         assert rule.case in ids, rule.name
         assert rule.evidence and len(rule.commit) == 7 and len(rule.why) > 40, rule.name
@@ -82,6 +83,42 @@ def test_a_single_letter_pseudonym_is_no_case_key_however_rare_a_large_collectio
 
 def test_dedupe_needs_the_area() -> None:
     assert len(groups_of(row("a:1"), row("b:1", codes=("E10000030",)))) == 2
+
+
+# --- same-document -----------------------------------------------------------------------------------------------
+
+
+def test_same_document_two_listings_linking_one_pdf_are_one_review() -> None:
+    pdf = "a" * 64
+    # Child A is a common single-letter name, a listing's lag apart: nothing else would join the two.
+    rows = [row("nspcc-2014:kent-child-a", start="2014-12-01", end="2014-12-31", precision="month")
+            | {"report_sha256": pdf},
+            row("nspcc-recent:kent-child-a", start="2015-02-01", end="2015-02-28", precision="month")
+            | {"report_sha256": pdf}]
+    assert link.link_all(rows).national_groups == [["nspcc-2014:kent-child-a", "nspcc-recent:kent-child-a"]]
+    assert len(link.link_all(rows, skip_rules=["same-document"]).national_groups) == 2
+    assert link.same_review_reason(*records(*rows).values(), link.Weights.from_records([]))[1].startswith(
+        "the same report document")
+    other = [rows[0], rows[1] | {"report_sha256": "b" * 64}]  # two documents: the rule says nothing
+    assert len(link.link_all(other).national_groups) == 2
+    elsewhere = [rows[0], rows[1] | {"la_codes": ["E10000030"], "area": "Surrey"}]  # same-area speaks first
+    assert len(link.link_all(elsewhere).national_groups) == 2
+
+
+def test_same_document_a_local_review_and_the_national_entry_linking_its_pdf_link_automatically() -> None:
+    pdf = "c" * 64
+    rows = [local("kent:child-a", start="2014-03-10", title="child a overview report") | {"report_sha256": pdf},
+            row("nspcc-2016:kent-child-a", start="2016-01-01") | {"report_sha256": pdf}]
+    linkage = link.link_all(rows)
+    assert [(l.entry_a, l.entry_b, l.decision, l.features["document"]) for l in linkage.links] == [
+        ("kent:child-a", "nspcc-2016:kent-child-a", "auto", "same")]
+    # `links explain` and the review queue show the document evidence beside the other features.
+    assert ("document", "the same report document (same SHA-256)", link.DOCUMENT_SAME) in explain.feature_rows(
+        linkage.links[0].features)
+    # Without the document, a common name 662 days apart scores below the review band (5.95): it is only put to a
+    # person because it names the same child within two years (issue 25's same-children-queued), never linked.
+    assert [l.decision for l in link.link_all([rows[0], rows[1] | {"report_sha256": None}]).links] == ["review"]
+    assert link.link_all([rows[0], rows[1] | {"report_sha256": None}]).links[0].score < link.REVIEW
 
 
 # --- anonymous-one-listing ---------------------------------------------------------------------------------------

@@ -389,7 +389,7 @@ def test_score_weighs_pseudonym_rarity_area_and_dates() -> None:
     rare, _ = link.compare(r["l:br"], r["n:br"], weights)
     assert rare > common >= link.AUTO
     assert features["area"] == "same" and features["date"] == "overlap" and features["names_shared"] == ["child a"]
-    assert set(features["points"]) == {"area", "date", "names", "title", "type", "summary"}
+    assert set(features["points"]) == {"area", "date", "names", "title", "type", "summary", "document"}
     assert link.score(r["l:a"], r["n:b"], weights) < 0  # both name a child, not the same one
     assert link.REVIEW <= link.score(r["l:a"], r["n:a15"], weights) < link.AUTO  # a year on: a person decides
 

@@ -12,7 +12,7 @@ from test_links_cli import BABY_A, CHILD_B_C, config, db_of, reposync, sync  # n
 from reposync.link import explain
 from reposync.catalogue import migrations, open_db
 
-_ROW = re.compile(r"^(area|date|names|title|type|summary)\s+(.+?)\s+([+-]\d+\.\d\d)$")
+_ROW = re.compile(r"^(area|date|names|title|type|summary|document)\s+(.+?)\s+([+-]\d+\.\d\d)$")
 
 
 def features_of(output: str) -> dict[str, tuple[str, float]]:

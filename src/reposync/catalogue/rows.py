@@ -14,8 +14,10 @@ from ..archive.snapshots import utc_now
 
 LINK_ROWS_SQL = (
     "SELECT id, kind, source, area, la_codes, pseudonyms, title_key, published_start, published_end, "
-    "published_precision, published_year, review_type, document_kind, review_id, title, summary, note, keywords "
-    "FROM entries"
+    "published_precision, published_year, review_type, document_kind, review_id, title, summary, note, keywords, "
+    # the bytes of its report document, when one was read (a page's error page is no document: ok, no-text only)
+    "(SELECT d.sha256 FROM documents d WHERE d.url = entries.report_url AND d.status IN ('ok', 'no-text')) "
+    "AS report_sha256 FROM entries"
 )
 
 

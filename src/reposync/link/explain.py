@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import link
 
-FEATURES = ("area", "date", "names", "title", "type", "summary")
+FEATURES = ("area", "date", "names", "title", "type", "summary", "document")
 
 
 def _signed(points: float) -> str:
@@ -54,6 +54,11 @@ def feature_rows(features: dict[str, Any]) -> list[tuple[str, str, float]]:
     else:
         summary = f"TF-IDF cosine {text}, set aside: anonymous record of another year or kind"
     rows.append(("summary", summary, points.get("summary", 0.0)))
+    if "document" in features:  # links scored before documents were read have no such feature
+        rows.append(("document", {"same": "the same report document (same SHA-256)",
+                                  "different": "two different report documents"}.get(
+                                      features["document"], "a report document not read on one side"),
+                     points.get("document", 0.0)))
     return rows
 
 

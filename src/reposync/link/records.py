@@ -103,6 +103,7 @@ class Record:
     # Which document of its review (normalise.documents: report, summary, briefing, action-plan, statement,
     # other): a local review listed as several documents is linked through its report first (``linkrules``).
     document_kind: str = "report"
+    report_sha256: str | None = None  # the SHA-256 of its report document, when one was read (issue 21)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], shared: dict | None = None) -> Record:
@@ -161,6 +162,7 @@ class Record:
             described=sum(1 for term in description if " " not in term) >= DESCRIBED_WORDS,
             document=document or review_type == "briefing",
             document_kind=one(row.get("document_kind") or document_kind(row.get("title") or title_key, review_type)),
+            report_sha256=row.get("report_sha256"),
         )
 
     @property

@@ -195,6 +195,20 @@ def same_area(p: Pair) -> Verdict | None:
     return None
 
 
+@_rule("same-document", acts="pair", commit="03d0c32",
+       evidence="report documents' SHA-256 (the documents table)",
+       case="nspcc-2013:city-of-york-baby-a")
+def same_document(p: Pair) -> Verdict | None:
+    """Two records of one area whose report documents are the same bytes are one review, whatever their names
+    and dates say: a listing that links the partnership's own PDF points at the very report. (The gold set
+    carries no documents: its case stands for a yearly-list entry of a partnership's report; the rule's own
+    tests are synthetic.)"""
+    a, b = p.a, p.b
+    if a.report_sha256 is not None and a.report_sha256 == b.report_sha256:
+        return "equal", f"the same report document (SHA-256 {a.report_sha256[:12]}...)"
+    return None
+
+
 @_rule("nameless-like-kind", acts="pair", branch="nameless", commit="2a4217b",
        evidence="pseudonyms; review types",
        case="nspcc-2012:ceredigion-child-k")

@@ -31,6 +31,10 @@ NAME_UNSHARED = -1.0  # per name on one side only (Child A, B and C against Chil
 NAME_UNSHARED_CAP = -4.0
 NAME_CONFLICT = -10.0  # both name children, none in common: different cases
 
+# The same report document, byte for byte (its SHA-256): a national list that links the partnership's own PDF.
+# Evidence enough on its own for the automatic band; against it, only a person's decision.
+DOCUMENT_SAME = AUTO
+
 # --- summaries, abstracts, keywords (local-national; the IDF itself is in ``weights``) -------------------------
 SUMMARY_POINTS = 5.0  # per unit of cosine above SUMMARY_NEUTRAL, local-national
 SUMMARY_NEUTRAL = 0.2
@@ -48,6 +52,7 @@ class Points:
     title: float
     type: float
     summary: float
+    document: float
     relation: str
     gap: int | None
     bits: float
@@ -96,8 +101,11 @@ def _points(local: Record, national: Record, weights: Weights) -> Points:
         else:
             low, high = SUMMARY_CAP
             summary = min(high, max(low, (text - SUMMARY_NEUTRAL) * SUMMARY_POINTS))
-    total = round(area + when + names + title + kind + summary, 2)
-    return Points(total, area, when, names, title, kind, summary, relation, gap, bits, similarity, text, counted)
+    same_document = local.report_sha256 is not None and local.report_sha256 == national.report_sha256
+    document = DOCUMENT_SAME if same_document else 0.0
+    total = round(area + when + names + title + kind + summary + document, 2)
+    return Points(total, area, when, names, title, kind, summary, document, relation, gap, bits, similarity, text,
+                  counted)
 
 
 def score(local: Record, national: Record, weights: Weights) -> float:
@@ -113,7 +121,7 @@ def compare(local: Record, national: Record, weights: Weights) -> tuple[float, d
     else:
         area = "anonymous" if national.anonymous else "unknown" if not national.codes else "different"
     points = {"area": p.area, "date": p.date, "names": p.names, "title": p.title, "type": p.type,
-              "summary": p.summary}
+              "summary": p.summary, "document": p.document}
     shared = local.names & national.names
     features = {
         "area": area,
@@ -128,6 +136,9 @@ def compare(local: Record, national: Record, weights: Weights) -> tuple[float, d
         "summary_counted": p.summary_counted,
         "review_types": [local.review_type, national.review_type],
         "anonymous": national.anonymous,
+        # the report documents: "same" (the same bytes), "different", or None when either was not read
+        "document": (None if not (local.report_sha256 and national.report_sha256)
+                     else "same" if local.report_sha256 == national.report_sha256 else "different"),
         "points": {k: round(v, 2) for k, v in points.items()},
     }
     return p.total, features

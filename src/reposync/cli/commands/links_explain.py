@@ -82,6 +82,9 @@ def _national_pair(a: dict, b: dict, records: dict[str, link.Record], weights: l
                     f" (the same review's particulars from {link.DEDUPE_TEXT_SAME_YEAR:g} the same year,"
                     f" {link.DEDUPE_TEXT:g} otherwise; two stories under {link.DEDUPE_TEXT_AGAINST:g})"),
         ("listings", "the same listing" if ra.source == rb.source else "two listings"),
+        ("document", "not read on one side" if not (ra.report_sha256 and rb.report_sha256)
+                     else f"the same report document (SHA-256 {ra.report_sha256[:12]}...)"
+                     if ra.report_sha256 == rb.report_sha256 else "two different report documents"),
     ]
     lines = [f"national  {_entry(a)}", f"national  {_entry(b)}", "", f"{'feature':9} value"]
     lines += [f"{name:9} {value}" for name, value in rows]
