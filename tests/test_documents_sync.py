@@ -227,3 +227,23 @@ def test_off_site_documents_only_on_the_hosts_the_config_names(site: MockServer,
     run_sync(load_config(write_config(tmp_path, site, hosts=["localhost"])))
     assert statuses(tmp_path)["child-o.pdf"] == "ok"
     assert site.count("/reports/child-o.pdf") == 1
+
+
+def test_librarians_search_the_reports_text_in_the_saved_query(site: MockServer, tmp_path: Path) -> None:
+    import yaml
+
+    run_sync(load_config(write_config(tmp_path, site)))
+    queries = yaml.safe_load((ROOT / "config" / "metadata.yml").read_text(encoding="utf-8"))[
+        "databases"]["catalogue"]["queries"]
+    sql = queries["search_reports"]["sql"]
+    with sqlite3.connect(tmp_path / "catalogue.db") as db:
+        db.row_factory = sqlite3.Row
+        found = [dict(r) for r in db.execute(sql, {"words": "Child Safeguarding Practice Review"})]
+        nothing = db.execute(sql, {"words": ""}).fetchall()
+        odd = db.execute(sql, {"words": 'Child K" OR "x'}).fetchall()  # FTS syntax is taken as words
+    assert sorted((r["entry"], r["partnership"], r["publisher_link"]) for r in found) == [
+        ("northshire:child-k", "York", site.url("/reports/child-k.pdf")),
+        ("northshire:child-w", "York", site.url("/reports/child-w.docx"))]  # "Local Child Safeguarding ..."
+    assert all("[Child Safeguarding Practice Review]" in r["snippet"] for r in found), \
+        [r["snippet"] for r in found]
+    assert nothing == [] and odd == []
