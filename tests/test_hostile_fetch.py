@@ -49,6 +49,7 @@ def write_config(tmp_path: Path, sources: list[dict]) -> Path:
     table = {
         "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "user_agent": UA,
                   "check_links_days": 0},  # report links are asked about in tests/test_linkcheck.py
+        "documents": {"fetch": False},  # and report documents fetched in tests/test_documents_sync.py
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,
     }

@@ -128,6 +128,7 @@ def write_config(folder: Path, sources: list[dict], **crawl: object) -> Path:
     table = {
         "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 2,
                   "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; tests)", **crawl},
+        "documents": {"fetch": False},  # the walks' requests alone: documents are tests/test_documents_sync.py
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,
     }
