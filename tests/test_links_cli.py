@@ -142,8 +142,8 @@ def test_reject_unlinks_and_survives_syncs_and_a_rebuild(config: Path) -> None:
 
 def test_accept_links_whatever_the_score_in_either_order_and_survives_a_rebuild(config: Path) -> None:
     sync(config)
-    assert decision_of(config, CHILD_B_C) is None  # not even a candidate
-    result = reposync(config, "links", "accept", CHILD_B_C[1], CHILD_B_C[0])  # national first: put right
+    assert decision_of(config, CHILD_B_C) is None  # not even a candidate: only with --force
+    result = reposync(config, "links", "accept", CHILD_B_C[1], CHILD_B_C[0], "--force")  # national first: put right
     assert result.exit_code == 0, result.output
     assert decision_of(config, CHILD_B_C) == "accepted"
     sync(config)
@@ -237,3 +237,49 @@ def test_the_review_queue_lists_candidates_with_their_evidence(config: Path, tmp
     assert "dates within-3-years" in result.output and "names baby a" in result.output
     unmatched = reposync(config, "links", "unmatched")
     assert "review" in unmatched.output and "[1 in the review queue]" in unmatched.output
+
+
+def test_an_accept_against_the_evidence_says_why_and_needs_force(config: Path) -> None:
+    """Issue 24: York's Child B with the 2013 list's Baby A (−5.73, no name in common, Baby A already York's
+    Baby A's) printed only "accepted" and the next sync undid the right link."""
+    sync(config)
+    wrong = ("york:child-b", BABY_A[1])
+    refused = reposync(config, "links", "accept", *wrong)
+    assert refused.exit_code == 2
+    assert refused.stdout == ""  # the refusal is an error: all of it on standard error
+    assert "names     no name in common (child b, baby a)" in refused.stderr  # the same table as links explain
+    assert "its score -5.73 is below the review band (6)" in refused.stderr
+    assert "its national review is already linked from york's page" in refused.stderr
+    assert f"accepting it undoes {BABY_A[0]} <-> {BABY_A[1]} (auto): the next sync unlinks it" in refused.stderr
+    assert refused.stderr.rstrip().endswith("to accept it anyway, add --force")
+    assert decision_of(config, wrong) is None and decision_of(config, BABY_A) == "auto"
+    assert not (config.parent / "decisions.toml").exists()
+
+    in_band = reposync(config, "links", "reject", *BABY_A)  # a reject never needs --force
+    assert in_band.exit_code == 0, in_band.output
+    forced = reposync(config, "links", "accept", *wrong, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert decision_of(config, wrong) == "accepted"
+
+
+def test_undo_takes_a_decision_back_and_the_evidence_decides_again(config: Path) -> None:
+    sync(config)
+    assert reposync(config, "links", "reject", *BABY_A).exit_code == 0
+    sync(config)
+    assert decision_of(config, BABY_A) == "rejected" and not same_review(config, *BABY_A)
+
+    undone = reposync(config, "links", "undo", BABY_A[1], BABY_A[0])  # either order
+    assert undone.exit_code == 0, undone.output
+    assert undone.stdout.startswith(f"undone: {BABY_A[1]} <-> {BABY_A[0]} was rejected")
+    assert decision_of(config, BABY_A) is None and file_decisions(config) == {}
+    logged = list(db_of(config).query("SELECT decision, previous, decided_via FROM link_decisions "
+                                      "WHERE entry_a = ? AND entry_b = ? ORDER BY id", list(BABY_A)))
+    assert [tuple(r.values()) for r in logged] == [("rejected", "auto", "cli"), ("undone", "rejected", "cli")]
+    sync(config)  # the evidence decides: York's Baby A is linked again
+    assert decision_of(config, BABY_A) == "auto" and same_review(config, *BABY_A)
+    (config.parent.parent / "catalogue.db").unlink()  # and a rebuild does not bring the decision back
+    sync(config)
+    assert decision_of(config, BABY_A) == "auto"
+
+    again = reposync(config, "links", "undo", *BABY_A)
+    assert again.exit_code == 2 and "no decision on york:baby-a <-> nspcc-2013:city-of-york-baby-a" in again.stderr

@@ -26,7 +26,8 @@ from ..errors import EXIT_USAGE, ConfigError, ReposyncError
 from ..link.explain import text as explanation_text
 
 HEADER = """\
-# Link decisions people made with `reposync links accept|reject` (or in Datasette).
+# Link decisions people made with `reposync links accept|reject` (or in Datasette); `reposync links undo`
+# takes one back out.
 # reposync rewrites this file after each decision and each sync; every sync and every rebuild
 # from snapshots reads it, so no decision is lost. Per pair, the newest decided_at wins.
 # local = the local entry id, national = the national entry id; the titles are for reading only;
@@ -39,6 +40,15 @@ class DecisionError(ReposyncError):
     """A decision that cannot be recorded: unknown entry ids, or not a local-national pair."""
 
     exit_code = EXIT_USAGE
+
+
+class NeedsForce(DecisionError):
+    """An accept the evidence contradicts: recorded only with --force (the Datasette form: force = yes)."""
+
+    def __init__(self, local: str, national: str, concerns: list[str]) -> None:
+        self.local, self.national, self.concerns = local, national, concerns
+        super().__init__(f"not accepted: {local} <-> {national} goes against the evidence (above); "
+                         "to accept it anyway, add --force")
 
 
 def load(path: Path) -> list[link.Decision]:
@@ -101,17 +111,22 @@ def export(db: sqlite_utils.Database, path: Path) -> int:
     """
     with _file_lock(path):
         merged = link.merge_decisions(catalogue.person_decisions(db), load(path))
-        titles = {}
-        ids = sorted({i for pair in merged for i in pair})
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            titles.update({r["id"]: r["title"] for r in db.query(
-                f"SELECT id, title FROM entries WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)})
-        text = dumps(merged.values(), titles)
+        text = dumps(merged.values(), _titles(db, merged))
         old = path.read_text(encoding="utf-8") if path.exists() else None
         if merged and text != old:  # no decisions, no file: a sync without any writes nothing
             atomic_write(path, text.encode("utf-8"))
         return len(merged)
+
+
+def _titles(db: sqlite_utils.Database, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The titles of the entries the pairs name, for reading in the file."""
+    titles: dict[str, str] = {}
+    ids = sorted({i for pair in pairs for i in pair})
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        titles.update({r["id"]: r["title"] for r in db.query(
+            f"SELECT id, title FROM entries WHERE id IN ({', '.join('?' for _ in chunk)})", chunk)})
+    return titles
 
 
 def pair_entries(db: sqlite_utils.Database, first: str, second: str,
@@ -127,17 +142,59 @@ def pair_entries(db: sqlite_utils.Database, first: str, second: str,
     return found
 
 
-def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decision: str) -> link.Decision:
-    """Record a person's decision on a pair (given in either order) in the catalogue, then export."""
-    if decision not in link.PERSON_DECISIONS:
-        raise DecisionError(f"a decision is accepted or rejected, not {decision!r}")
+def _local_national(db: sqlite_utils.Database, first: str, second: str) -> tuple[str, str]:
+    """The pair a person names (in either order) as (local, national); DecisionError when it is not one."""
     kinds = {id: row["kind"] for id, row in pair_entries(db, first, second).items()}
     if {kinds[first], kinds[second]} != {"local", "national"}:
         raise DecisionError(f"a link joins a local entry and a national entry; {first!r} is {kinds[first]} "
                             f"and {second!r} is {kinds[second]}")
-    local, national = (first, second) if kinds[first] == "local" else (second, first)
+    return (first, second) if kinds[first] == "local" else (second, first)
+
+
+def accept_concerns(db: sqlite_utils.Database, local: str, national: str, score: float) -> list[str]:
+    """Why accepting this pair goes against the evidence, and what it would undo ([] when nothing does).
+
+    Two things make an accept need --force: a score below the review band, and a national review already
+    linked from the local entry's page (the next sync would take that link away, as issue 24 saw for York).
+    """
+    concerns = []
+    if score < link.REVIEW:
+        concerns.append(f"its score {score:.2f} is below the review band ({link.REVIEW:g}): the evidence says "
+                        "they are not the same review")
+    taken = list(db.query(
+        """SELECT o.entry_a, o.entry_b, o.decision, a.source FROM links o
+           JOIN entries a ON a.id = o.entry_a JOIN entries b ON b.id = o.entry_b
+           JOIN entries me ON me.id = ? JOIN entries them ON them.id = ?
+           WHERE o.decision IN ('auto', 'accepted') AND a.source = me.source AND a.id <> me.id
+             AND b.review_id = them.review_id ORDER BY o.entry_a, o.entry_b""", [local, national]))
+    if not taken:
+        return concerns
+    concerns.append(f"its national review is already linked from {taken[0]['source']}'s page")
+    own = list(db.query(
+        """SELECT o.entry_a, o.entry_b, o.decision FROM links o JOIN entries b ON b.id = o.entry_b
+           JOIN entries them ON them.id = ? WHERE o.entry_a = ? AND o.decision IN ('auto', 'accepted')
+             AND b.review_id IS NOT them.review_id ORDER BY o.entry_b""", [national, local]))
+    for row in taken + own:
+        concerns.append(f"accepting it undoes {row['entry_a']} <-> {row['entry_b']} ({row['decision']}): "
+                        "the next sync unlinks it")
+    return concerns
+
+
+def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decision: str,
+           force: bool = False) -> link.Decision:
+    """Record a person's decision on a pair (given in either order) in the catalogue, then export.
+
+    An accept that ``accept_concerns`` finds against the evidence raises NeedsForce unless ``force``.
+    """
+    if decision not in link.PERSON_DECISIONS:
+        raise DecisionError(f"a decision is accepted or rejected, not {decision!r}")
+    local, national = _local_national(db, first, second)
     rows = list(db.query(catalogue.LINK_ROWS_SQL))
     score, features = link.score_pair(rows, local, national)
+    if decision == "accepted" and not force:
+        concerns = accept_concerns(db, local, national, score)
+        if concerns:
+            raise NeedsForce(local, national, concerns)
     features["decided_by"] = "person"
     now = utc_now()
     who = _user()
@@ -163,6 +220,36 @@ def record(db: sqlite_utils.Database, path: Path, first: str, second: str, decis
         raise
     export(db, path)
     return catalogue.PersonDecision(local, national, decision, now, who, "cli")
+
+
+def undo(db: sqlite_utils.Database, path: Path, first: str, second: str) -> str:
+    """Take a person's decision on a pair back out of the catalogue and the file, so the evidence decides
+    again at the next sync; logged in link_decisions as ``undone``. Returns the decision undone."""
+    local, national = _local_national(db, first, second)
+    with _file_lock(path):
+        row = db.execute("SELECT decision FROM links WHERE entry_a = ? AND entry_b = ?", [local, national]).fetchone()
+        in_file = {d.pair: d for d in load(path)}
+        if (row is None or row[0] not in link.PERSON_DECISIONS) and (local, national) not in in_file:
+            raise DecisionError(f"no decision on {local} <-> {national} to undo (`reposync links explain` says "
+                                "what the evidence decides)")
+        previous = row[0] if row is not None and row[0] in link.PERSON_DECISIONS else in_file[(local, national)].decision
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            # The row goes: the next sync proposes the pair again, or not, from the evidence alone.
+            db.execute("DELETE FROM links WHERE entry_a = ? AND entry_b = ? AND decision IN ('accepted', 'rejected')",
+                       [local, national])
+            db.execute("INSERT INTO link_decisions (entry_a, entry_b, decision, previous, decided_at, decided_by, "
+                       "decided_via) VALUES (?, ?, 'undone', ?, ?, ?, 'cli')",
+                       [local, national, previous, utc_now(), _user()])
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        if (local, national) in in_file:
+            del in_file[(local, national)]
+            atomic_write(path, dumps(in_file.values(), _titles(db, in_file)).encode("utf-8"))
+    return previous
 
 
 def _user() -> str | None:

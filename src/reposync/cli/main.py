@@ -207,12 +207,17 @@ def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path
 
 
 def _decide(ctx: click.Context, decision: str, entry_a: str, entry_b: str, config_path: Path | None,
-            db_path: Path | None) -> None:
+            db_path: Path | None, force: bool = False) -> None:
     from ..catalogue import decisions
+    from .commands.links_explain import explain_pair
 
     config, db = open_catalogue(*_options(ctx, config_path, db_path))
     try:
-        made = decisions.record(db, config.paths.decisions, entry_a, entry_b, decision)
+        made = decisions.record(db, config.paths.decisions, entry_a, entry_b, decision, force=force)
+    except decisions.NeedsForce as refused:  # the evidence, what it would undo, then the one-line error
+        click.echo(explain_pair(db, refused.local, refused.national), err=True)
+        click.echo("Why it needs --force:\n" + "".join(f"  {concern}\n" for concern in refused.concerns), err=True)
+        raise
     finally:
         db.close()
     click.echo(f"{decision}: {made.entry_a} <-> {made.entry_b} at {made.decided_at}; "
@@ -222,13 +227,19 @@ def _decide(ctx: click.Context, decision: str, entry_a: str, entry_b: str, confi
 @links_command.command("accept")
 @click.argument("entry_a")
 @click.argument("entry_b")
+@click.option("--force", is_flag=True,
+              help="Accept a pair below the review band, or whose national review is linked from that page.")
 @_sub_options
 @click.pass_context
 @handle_errors
-def links_accept(ctx: click.Context, entry_a: str, entry_b: str, config_path: Path | None = None,
+def links_accept(ctx: click.Context, entry_a: str, entry_b: str, force: bool, config_path: Path | None = None,
                  db_path: Path | None = None) -> None:
-    """A person says: these two entries (a local and a national id) are the same review."""
-    _decide(ctx, "accepted", entry_a, entry_b, config_path, db_path)
+    """A person says: these two entries (a local and a national id) are the same review.
+
+    A pair the evidence is against (below the review band, or its national review already linked from that
+    page) shows why and what it would undo, and is recorded only with --force.
+    """
+    _decide(ctx, "accepted", entry_a, entry_b, config_path, db_path, force)
 
 
 @links_command.command("reject")
@@ -241,6 +252,26 @@ def links_reject(ctx: click.Context, entry_a: str, entry_b: str, config_path: Pa
                  db_path: Path | None = None) -> None:
     """A person says: these two entries are not the same review; never propose them again."""
     _decide(ctx, "rejected", entry_a, entry_b, config_path, db_path)
+
+
+@links_command.command("undo")
+@click.argument("entry_a")
+@click.argument("entry_b")
+@_sub_options
+@click.pass_context
+@handle_errors
+def links_undo(ctx: click.Context, entry_a: str, entry_b: str, config_path: Path | None = None,
+               db_path: Path | None = None) -> None:
+    """Take back a person's decision on a pair: the evidence decides again at the next sync."""
+    from ..catalogue import decisions
+
+    config, db = open_catalogue(*_options(ctx, config_path, db_path))
+    try:
+        previous = decisions.undo(db, config.paths.decisions, entry_a, entry_b)
+    finally:
+        db.close()
+    click.echo(f"undone: {entry_a} <-> {entry_b} was {previous}; removed from {config.paths.decisions}; "
+               "the evidence decides at the next sync.")
 
 
 links_command.add_command(links_check)
