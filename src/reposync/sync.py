@@ -140,11 +140,8 @@ class SyncResult:
     report: dict
 
 
-def summary_text(result: SyncResult) -> str:
-    """The short summary a sync prints: entries per source, reviews, links, where the catalogue is; failures first.
-
-    It lives here, not in ``report``, so imports run one way: sync -> report.
-    """
+def problem_lines(result: SyncResult) -> list[str]:
+    """A line per failed or held source: what the CLI writes to standard error, also under --quiet."""
     lines = []
     for outcome in result.outcomes:
         if outcome.error is not None:
@@ -154,6 +151,16 @@ def summary_text(result: SyncResult) -> str:
             lines.append(f"HELD {outcome.source}: the page's layout changed; {outcome.held} entries would have "
                          f"{outcome.departure} and are still listed. Look at the page (`reposync sources check "
                          f"{outcome.source}`), then `reposync sources accept-layout {outcome.source}`.")
+    return lines
+
+
+def summary_text(result: SyncResult) -> str:
+    """The short summary a sync prints: entries per source, reviews, links, where the catalogue is (a failure's
+    reason is in ``problem_lines``, for standard error).
+
+    It lives here, not in ``report``, so imports run one way: sync -> report.
+    """
+    lines = []
     head = "dry run" if result.dry_run else f"run {result.run_id}"
     changes = ", ".join(f"{result.counts[k]} {k}" for k in report.KINDS if result.counts.get(k)) or "no changes"
     lines.append(f"reposync {head}: {changes}")

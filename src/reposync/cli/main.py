@@ -46,7 +46,7 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
     """Crawl the sources (or replay them with --offline) and update the catalogue."""
     from ..reports import night as report
     from .progress import Display
-    from ..sync import run_sync, summary_text
+    from ..sync import problem_lines, run_sync, summary_text
 
     if as_of is not None and not offline:
         raise click.UsageError("--as-of goes with --offline")
@@ -80,6 +80,8 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
                        f"report is {reports_folder / f'{landed[0]}.md'} (.json, .html)", err=True)
         raise
     built = result.report
+    for line in problem_lines(result):  # a failed night reaches `2>> reposync.log`, --quiet or not
+        click.echo(f"reposync: {line}", err=True)
     if dry_run:
         text = report.render_md(built)  # what it would have written
     else:
