@@ -140,13 +140,31 @@ def _cells(row: dict[str, Any]) -> list[str]:
             _share(row["anonymous_share"]), row["oldest_missing"] or "-"]
 
 
+# The table on a terminal: the figures a person compares, within 100 columns (--wide: every column above).
+_NARROW = ("area", "local", "in national", "share", "queued", "other", "median lag", "not local")
+_LEGEND = ["local: local reviews; other: other local documents; median lag: days from local publication to",
+           "the national listing; not local: national reviews of the area its page lacks. --wide: every column."]
+
+
+def _narrow_cells(row: dict[str, Any]) -> list[str]:
+    return [row["area"] or row["source"], str(row["local_reviews"]), str(row["in_national"]), _share(row["share"]),
+            str(row["queued"]), str(row["other_documents"]), lag_text(row["median_lag_days"]),
+            str(row["national_not_local"])]
+
+
 def _footnote(found: list[dict[str, Any]]) -> list[str]:
     if any(row["lag_intervals"] for row in found):
         return ["A lag shown as LOW to HIGH is an interval: a year-only or month-only date leaves the day open."]
     return []
 
 
-def render(found: list[dict[str, Any]], fmt: str) -> str:
+def _table(headers: tuple[str, ...], cells: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    return lines + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+
+
+def render(found: list[dict[str, Any]], fmt: str, wide: bool = False) -> str:
     if fmt == "json":
         return json.dumps(as_json(found), indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -164,12 +182,57 @@ def render(found: list[dict[str, Any]], fmt: str) -> str:
         lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in cells]
         notes = _footnote(found)
         return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+    if fmt == "table" and wide:
+        return "\n".join(_table(_HEADERS, cells) + _footnote(found)) + "\n"
     if fmt == "table":
-        widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(_HEADERS)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(_HEADERS, widths)).rstrip()]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-        return "\n".join(lines + _footnote(found)) + "\n"
+        lines = _table(_NARROW, [_narrow_cells(row) for row in found])
+        return "\n".join(lines + _LEGEND + _footnote(found)) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def _fit(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:max(room - 1, 1)] + "…"
+
+
+def area_entries(db: sqlite_utils.Database, sources: list[str], width: int = 100) -> str:
+    """One area's entries with their ids, for `completeness --area`: each local review, in national (with the
+    national ids it is linked to), queued (with the proposed national ids) or missing; its other documents;
+    and the area's national reviews its page lacks, with their national ids. The ids are what
+    `reposync links explain|accept|reject` take."""
+    lines: list[str] = []
+    for source in sources:
+        marks = [source]
+        entries = [dict(r) for r in db.query(
+            f"""SELECT e.id, e.title, e.published, e.review_type IN ({_REVIEWS}) AS is_review,
+                   (SELECT group_concat(l.entry_b, ' ') FROM links l
+                     WHERE l.entry_a = e.id AND l.decision IN {_LINKED}) AS linked,
+                   (SELECT group_concat(l.entry_b, ' ') FROM links l
+                     WHERE l.entry_a = e.id AND l.decision = 'review') AS queued
+                FROM entries e WHERE e.kind = 'local' AND e.source = ?
+                ORDER BY e.published_start IS NULL, e.published_start, e.id""", marks)]
+        reviews = [e for e in entries if e["is_review"]]
+        others = [e for e in entries if not e["is_review"]]
+        lines.append("")
+        lines.append(f"{source}: local reviews ({len(reviews)})")
+        # An id and what became of it on one line, the title under it: ids are long, titles longer.
+        for e in reviews:
+            state = (f"in national: {e['linked']}" if e["linked"] else
+                     f"missing; queued with {e['queued']}" if e["queued"] else "missing")
+            lines += [f"  {e['id']}  {state}", _titled(e, width)]
+        lines.append(f"{source}: other local documents ({len(others)})")
+        for e in others:
+            lines += [f"  {e['id']}", _titled(e, width)]
+        absent = list(db.query("SELECT * FROM national_missing_from_local WHERE partnership = ? "
+                               "ORDER BY published IS NULL, published, review_id", marks))
+        lines.append(f"{source}: national reviews of its area not on its page ({len(absent)})")
+        for item in absent:
+            lines += [f"  {item['national_ids']}", _titled(item, width)]
+    return "\n".join(lines) + "\n"
+
+
+def _titled(item: dict[str, Any], width: int) -> str:
+    when = f" ({item['published']})" if item["published"] else ""
+    return "      " + _fit(f"{item['title']}{when}", width - 6)
 
 
 # --- the submission pack -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import click
 
 from ...archive.snapshots import Archive
 from ..options import config_option, db_option, handle_errors, open_catalogue
-from ...reports.completeness import FORMATS, UnknownArea, render, resolve_area, rows, write_pack
+from ...reports.completeness import FORMATS, UnknownArea, area_entries, render, resolve_area, rows, write_pack
 
 
 def _area(config, name: str | None) -> str | None:
@@ -25,16 +25,24 @@ def _area(config, name: str | None) -> str | None:
 @db_option
 @click.option("--area", "area_name", default=None, help="Only this area's partnerships (a name or alias).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--wide", is_flag=True, help="The table with every column (p90 lag, anonymous share, oldest missing).")
 @handle_errors
-def completeness_command(config_path: Path, db_path: Path | None, area_name: str | None, fmt: str) -> None:
-    """Per partnership: local reviews, how many are in the national repository, the lag, what is missing."""
+def completeness_command(config_path: Path, db_path: Path | None, area_name: str | None, fmt: str,
+                         wide: bool) -> None:
+    """Per partnership: local reviews, how many are in the national repository, the lag, what is missing.
+
+    With --area, the table is followed by the area's entries and their ids (for `reposync links`).
+    """
     config, db = open_catalogue(config_path, db_path)
     try:
         area = _area(config, area_name)
         found = rows(db, config, area)
+        text = render(found, fmt, wide)
+        if area is not None and fmt == "table":
+            text += area_entries(db, [row["source"] for row in found])
     finally:
         db.close()
-    click.echo(render(found, fmt), nl=False)
+    click.echo(text, nl=False)
 
 
 @click.command("pack")
