@@ -24,12 +24,27 @@ def test_no_catalogue_is_one_line_and_exit_2(command: list[str], tmp_path: Path)
     assert not missing.exists()
 
 
-@pytest.mark.parametrize("command", [*COMMANDS, ["sync", "--offline", "--source", "york", "--dry-run"],
-                                     ["sync", "--offline", "--source", "york"]], ids=" ".join)
-def test_a_catalogue_that_is_not_sqlite_is_one_line_and_exit_65_and_kept(command: list[str], tmp_path: Path) -> None:
+SYNCS = [["sync", "--offline", "--source", "york", "--dry-run"], ["sync", "--offline", "--source", "york"]]
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, *SYNCS], ids=" ".join)
+def test_a_file_that_is_not_sqlite_is_not_a_catalogue_exit_2_and_nothing_beside_it(command: list[str],
+                                                                                   tmp_path: Path) -> None:
+    other = tmp_path / "notes.txt"  # a mistyped --db: not damage to restore from a backup
+    other.write_bytes(b"not a database, whatever it once was" * 100)
+    result = CliRunner().invoke(cli, [*command, "--config", str(CONFIG), "--db", str(other)])
+    assert result.exit_code == 2, result.output
+    assert f"{other} is not a catalogue (not a SQLite file)" in result.stderr and "a bug" not in result.output
+    assert other.read_bytes() == b"not a database, whatever it once was" * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # no stray lock, -wal or -shm
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, *SYNCS], ids=" ".join)
+def test_a_damaged_catalogue_is_one_line_and_exit_65_and_kept(command: list[str], tmp_path: Path) -> None:
     damaged = tmp_path / "catalogue.db"
-    damaged.write_bytes(b"not a database, whatever it once was" * 100)
+    body = b"SQLite format 3\x00" + b"not a database, whatever it once was" * 100  # a SQLite file, damaged
+    damaged.write_bytes(body)
     result = CliRunner().invoke(cli, [*command, "--config", str(CONFIG), "--db", str(damaged)])
     assert result.exit_code == 65, result.output
     assert f"{damaged} is not a readable SQLite catalogue" in result.output and "a bug" not in result.output
-    assert damaged.read_bytes() == b"not a database, whatever it once was" * 100
+    assert damaged.read_bytes() == body

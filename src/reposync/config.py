@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
-from . import __version__
-from . import settings
+from . import __version__, settings
+from .errors import ConfigError, did_you_mean
 from .normalise.areas import Area, AreaIndex, load_areas
-from .errors import ConfigError
 from .parsers import OPTIONS, PARSERS  # one way: config knows the parsers; parsers know nothing of config
 
 KINDS = ("local", "national")
@@ -91,11 +90,12 @@ class Config:
         """The sources named by ``--source`` (all when none are named)."""
         if not ids:
             return list(self.sources)
-        known = {s.id: s for s in self.sources}
-        unknown = [i for i in ids if i not in known]
+        known = {s.id.casefold(): s for s in self.sources}  # case-insensitive, as areas are
+        unknown = [i for i in ids if i.casefold() not in known]
         if unknown:
-            raise ConfigError(self.path, "source", f"no source with id {', '.join(map(repr, unknown))}")
-        return [known[i] for i in ids]
+            hint = did_you_mean(unknown[0], [s.id for s in self.sources])
+            raise ConfigError(self.path, "source", f"no source with id {', '.join(map(repr, unknown))}{hint}")
+        return [known[i.casefold()] for i in ids]
 
 
 def site_of(url: str) -> tuple[str, str, int | None]:
@@ -310,7 +310,8 @@ def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(path, None, "config file not found") from None
+        raise ConfigError(path, None, "config file not found: pass --config FILE, or set REPOSYNC_CONFIG to it "
+                                      "(the default, config/sources.toml, is read from the current folder)") from None
     except UnicodeDecodeError:
         raise ConfigError(path, None, "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:

@@ -6,6 +6,9 @@ other exception is a bug (exit 1).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 EXIT_OK = 0
 EXIT_BUG = 1
 EXIT_USAGE = 2
@@ -72,3 +75,22 @@ class CatalogueUnreadable(ReposyncError):
 
     def __init__(self, path: object, reason: str) -> None:
         super().__init__(f"{path} is not a readable SQLite catalogue ({reason}): restore it from a backup")
+
+
+class NotACatalogue(ReposyncError):
+    """--db names a file that is not SQLite at all (a typo, another file): usage, not damage."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, path: object) -> None:
+        super().__init__(f"{path} is not a catalogue (not a SQLite file): check --db or [paths] db")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'york'?)" for the close choices of a mistyped name, else ""."""
+    choices = list(dict.fromkeys(choices))
+    by_folded = {c.casefold(): c for c in choices}
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(repr(by_folded[c]) for c in close)}?)"

@@ -43,7 +43,9 @@ from .archive.spool import Spool, Spooler
 
 @contextmanager
 def sync_lock(db_path: Path) -> Iterator[None]:
-    """One sync at a time per catalogue: a lock file the kernel frees if we die."""
+    """One sync at a time per catalogue: a lock file the kernel frees if we die (none beside a file that is
+    not a catalogue: NotACatalogue first)."""
+    catalogue.refuse_non_sqlite(db_path)
     lock_path = db_path.with_name(db_path.name + ".lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path, "a+")
@@ -243,6 +245,7 @@ def run_sync(
     """
     sources = config.select(source_ids)
     db_path = db_path or config.paths.db
+    catalogue.refuse_non_sqlite(db_path)  # before the lock: no stray lock file beside a mistyped --db
     archive = Archive(snapshots_path or config.paths.snapshots)
     crawl = config.crawl if delay is None else replace(config.crawl, delay=delay)
     max_hosts = crawl.max_hosts if max_hosts is None else max_hosts

@@ -13,7 +13,7 @@ from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
 from ..archive.snapshots import utc_now  # noqa: F401 - 0.1 callers read the run's time here
 from .apply import DuplicateEntryId, ReviewIds, RunResult, apply_run, release_memory, start_run
 from .rows import LINK_ROWS_SQL, LinkRows, PersonDecision, person_decisions
-from .schema import DEPARTURES, JSON_FIELDS, migrations, open_db
+from .schema import DEPARTURES, JSON_FIELDS, migrations, open_db, refuse_non_sqlite
 from .state import (
     accept_layout,
     last_complete_walk,
@@ -31,6 +31,6 @@ __all__ = [
     "CONTENT_FIELDS", "DEPARTURES", "JSON_FIELDS", "LINKING", "LINK_ROWS_SQL", "REVIEW_QUEUE_SQL", "DuplicateEntryId",
     "LinkRows", "PersonDecision", "ReviewIds", "RunResult", "SourceOutcome", "accept_layout", "apply_run",
     "content_hash", "last_complete_walk", "last_pages", "last_walks", "layout_state", "layout_states",
-    "listed_count", "migrations", "nights_cut_short", "open_db", "person_decisions", "release_memory",
-    "start_run", "stored_hash",
+    "listed_count", "migrations", "nights_cut_short", "open_db", "person_decisions", "refuse_non_sqlite",
+    "release_memory", "start_run", "stored_hash",
 ]

@@ -10,7 +10,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from .. import settings
-from ..errors import CatalogueUnreadable
+from ..errors import CatalogueUnreadable, NotACatalogue
 from ..link import explain
 from ..normalise.documents import document_kind
 from .views import _SHARES_CODE, REVIEW_QUEUE_SQL, create_views, refresh_views
@@ -319,9 +319,25 @@ DECISION_TRIGGERS = (
 )
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def refuse_non_sqlite(path: Path | str) -> None:
+    """NotACatalogue (exit 2) for a --db that is some other file: a mistyped path, not a damaged catalogue
+    (a SQLite file that no longer reads is CatalogueUnreadable, 65). Nothing is created beside it."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(SQLITE_HEADER))
+    except (FileNotFoundError, IsADirectoryError):
+        return
+    if head and head != SQLITE_HEADER:
+        raise NotACatalogue(path)
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if need be) the catalogue, migrated, in WAL mode."""
     path = Path(path)
+    refuse_non_sqlite(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=settings.BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {settings.BUSY_TIMEOUT_MS}")

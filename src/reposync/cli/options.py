@@ -19,6 +19,7 @@ import click
 from ..errors import EXIT_BUG, ReposyncError
 
 DEFAULT_CONFIG = "config/sources.toml"
+CONFIG_ENV = "REPOSYNC_CONFIG"  # the config when --config is not given (a server's cron line, a shell profile)
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,6 +76,8 @@ def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(dir_okay=False, path_type=Path),
         default=DEFAULT_CONFIG,
         show_default=True,
+        envvar=CONFIG_ENV,
+        show_envvar=True,
         help="Sources file; relative paths in it resolve against its folder.",
     )(func)
 
@@ -89,11 +92,12 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def _options(ctx: click.Context, config_path: Path | None, db_path: Path | None) -> tuple[Path, Path | None]:
     """A subcommand's own --config/--db, else the group's."""
     parent = ctx.obj or {}
-    return config_path or parent.get("config_path") or Path(DEFAULT_CONFIG), db_path or parent.get("db_path")
+    fallback = Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    return config_path or parent.get("config_path") or fallback, db_path or parent.get("db_path")
 
 
 def _sub_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                         help="Catalogue file (default: [paths] db of the config).")(func)
     return click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                        help=f"Sources file (default: {DEFAULT_CONFIG}).")(func)
+                        help=f"Sources file (default: ${CONFIG_ENV}, else {DEFAULT_CONFIG}).")(func)

@@ -9,6 +9,7 @@ in substance ("City of York", "CYSCB").
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -95,6 +96,12 @@ class AreaIndex:
 
     def lookup(self, name: str) -> Area | None:
         return self.by_key.get(area_key(name))
+
+    def suggest(self, name: str) -> str:
+        """" (did you mean 'York'?)" when a name or alias is close to the unknown ``name``, else ""."""
+        close = difflib.get_close_matches(area_key(name), list(self.by_key), n=2, cutoff=0.6)
+        names = list(dict.fromkeys(self.by_key[key].name for key in close))
+        return f" (did you mean {' or '.join(map(repr, names))}?)" if names else ""
 
     def is_anonymous(self, name: str) -> bool:
         return area_key(name) in self.anonymous_keys

@@ -34,6 +34,7 @@ from .markdown import md_escape
 from ..catalogue.views import (  # noqa: F401 - their names here too
     _LINKED, _REVIEWS, LOCAL_REVIEW_TYPES, OTHER_DOCUMENT_TYPES, REVIEW_KEY, create_views, document_rank, refresh_views,
 )
+from ..errors import did_you_mean
 from ..urls import web_url
 
 if TYPE_CHECKING:
@@ -317,10 +318,12 @@ def resolve_area(config: Config, name: str) -> tuple[str, list[str]]:
     """The canonical area and the ids of its configured local sources; UnknownArea when there are none."""
     area = config.areas.lookup(name)
     if area is None:
-        raise UnknownArea(f"no area named {name!r} in {config.areas.path}")
-    sources = [s.id for s in config.sources if s.kind == "local" and s.area is not None and s.area.name == area.name]
+        raise UnknownArea(f"no area named {name!r} in {config.areas.path}{config.areas.suggest(name)}")
+    local = [s for s in config.sources if s.kind == "local" and s.area is not None]
+    sources = [s.id for s in local if s.area.name == area.name]
     if not sources:
-        raise UnknownArea(f"no local source is configured for {area.name} in {config.path}")
+        hint = did_you_mean(area.name, [s.area.name for s in local])
+        raise UnknownArea(f"no local source is configured for {area.name} in {config.path}{hint}")
     return area.name, sources
 
 

@@ -65,10 +65,14 @@ def _new_source(config: Config, url: str, area_name: str, source_id: str | None)
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError("URL", None, f"must be an http(s) URL with a host, got {url!r}")
+        # A bare host (www.leedsscp.org.uk/reviews) is what a browser's address bar shows: say what to type.
+        bare = parts is not None and not parts.scheme and not parts.netloc and "." in url.split("/", 1)[0]
+        hint = f": did you mean 'https://{url}'?" if bare else ""
+        raise ConfigError("URL", None, f"must be an http(s) URL with a host, got {url!r}{hint}")
     area = config.areas.lookup(area_name)
     if area is None:
-        raise ConfigError(config.paths.areas, "--area", f"unknown area {area_name!r}: not a name or alias here")
+        raise ConfigError(config.paths.areas, "--area", f"unknown area {area_name!r}: not a name or alias here"
+                                                        f"{config.areas.suggest(area_name)}")
     source_id = source_id or slug(area.name)
     if not _ID.match(source_id):
         raise ConfigError("--id", None, f"must be lower-case letters, digits, - or _, got {source_id!r}")
