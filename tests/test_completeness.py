@@ -172,7 +172,7 @@ def test_the_pack_lists_what_to_send(bundled: Path, tmp_path: Path) -> None:
         "page_url": "https://www.saferchildrenyork.org.uk/safeguarding%20practice%20reviews%20formerly%20serious-case-reviews%20htm",
     }
     email = (out / "york-email.txt").read_text(encoding="utf-8")
-    assert email.startswith("To: NSPCC Library")
+    assert email.startswith("To: [address of the NSPCC national case review repository]")
     assert "Subject: York: 3 published case reviews" in email
     assert "1. Child A, B and C (serious case review), published 31/01/11" in email
     assert "3. Child B (serious case review), published 10/10/13" in email

@@ -13,7 +13,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "reposync"
 
 # Bottom to top: a room may import its own floor's modules only within itself, and any room on a lower floor.
 FLOORS = (
-    {"settings", "models", "errors", "urls"},
+    {"settings", "models", "errors", "urls", "wording"},
     {"parsers"},
     {"normalise"},
     {"documents"},

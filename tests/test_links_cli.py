@@ -232,7 +232,7 @@ def test_the_review_queue_lists_candidates_with_their_evidence(config: Path, tmp
     sync(config)
     result = reposync(config, "links", "review")
     assert result.exit_code == 0, result.output
-    assert "Review queue: 1 proposed links" in result.output
+    assert "Review queue: 1 proposed link. " in result.output
     assert "york:baby-a" in result.output and "? nspcc-library:SYN001" in result.output
     assert "dates within-3-years" in result.output and "names baby a" in result.output
     unmatched = reposync(config, "links", "unmatched")

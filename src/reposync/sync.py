@@ -40,6 +40,8 @@ from .crawl.fetch import Fetcher, make_client
 from .crawl.walk import INCREMENTAL_PARSERS, Progress, departure_kind, parse_page, walk_source  # noqa: F401 - parse_page: 0.1 callers
 from .archive.snapshots import Archive, ReadOnlyArchive, ReplayTransport, archive_lock
 from .archive.spool import Spool, Spooler
+from .wording import plural
+
 
 @contextmanager
 def sync_lock(db_path: Path) -> Iterator[None]:
@@ -150,8 +152,9 @@ def problem_lines(result: SyncResult) -> list[str]:
             where = f" ({outcome.error_url})" if outcome.error_url else ""
             lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
         elif outcome.held:
-            lines.append(f"HELD {outcome.source}: the page's layout changed; {outcome.held} entries would have "
-                         f"{outcome.departure} and are still listed. Look at the page (`reposync sources check "
+            still = "is" if outcome.held == 1 else "are"
+            lines.append(f"HELD {outcome.source}: the page's layout changed; {plural(outcome.held, 'entry')} would "
+                         f"have {outcome.departure} and {still} still listed. Look at the page (`reposync sources check "
                          f"{outcome.source}`), then `reposync sources accept-layout {outcome.source}`.")
     return lines
 
@@ -168,7 +171,8 @@ def summary_text(result: SyncResult) -> str:
     lines.append(f"reposync {head}: {changes}")
     width = max((len(o.source) for o in result.outcomes), default=0)
     for outcome in result.outcomes:
-        state = "failed" if outcome.error else f"{len(outcome.entries)} entries, {outcome.pages} pages"
+        state = ("failed" if outcome.error else
+                 f"{plural(len(outcome.entries), 'entry')}, {plural(outcome.pages, 'page')}")
         lines.append(f"  {outcome.source:<{width}}  {state}")
     lines.append(f"reviews: {result.reviews}  links: {result.links}")
     lines.append(f"catalogue: {result.db_path}")
@@ -202,7 +206,7 @@ class _Lines(hosts.Watcher):
 
     def host_finished(self, plan: hosts.HostPlan) -> None:
         if len(plan.sources) > 1:
-            self.progress(f"{plan.host}: done ({len(plan.sources)} sources)")
+            self.progress(f"{plan.host}: done ({plural(len(plan.sources), 'source')})")
 
 
 def _check_as_of(as_of: int, archive: Archive, db_path: Path) -> None:

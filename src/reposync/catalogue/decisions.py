@@ -282,11 +282,14 @@ def unmatched(db: sqlite_utils.Database, partnerships: Iterable[str]) -> dict[st
     """Per local source: its reviews with no national record, and its area's national reviews it lacks."""
     out: dict[str, dict[str, list[dict]]] = {}
     for source in partnerships:
+        # Oldest first, undated last: the order of `completeness --area` and `pack`.
         out[source] = {
             "local_missing_from_national": list(db.query(
-                "SELECT * FROM local_missing_from_national WHERE partnership = ?", [source])),
+                "SELECT v.* FROM local_missing_from_national v JOIN entries e ON e.id = v.id "
+                "WHERE v.partnership = ? ORDER BY e.published_start IS NULL, e.published_start, e.id", [source])),
             "national_missing_from_local": list(db.query(
-                "SELECT * FROM national_missing_from_local WHERE partnership = ?", [source])),
+                "SELECT * FROM national_missing_from_local WHERE partnership = ? "
+                "ORDER BY published IS NULL, published, review_id", [source])),
         }
     return out
 

@@ -15,12 +15,16 @@ from .commands.links_check import links_check
 from .commands.snapshots import snapshots
 from .commands.sources import sources_command
 from ..config import load_config
+from ..wording import plural
 
 
-@click.group()
+@click.group(invoke_without_command=True)
 @click.version_option(__version__, prog_name="reposync")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Keep one catalogue of published child safeguarding case reviews, local and national."""
+    if ctx.invoked_subcommand is None:  # a bare `reposync` asks what there is: its help, exit 0
+        click.echo(ctx.get_help())
 
 
 @cli.command()
@@ -55,8 +59,10 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
     landed: list[int] = []
 
     def committed(run_id: int, built: dict) -> None:
-        # The run is in the catalogue: its report is written now, before anything after the commit can fail.
-        report.write_reports(built, reports_folder)
+        # The run is in the catalogue: its report is written now, before anything after the commit can fail
+        # (a quiet night writes none: `reposync report --run N` renders any run from the catalogue).
+        if report.is_eventful(built):
+            report.write_reports(built, reports_folder)
         landed.append(run_id)
 
     try:
@@ -76,8 +82,11 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
             )
     except BaseException:
         if landed:
+            written = (reports_folder / f"{landed[0]}.md").exists()
+            where = (f"is {reports_folder / f'{landed[0]}.md'} (.json, .html)" if written
+                     else f"is shown by `reposync report --run {landed[0]}`")
             click.echo(f"reposync: run {landed[0]} was committed to the catalogue before this failure; its "
-                       f"report is {reports_folder / f'{landed[0]}.md'} (.json, .html)", err=True)
+                       f"report {where}", err=True)
         raise
     built = result.report
     for line in problem_lines(result):  # a failed night reaches `2>> reposync.log`, --quiet or not
@@ -85,10 +94,14 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
     if dry_run:
         text = report.render_md(built)  # what it would have written
     else:
-        report.write_reports(built, reports_folder)  # again: the link check may have added to it
+        if report.is_eventful(built):  # again: the link check may have added to it (a quiet night: no files)
+            report.write_reports(built, reports_folder)
         text = report.render_md(built) if quiet else summary_text(result)
     if not quiet or report.is_eventful(built):
         click.echo(text)
+    if result.run_id == 1 and not dry_run and not quiet:  # a new catalogue: where a new user goes next
+        click.echo("Next: `reposync completeness` (what reached the national repository), `reposync serve` "
+                   "(Datasette).")
     sys.exit(result.exit_code)
 
 
@@ -151,7 +164,7 @@ def links_review(ctx: click.Context, config_path: Path | None = None, db_path: P
     if not queue:
         click.echo("Review queue: empty.")
         return
-    click.echo(f"Review queue: {len(queue)} proposed links. Decide with "
+    click.echo(f"Review queue: {plural(len(queue), 'proposed link')}. Decide with "
                "`reposync links accept LOCAL NATIONAL` or `reposync links reject LOCAL NATIONAL`.")
     current = None
     for item in queue:
@@ -176,7 +189,9 @@ def links_unmatched(ctx: click.Context, config_path: Path | None = None, db_path
     from ..reports.completeness import LOCAL_REVIEW_TYPES
 
     config, db = open_catalogue(*_options(ctx, config_path, db_path))
-    local_sources = [s for s in config.sources if s.kind == "local"]
+    # By area, then id: the order of `reposync completeness`.
+    local_sources = sorted((s for s in config.sources if s.kind == "local"),
+                           key=lambda s: (s.area.name if s.area else "", s.id))
     try:
         found = decisions.unmatched(db, [s.id for s in local_sources])
     finally:

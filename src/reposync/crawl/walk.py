@@ -20,6 +20,7 @@ from ..errors import EXIT_DATA, NeedsPerson, SourceError, WalkCutShort
 from ..models import ParseResult, SourceOutcome, content_hash
 from ..normalise.entries import normalise, unique_ids
 from ..parsers import parser_for
+from ..wording import plural
 from .fetch import Fetcher, Page
 
 Progress = Callable[[str], None]
@@ -148,7 +149,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
             if on_page:
                 on_page(outcome.pages, len(entries), result.meta)
             if progress and outcome.pages % 50 == 0:
-                progress(f"{source.id}: {outcome.pages} pages, {len(entries)} entries")
+                progress(f"{source.id}: {plural(outcome.pages, 'page')}, {plural(len(entries), 'entry')}")
             url = result.next_url
             if url is not None and site_of(url) != source.site:
                 off_site, url = url, None  # never fetched: the walk stops short of what follows it

@@ -56,6 +56,9 @@ TYPE_NAMES = {
 KEYS = ("area", "source", "local_reviews", "in_national", "share", "queued", "other_documents", "missing",
         "median_lag_days", "p90_lag_days", "national_not_local", "anonymous_share")
 FORMATS = ("table", "md", "csv", "json")
+# A placeholder a person replaces (README, "Completeness, lag and the submission pack"): reposync keeps no
+# address, which would go stale, and sends nothing.
+EMAIL_TO = "[address of the NSPCC national case review repository]"
 PACK_COLUMNS = ("entry_id", "title", "date_as_written", "date_read", "review_type", "report_url", "page_url")
 
 # --- reading them ----------------------------------------------------------------------------------
@@ -285,7 +288,7 @@ def email_text(area: str, missing: list[dict[str, Any]], csv_name: str) -> str:
     count = len(missing)
     noun = "review" if count == 1 else "reviews"
     lines = [
-        "To: NSPCC Library and Information Service (national case review repository)",
+        f"To: {EMAIL_TO}",
         f"Subject: {area}: {count} published case {noun} for the national case review repository",
         "",
         "Dear colleagues,",

@@ -63,7 +63,10 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         run_id = last_run_id(db)
     run = db["runs"].get(run_id) if run_id is not None and db["runs"].count_where("id = ?", [run_id]) else None
     if run is None:
-        raise NoSuchRun(f"no run {run_id}" if run_id is not None else "no run yet")
+        newest = last_run_id(db)
+        if run_id is None or newest is None:
+            raise NoSuchRun("no run yet: run `reposync sync` first")
+        raise NoSuchRun(f"no run {run_id}: the newest is run {newest}")
     sections: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     rows = db.query(
         """

@@ -19,6 +19,7 @@ from ...config import Config, Source, load_config
 from ...errors import ConfigError, NeedsPerson
 from ...normalise.entries import slug
 from ...ops.preview import Preview, preview
+from ...wording import plural
 
 SKIPPED_SHOWN = 20
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # as config.py checks a source id
@@ -48,7 +49,7 @@ def sources_add(url: str, area_name: str, source_id: str | None, config_path: Pa
     from ...ops.config_write import append_source, source_block
 
     block = source_block(fields, comment=f"{source.area.name}: added by `reposync sources add` on {today} "
-                                         f"({len(found.rows)} entries)")
+                                         f"({plural(len(found.rows), 'entry')})")
     click.echo("\nThe block it adds:\n")
     click.echo(block, nl=False)
     if not write:
@@ -215,7 +216,7 @@ def _cut(text: object, width: int) -> str:
 
 def _show(found: Preview) -> None:
     where = "live" if found.live else f"the stored page, fetched {found.stored_at or 'at an unknown time'}"
-    click.echo(f"{found.url} ({where}): {len(found.rows)} entries")
+    click.echo(f"{found.url} ({where}): {plural(len(found.rows), 'entry')}")
     columns = (("title", 56), ("date as written", 28), ("date read", 22), ("type", 9), ("link", 0))
     table = []
     for row in found.rows:
