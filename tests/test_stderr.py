@@ -38,8 +38,15 @@ def readme_cron_command() -> str:
 def test_the_readme_cron_line_logs_a_failed_night(tmp_path: Path, server: MockServer) -> None:
     write_config(tmp_path / "srv", server.url("/status/404"))
     command = readme_cron_command().replace("/srv/reposync/.venv/bin/reposync", str(REPOSYNC))
+    # Every path of the line moves under tmp_path: the test must never write the machine's /srv or /var/lib.
     command = command.replace("/srv/reposync", str(tmp_path / "srv"))
+    command = re.sub(r"(?<![\w/])/(?=(?:var|etc)/)", str(tmp_path) + "/", command)
+    paths = re.findall(r"(?:^|[\s=>])(/[^\s]+)", command)
+    assert paths and all(p.startswith(str(tmp_path)) or p == str(REPOSYNC) for p in paths), command
     assert "2>>" in command and "--quiet" in command
+    for path in paths:  # the folders the line names exist on a server set up as the README says
+        if path.endswith((".db", ".log")):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True, timeout=120)
     assert done.returncode == 65, done
     log = (tmp_path / "srv" / "reposync.log").read_text(encoding="utf-8")
