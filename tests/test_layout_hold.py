@@ -184,7 +184,7 @@ def test_a_dry_run_shows_the_hold_and_keeps_nothing(config: Path, server: MockSe
     assert sync(config, "--quiet").exit_code == 0
     before = layout_row(config)
     serve(server, CARDS_PAGE)
-    dry = sync(config, "--dry-run")
+    dry = sync(config, "--dry-run", "--quiet")  # the report, as a quiet sync prints it
     assert dry.exit_code == 65 and "## Held: the page's layout changed (1)" in dry.output
     assert layout_row(config) == before and statuses(config)[XE] == "listed"
 

@@ -166,7 +166,7 @@ def summary_text(result: SyncResult) -> str:
     It lives here, not in ``report``, so imports run one way: sync -> report.
     """
     lines = []
-    head = "dry run" if result.dry_run else f"run {result.run_id}"
+    head = "dry run, nothing written" if result.dry_run else f"run {result.run_id}"
     changes = ", ".join(f"{result.counts[k]} {k}" for k in report.KINDS if result.counts.get(k)) or "no changes"
     lines.append(f"reposync {head}: {changes}")
     width = max((len(o.source) for o in result.outcomes), default=0)
@@ -176,6 +176,8 @@ def summary_text(result: SyncResult) -> str:
         lines.append(f"  {outcome.source:<{width}}  {state}")
     lines.append(f"reviews: {result.reviews}  links: {result.links}")
     lines.append(f"catalogue: {result.db_path}")
+    if result.dry_run:
+        lines.append(report.DRY_RUN_NOTE)
     return "\n".join(lines)
 
 
@@ -335,8 +337,16 @@ def run_sync(
             watch.walked()
             archive.sync()  # what the catalogue will point at is on disk before it commits
             exit_code = max([o.exit_code for o in outcomes] + [EXIT_OK])
+            totals: dict[str, int] = {}
+
+            def inspect(db: sqlite_utils.Database, run_id: int) -> dict:
+                # Read before a dry run's rollback: its summary counts what the run would leave.
+                for table in ("reviews", "links"):
+                    totals[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                return report.build(db, run_id)
+
             result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
-                                         mode="offline" if offline else "live", inspect=report.build,
+                                         mode="offline" if offline else "live", inspect=inspect,
                                          decisions=people, documents=document_rows)
             exit_code = result.exit_code  # a walk whose departures were held needs a person (65)
             if not dry_run and on_commit is not None:
@@ -353,8 +363,7 @@ def run_sync(
                 if link_counts:
                     result.counts.update(link_counts)
                     result.inspected = report.build(db, run_id)
-            reviews = db.execute("SELECT count(*) FROM reviews").fetchone()[0]
-            links = db.execute("SELECT count(*) FROM links").fetchone()[0]
+            reviews, links = totals["reviews"], totals["links"]
         finally:
             db.close()
     return SyncResult(
@@ -368,5 +377,5 @@ def run_sync(
         requests=sum(f.requests for f in fetchers) + link_requests + stage.requests,
         bytes=sum(f.bytes for f in fetchers),
         dry_run=dry_run,
-        report=result.inspected,
+        report={**result.inspected, "dry_run": True} if dry_run else result.inspected,  # its heading says so
     )

@@ -91,12 +91,11 @@ def sync(config_path: Path, db_path: Path | None, snapshots_path: Path | None, r
     built = result.report
     for line in problem_lines(result):  # a failed night reaches `2>> reposync.log`, --quiet or not
         click.echo(f"reposync: {line}", err=True)
-    if dry_run:
-        text = report.render_md(built)  # what it would have written
-    else:
-        if report.is_eventful(built):  # again: the link check may have added to it (a quiet night: no files)
-            report.write_reports(built, reports_folder)
-        text = report.render_md(built) if quiet else summary_text(result)
+    # Again: the link check may have added to it (a quiet night: no files; a dry run: none ever).
+    if not dry_run and report.is_eventful(built):
+        report.write_reports(built, reports_folder)
+    # A dry run prints as a sync would, its heading and last line saying it is one.
+    text = report.render_md(built) if quiet else summary_text(result)
     if not quiet or report.is_eventful(built):
         click.echo(text)
     if result.run_id == 1 and not dry_run and not quiet:  # a new catalogue: where a new user goes next

@@ -190,10 +190,15 @@ def _md_link(text: Any, url: str | None) -> str:
     return label
 
 
+# The last line of everything a dry run prints: what it found was never written anywhere.
+DRY_RUN_NOTE = "Dry run: nothing was written (the catalogue, the reports, the snapshots and decisions.toml are as they were)."
+
+
 def summary_line(report: dict[str, Any]) -> str:
     counts = report["counts"]
     parts = [f"{counts[k]} {k}" for k in KINDS if k in counts]
-    return f"reposync run {report['run']} ({report['mode']}, {report['status']}): " + (", ".join(parts) or "no changes")
+    run = "dry run, nothing written" if report.get("dry_run") else f"run {report['run']}"
+    return f"reposync {run} ({report['mode']}, {report['status']}): " + (", ".join(parts) or "no changes")
 
 
 def documents_line(counts: dict[str, int]) -> str:
@@ -228,14 +233,15 @@ def render_md(report: dict[str, Any]) -> str:
             lines.append("| " + " | ".join(md_escape(cell) for cell in _completeness_cells(row)) + " |")
     if report.get("documents"):
         lines += ["", "## Report documents", "", documents_line(report["documents"])]
-    if not report["sources"]:  # a link check walks no source
-        return "\n".join(lines) + "\n"
-    lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
-    for name, outcome in report["sources"].items():
-        lines.append(
-            f"| {md_escape(name)} | {outcome.get('entries', 0)} | {outcome.get('pages', 0)} | "
-            f"{'yes' if outcome.get('complete') else 'no'} | {md_escape(_trouble(outcome))} |"
-        )
+    if report["sources"]:  # a link check walks no source
+        lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
+        for name, outcome in report["sources"].items():
+            lines.append(
+                f"| {md_escape(name)} | {outcome.get('entries', 0)} | {outcome.get('pages', 0)} | "
+                f"{'yes' if outcome.get('complete') else 'no'} | {md_escape(_trouble(outcome))} |"
+            )
+    if report.get("dry_run"):
+        lines += ["", DRY_RUN_NOTE]
     return "\n".join(lines) + "\n"
 
 
