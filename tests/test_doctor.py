@@ -23,7 +23,7 @@ from reposync.sync import sync_lock
 
 
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def replayed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The bundled config beside a copy of the bundled snapshots, synced offline into tmp_path."""
     monkeypatch.setattr(settings, "DOCTOR_MIN_FREE_BYTES", 1)  # whatever the disk of the machine running this
     folder = tmp_path / "config"
@@ -36,6 +36,13 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     result = CliRunner().invoke(cli, ["sync", "--offline", "--config", str(config)])
     assert result.exit_code == 0, result.output
     return config
+
+
+@pytest.fixture
+def setup(replayed: Path) -> Path:
+    """The same catalogue with its run marked live: as a server's nightly walk leaves it."""
+    sql(replayed, "UPDATE runs SET mode = 'live'")
+    return replayed
 
 
 def doctor(config: Path, *args: str) -> Result:
@@ -211,3 +218,25 @@ def test_the_servers_sign_in_secrets(setup: Path, tmp_path: Path) -> None:
     fine = doctor(setup, "--serve-env", str(good))
     assert fine.exit_code == 0 and line(fine, "secrets").startswith("OK"), fine.output
     assert "secrets" not in lines(doctor(setup))  # a machine that serves no one: nothing to check
+
+
+def test_a_catalogue_that_only_replayed_the_snapshots_says_so_and_what_to_run(replayed: Path) -> None:
+    """Issue 24: after `reposync sync --offline` every source read 'last successful walk 38 s ago (run 1,
+    offline)' as OK; a replay says nothing of the sites."""
+    result = doctor(replayed)
+    assert result.exit_code == 65, result.output
+    [source] = [text for text in result.output.splitlines() if text.split()[1] == "source"]
+    assert source.startswith("ACT") and "no live walk yet" in source and "only replayed the snapshot archive" in source
+    assert "run `reposync sync` (no --offline" in source
+    assert line(result, "last").startswith("OK")  # the run itself finished well
+
+
+def test_a_source_walked_live_counts_and_one_only_replayed_does_not(replayed: Path) -> None:
+    first, second = (source.id for source in load_config(replayed).sources[:2])
+    sources = {first: {"entries": 5, "pages": 1, "complete": True, "exit_code": 0}}  # a live run of one source
+    sql(replayed, "INSERT INTO runs (started_at, finished_at, mode, status, exit_code, sources) "
+                  "SELECT started_at, finished_at, 'live', 'ok', 0, ? FROM runs WHERE id = 1", json.dumps(sources))
+    result = doctor(replayed)
+    by_source = {text.split()[2]: text for text in result.output.splitlines() if text.split()[1] == "source"}
+    assert by_source[first].startswith("OK") and "(run 2, live)" in by_source[first]
+    assert by_source[second].startswith("ACT") and "no successful live walk on record" in by_source[second]

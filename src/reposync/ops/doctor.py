@@ -294,17 +294,23 @@ def _held(db: sqlite_utils.Database, config: Config | None) -> Check:
 
 
 def _sources(db: sqlite_utils.Database, config: Config, max_age_days: float, now: datetime) -> Iterator[Check]:
+    # Freshness is of live walks only: a replay of the snapshot archive (--offline) says nothing of the sites.
+    if db.execute("SELECT 1 FROM runs WHERE mode = 'live' AND finished_at IS NOT NULL LIMIT 1").fetchone() is None:
+        yield Check(ACT, "source", "no live walk yet: this catalogue has only replayed the snapshot archive "
+                                   "(offline runs); run `reposync sync` (no --offline: the nightly job's command), "
+                                   "then `reposync doctor` again")
+        return
     limit = timedelta(days=max_age_days)
     width = max(len(s.id) for s in config.sources)
     for source in config.sources:
         path = f'$."{source.id}"'  # source ids are [a-z0-9_-]: safe inside a quoted JSON path
         good = db.execute(
-            "SELECT id, mode, started_at FROM runs WHERE finished_at IS NOT NULL AND json_valid(sources) "
-            "AND json_type(sources, ?) = 'object' AND json_extract(sources, ? || '.error') IS NULL "
-            "ORDER BY id DESC LIMIT 1", [path, path]).fetchone()
+            "SELECT id, mode, started_at FROM runs WHERE finished_at IS NOT NULL AND mode = 'live' "
+            "AND json_valid(sources) AND json_type(sources, ?) = 'object' "
+            "AND json_extract(sources, ? || '.error') IS NULL ORDER BY id DESC LIMIT 1", [path, path]).fetchone()
         name = f"{source.id:<{width}}"
         if good is None:
-            yield Check(ACT, "source", f"{name} no successful walk on record: run `reposync sync --source "
+            yield Check(ACT, "source", f"{name} no successful live walk on record: run `reposync sync --source "
                                        f"{source.id}` and read its error")
             continue
         run_id, mode, started = good
