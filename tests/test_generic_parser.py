@@ -460,3 +460,14 @@ def test_a_card_titled_like_a_section_heading_is_an_entry() -> None:
         '</div><h2>Other reviews</h2>'
     )
     assert titles(html) == ["Child XA", "Messages from reviews"]
+
+
+def test_a_page_wrapped_in_one_web_forms_form_is_read_but_a_search_form_is_not() -> None:
+    # ASP.NET Web Forms (Lancashire's old .aspx LSCB site among them) wraps every page in <form>.
+    rows = '<ul><li><a href="/scr-g.pdf">Child G overview report</a> (published 14 June 2017)</li></ul>'
+    wrapped = (f'<!DOCTYPE html><html><head><title>SCRs</title></head><body><form method="post" id="aspnetForm">'
+               f'<h1>Serious Case Reviews</h1>{rows}</form></body></html>')
+    assert titles(wrapped) == ["Child G overview report"]
+    search = ('<form role="search" action="/search"><a href="/scr-x.pdf">Child X overview report</a> '
+              '(published 1 May 2017)</form>')
+    assert titles(page(search + rows)) == ["Child G overview report"]

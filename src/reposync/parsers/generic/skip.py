@@ -18,6 +18,10 @@ from ..base import clean
 
 _CHROME_TAGS = frozenset(("nav", "aside", "form"))
 
+# ASP.NET Web Forms sites (many council and LSCB ``.aspx`` pages) wrap the whole page in one <form>:
+# a form holding the page's own heading or main part is the page, not a search form.
+_PAGE_INSIDE = "h1, main, [role=main]"
+
 _CHROME_UNLESS_OWNED = frozenset(("header", "footer"))  # a page's own, unless an article's or an item's
 
 _CHROME_ROLES = frozenset("navigation banner contentinfo search complementary menu menubar".split())
@@ -36,6 +40,8 @@ _FOOTER_TOKEN = re.compile(r"(?:^|[-_])footer(?:$|[-_])", re.I)
 
 def is_chrome(node: LexborNode, owned: bool) -> bool:
     tag = node.tag
+    if tag == "form" and node.css_first(_PAGE_INSIDE) is not None:
+        return False
     if tag in _CHROME_TAGS:
         return True
     if tag in _CHROME_UNLESS_OWNED and not owned:
