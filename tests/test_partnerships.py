@@ -99,3 +99,16 @@ def test_each_new_partnership_is_a_configured_local_source_with_its_area(source_
     # Only Wandsworth needs an override (see its comment in config/sources.toml).
     assert (source.entry_selector is not None) == (source_id == "wandsworth")
     assert source.date_pattern is None
+
+
+# --- issue 20: more partnerships read from stored page text ----------------------------------------
+
+def test_a_column_per_document_lancashire() -> None:
+    found = rows("lancashire")
+    assert len(found) == 24  # twelve reviews, an overview report and a learning brief each
+    child_g = [r for r in found if r["title"] == "Child G"]
+    assert [(r["review_type"], r["published"]) for r in child_g] == [("scr", "2017-06-14"), ("briefing", "2015-10-15")]
+    kept_back = {r["title"]: r["note"] for r in found if r["url"] in (None, "")}
+    assert kept_back["Child KG"] == "Unpublished"  # not published to protect the child: an entry without a link
+    assert kept_back["Child LG"] == "Delayed in publication"
+    assert sum(1 for r in found if r["review_type"] == "briefing") == 12
