@@ -112,3 +112,12 @@ def test_a_column_per_document_lancashire() -> None:
     assert kept_back["Child KG"] == "Unpublished"  # not published to protect the child: an entry without a link
     assert kept_back["Child LG"] == "Delayed in publication"
     assert sum(1 for r in found if r["review_type"] == "briefing") == 12
+
+
+def test_a_bold_name_then_the_report_and_its_month_merton() -> None:
+    found = by_title("merton")
+    franklyn = found["Franklyn: Local Child Safeguarding Practice Review – Child L ‘Franklyn’ LCSPR report"]
+    assert (franklyn["published"], franklyn["review_type"]) == ("2023-01", "lcspr")
+    assert found["Child D: Serious case review – SCR Child D report"]["published"] == "2020-02"  # "Feb 2020"
+    assert found["SUDI Partnership Review Report"]["published"] == "2022-01"
+    assert len(found) == 7  # five under "Local Safeguarding Children Practice Reviews", two partnership reviews
