@@ -471,3 +471,18 @@ def test_a_page_wrapped_in_one_web_forms_form_is_read_but_a_search_form_is_not()
     search = ('<form role="search" action="/search"><a href="/scr-x.pdf">Child X overview report</a> '
               '(published 1 May 2017)</form>')
     assert titles(page(search + rows)) == ["Child G overview report"]
+
+
+def test_a_sentence_ending_published_month_colon_dates_the_documents_listed_under_it() -> None:
+    # Derby and Derbyshire: a review's heading, then "... Available reports published August 2024:" over its list.
+    html = page('<h3>Child Safeguarding Practice Review: Zac (ZDS22)</h3>'
+                '<p>The partnership have published the review that concerns a child known as Zac.</p>'
+                '<p>A summary of progress is published along with the report. Available reports published August 2024:</p>'
+                '<ul><li><a href="/zac.pdf">Child Safeguarding Practice Review Concerning Zac (ZDS22)</a></li>'
+                '<li><a href="/zac-progress.pdf">Summary of Progress concerning Zac (ZDS22)</a></li></ul>'
+                '<h3>Other reviews</h3><ul><li><a href="/policy.pdf">Child X review, no date</a></li></ul>')
+    entries = generic.parse(html, URL).entries
+    assert [(e.title, e.date_text) for e in entries] == [
+        ("Child Safeguarding Practice Review Concerning Zac (ZDS22)", "published August 2024"),
+        ("Summary of Progress concerning Zac (ZDS22)", "published August 2024"),
+    ]  # the date stops at the next heading

@@ -340,6 +340,12 @@ class Reader:
             self.flush_pending()
             return self.emit(title, date.text, line=line, heading=text, hrefs=self.hrefs(line),
                              types=types_in(text), notes=[strip_file_info(note)], key=item_key(line), section=None)
+        if date.marked and not line.links and re.fullmatch(r"\s*:\s*", after) and is_prose(before):
+            # "... Available reports published August 2024:" over the list of a review's documents (Derby and
+            # Derbyshire): it dates them, to the next date or heading, as "Date of publication: ..." does.
+            self.pending = None  # the review's heading over them: its documents are the entries
+            self.group_date = (date.text, 7)
+            return True
         # A title and its date in one line: "Child B (published 10/10/13) For legal reasons ...".
         # "<a>Child X</a> LCSPR - 2023": the title as written is "Child X LCSPR"; its types are read from it.
         title = before.strip(TITLE_EDGE)
