@@ -486,3 +486,14 @@ def test_a_sentence_ending_published_month_colon_dates_the_documents_listed_unde
         ("Child Safeguarding Practice Review Concerning Zac (ZDS22)", "published August 2024"),
         ("Summary of Progress concerning Zac (ZDS22)", "published August 2024"),
     ]  # the date stops at the next heading
+
+
+@pytest.mark.parametrize("sentence", [
+    "Under the new Stockport Safeguarding Children Partnership (SSCP) arrangements and in line with the Children "
+    "and Social Work Act (2017), the process for reviewing cases has changed.",
+    "Reviews are carried out under the Children Act 2004 and Working Together to Safeguard Children (2018).",
+])
+def test_the_year_of_a_law_is_never_a_publication_date(sentence: str) -> None:
+    # Stockport's real page says this above its list of reviews: it is not an entry dated 2017.
+    html = page(f'<p>{sentence}</p><p><a href="/a.pdf">Child A local child safeguarding practice review</a></p>')
+    assert titles(html) == ["Child A local child safeguarding practice review"]

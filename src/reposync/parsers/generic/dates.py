@@ -119,6 +119,8 @@ def find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool,
             span_start, span_end = left - 1, right + 1
         else:
             span_end = end
+        if year_only and not is_custom and not label and _LAW.search(text[:left - 1 if bracketed else left]):
+            continue  # the year of a law, bracketed or not: "the Children and Social Work Act (2017)"
         if year_only and not is_custom and not label and not bracketed:
             if not alone_ok:
                 continue  # a bare year in text is not a publication date ("Working Together 2018")
@@ -138,6 +140,10 @@ def find_date(text: str, custom: re.Pattern[str] | None, *, alone_ok: bool,
             break  # the person's pattern wins over the built-in forms; the first labelled date wins
     chosen = (labelled or plain or updates or [None])[0]
     return chosen, page_meta and chosen is None
+
+# The name of a law or statutory guidance just before a year: that year is the law's ("Children Act 2004",
+# "Children and Social Work Act (2017)", "Working Together 2018"), never a publication date.
+_LAW = re.compile(r"\b(?:Act|Regulations|Working\s+Together(?:\s+to\s+Safeguard\s+Children)?)\s*$")
 
 # A label sits right before its date, and a line's text is clean (one space at most between
 # words): a label is sought only in this many characters before a date.
