@@ -497,3 +497,18 @@ def test_the_year_of_a_law_is_never_a_publication_date(sentence: str) -> None:
     # Stockport's real page says this above its list of reviews: it is not an entry dated 2017.
     html = page(f'<p>{sentence}</p><p><a href="/a.pdf">Child A local child safeguarding practice review</a></p>')
     assert titles(html) == ["Child A local child safeguarding practice review"]
+
+
+def test_a_sentence_publishing_today_with_a_bracketed_date_dates_the_heading_above() -> None:
+    # Swindon's real page: a heading a review, "... is today (16/01/2020) publishing the report ...", the link.
+    html = page('<h3>Serious Case Review - Child G</h3>'
+                '<p>The Swindon Safeguarding Partnership is today (16/01/2020) publishing the report arising from a '
+                'Serious Case Review.</p><p><a href="/scr-g.pdf">SCR G - Final Report</a></p>'
+                '<h3>Serious Case Review - Child Q</h3>'
+                '<p>The Swindon Safeguarding Partnership is today (27th November 2019) publishing the report.</p>'
+                '<p><a href="/scr-q.pdf">SCR Q - Final Report</a></p>')
+    entries = generic.parse(html, URL).entries
+    assert [(e.title, e.date_text, e.url) for e in entries] == [
+        ("Serious Case Review - Child G", "16/01/2020", URL.rsplit("/", 1)[0] + "/scr-g.pdf"),
+        ("Serious Case Review - Child Q", "27th November 2019", URL.rsplit("/", 1)[0] + "/scr-q.pdf"),
+    ]

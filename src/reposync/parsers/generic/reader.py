@@ -307,6 +307,11 @@ class Reader:
         before = remove_generic_links(text[: date.start], line.links)
         after = text[date.end:]
         pending = self.pending
+        if pending is not None and residue(before) and PUBLICATION.search(text) and self.accepts(pending, index, line) \
+                and not re.fullmatch(r"\s*:\s*", after):  # "... published August 2024:" dates a list (below)
+            # "<h3>Serious Case Review - Child G</h3><p>The partnership is today (16/01/2020) publishing the
+            # report ...</p>": the sentence dates the heading above it, bracketed date or not (Swindon).
+            return self.read_sentence(index, line, text, date, before)
         if role != "date" and not date.marked:
             story = bool(_STORY_LEAD.fullmatch(before))  # "In June 2021 Alsami, a 14 year old boy, died ..."
             if (story or residue(before)) and PUBLICATION.search(text):

@@ -139,6 +139,6 @@ def is_prose(title: str) -> bool:
 
 # A line that says something was published: "On 31st July 2024, the partnership published a briefing ...",
 # "The HSCP published CSPR Peer on Peer Abuse on 21 February, 2022." Its date is a publication date.
-PUBLICATION = re.compile(r"\bpublish(?:ed|es)\b", re.I)
+PUBLICATION = re.compile(r"\bpublish(?:ed|es|ing)\b", re.I)
 # The sentence style names the review between "published" and "on DATE": what is left before the date.
 PUBLISHED_TITLE = re.compile(r"\bpublish(?:ed|es)\s+(?:the\s+|a\s+|an\s+)?(?P<title>\S.*?)\s+on\s*$", re.I)
