@@ -133,3 +133,12 @@ def test_a_sentence_dates_the_documents_under_it_derby_and_derbyshire() -> None:
         "Learning on one page LCSPR: 'Theo'": "2024-07",  # its own "( published July 2024)" wins
     }  # MDS20/PDS20 lists no document in the stored copy: nothing to take
     assert set(rows("derby-and-derbyshire")[0]["la_codes"]) == {"E06000015", "E10000007"}  # Derby and Derbyshire
+
+
+def test_a_heading_link_with_its_date_cheshire_west() -> None:
+    found = by_title("cheshire-west")
+    thematic = found["Thematic Review of Contextual Safeguarding Responses in Cheshire West and Cheshire East"]
+    assert (thematic["published"], thematic["review_type"]) == ("2022-09-21", "thematic")
+    assert thematic["note"].startswith("Key Issues: Harm outside the home")  # the summary below is its note
+    assert found["Case Review Learning Summary – Child F"]["review_type"] == "briefing"
+    assert len(found) == 2
