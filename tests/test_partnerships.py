@@ -142,3 +142,13 @@ def test_a_heading_link_with_its_date_cheshire_west() -> None:
     assert thematic["note"].startswith("Key Issues: Harm outside the home")  # the summary below is its note
     assert found["Case Review Learning Summary – Child F"]["review_type"] == "briefing"
     assert len(found) == 2
+
+
+def test_undated_links_that_name_child_and_review_stockport() -> None:
+    found = by_title("stockport")
+    assert sorted(found) == ["Child A local child safeguarding practice review",
+                             "Child D local safeguarding practice review",
+                             "Child F local child safeguarding practice review",
+                             "Child M local safeguarding practice review"]  # "(PDF 225Kb)" is file details
+    assert {r["published"] for r in found.values()} == {None}
+    assert {r["review_type"] for r in found.values()} == {"lcspr"}  # not the Act's "(2017)" above them
