@@ -152,3 +152,11 @@ def test_undated_links_that_name_child_and_review_stockport() -> None:
                              "Child M local safeguarding practice review"]  # "(PDF 225Kb)" is file details
     assert {r["published"] for r in found.values()} == {None}
     assert {r["review_type"] for r in found.values()} == {"lcspr"}  # not the Act's "(2017)" above them
+
+
+def test_reviews_named_by_code_in_one_of_three_lists_berkshire_west() -> None:
+    found = by_title("berkshire-west")
+    assert sorted(found) == ["Learning Summary K17 - West Berkshire", "Overview Report I17 - Reading",
+                             "West Berks SCR 2017 - Reading"]  # not the briefing notes on topics beside them
+    assert found["Learning Summary K17 - West Berkshire"]["review_type"] == "briefing"
+    assert {r["published"] for r in found.values()} == {None}  # "SCR 2017" names the review, it is no date

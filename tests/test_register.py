@@ -137,7 +137,8 @@ def test_england_toml_is_what_the_register_gives() -> None:
 def test_england_toml_is_off_by_default_and_loads_when_turned_on(tmp_path: Path) -> None:
     assert not (ROOT / "config" / "sources.d" / "england.toml").exists()  # the offline bundle stays as it is
     default = load_config(CONFIG)
-    assert not any(s.id == "berkshire-west" for s in default.sources)
+    england_ids = {s["id"] for s in tomllib.loads(ENGLAND.read_text(encoding="utf-8"))["source"]}
+    assert not england_ids & {s.id for s in default.sources}
     folder = tmp_path / "config"
     folder.mkdir()
     for name in ("sources.toml", "areas.toml"):
@@ -147,5 +148,9 @@ def test_england_toml_is_off_by_default_and_loads_when_turned_on(tmp_path: Path)
     turned_on = load_config(folder / "sources.toml")
     added = {s.id for s in turned_on.sources} - {s.id for s in default.sources}
     assert len(added) == len(tomllib.loads(ENGLAND.read_text(encoding="utf-8"))["source"]) > 0
-    berkshire = next(s for s in turned_on.sources if s.id == "berkshire-west")
+    by_id = {p["id"]: p for p in PARTNERSHIPS}
+    for source in turned_on.sources:
+        if source.id in added:  # each with its partnership's area codes, every member's for a joint one
+            assert set(source.area.codes) == set(AREAS.lookup(by_id[source.id]["area"]).codes), source.id
+    berkshire = next(s for s in default.sources if s.id == "berkshire-west")  # bundled since issue 20's pages
     assert set(berkshire.area.codes) == {"E06000037", "E06000038", "E06000041"}  # Reading, West Berkshire, Wokingham
