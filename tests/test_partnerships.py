@@ -160,3 +160,13 @@ def test_reviews_named_by_code_in_one_of_three_lists_berkshire_west() -> None:
                              "West Berks SCR 2017 - Reading"]  # not the briefing notes on topics beside them
     assert found["Learning Summary K17 - West Berkshire"]["review_type"] == "briefing"
     assert {r["published"] for r in found.values()} == {None}  # "SCR 2017" names the review, it is no date
+
+
+def test_a_sentence_publishing_today_dates_its_heading_swindon() -> None:
+    found = by_title("swindon")
+    assert {t: (r["published"], r["review_type"]) for t, r in found.items()} == {
+        "Serious Case Review - Child G": ("2020-01-16", "scr"),  # "today (16/01/2020)"
+        "Serious Case Review - Child Q": ("2019-11-27", "scr"),
+        "Serious Case Review - Child U": ("2019-07-29", "scr"),
+    }
+    assert found["Serious Case Review - Child G"]["url"].endswith("/scr_g_-_final_report")
