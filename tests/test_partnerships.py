@@ -170,3 +170,10 @@ def test_a_sentence_publishing_today_dates_its_heading_swindon() -> None:
         "Serious Case Review - Child U": ("2019-07-29", "scr"),
     }
     assert found["Serious Case Review - Child G"]["url"].endswith("/scr_g_-_final_report")
+
+
+def test_undated_headings_named_by_the_selector_wigan() -> None:
+    found = by_title("wigan")
+    assert sorted(found) == ["Local Child Safeguarding Practice Review - Elliot",
+                             "Local Child Safeguarding Practice Review - George"]
+    assert {(r["published"], r["review_type"]) for r in found.values()} == {(None, "lcspr")}
