@@ -177,3 +177,12 @@ def test_undated_headings_named_by_the_selector_wigan() -> None:
     assert sorted(found) == ["Local Child Safeguarding Practice Review - Elliot",
                              "Local Child Safeguarding Practice Review - George"]
     assert {(r["published"], r["review_type"]) for r in found.values()} == {(None, "lcspr")}
+
+
+def test_a_review_and_its_briefing_undated_sunderland() -> None:
+    found = by_title("sunderland")
+    assert {t: r["review_type"] for t, r in found.items()} == {
+        "CSPR Helen and Jane": "lcspr", "Helen and Jane 7 Minute Briefing": "briefing",
+        "Child FC - Report": "other", "Child FC - 7 Minute Briefing": "briefing", "Baby B": "other",
+    }  # a report that names no type is "other"; the selector takes every item of the two lists
+    assert {r["published"] for r in found.values()} == {None}
