@@ -186,3 +186,12 @@ def test_a_review_and_its_briefing_undated_sunderland() -> None:
         "Child FC - Report": "other", "Child FC - 7 Minute Briefing": "briefing", "Baby B": "other",
     }  # a report that names no type is "other"; the selector takes every item of the two lists
     assert {r["published"] for r in found.values()} == {None}
+
+
+def test_only_the_briefings_that_name_a_review_rochdale() -> None:
+    found = rows("rochdale")
+    assert [r["title"] for r in found] == ["Child X1/X2 Serious Case Review", "Child E Serious Case Review",
+                                           "Child X1/X2 Serious Case Review"]  # twenty topic briefings are not
+    assert found[0]["pseudonyms"] == ["child x1", "child x2"]
+    # The title listed twice is two entries in the catalogue (unique_ids gives each its file name):
+    # test_sync_offline counts three rochdale entries.

@@ -191,7 +191,8 @@ def _walks() -> list[tuple[str, list]]:
 
 # Example pages that repeat a title on purpose (two reviews named alike): unique_ids settles them.
 REPEATS_TITLES = {"generic/review-and-briefing", "generic/table-of-documents",
-                  "lancashire"}  # a real table of a report and a brief per review, both named by the review
+                  "lancashire",  # a real table of a report and a brief per review, both named by the review
+                  "rochdale"}  # a real list naming "Child X1/X2 Serious Case Review" twice
 
 
 @pytest.mark.parametrize(("name", "source", "raws"), _walks(), ids=lambda value: value if isinstance(value, str) else "")
