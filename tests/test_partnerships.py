@@ -195,3 +195,11 @@ def test_only_the_briefings_that_name_a_review_rochdale() -> None:
     assert found[0]["pseudonyms"] == ["child x1", "child x2"]
     # The title listed twice is two entries in the catalogue (unique_ids gives each its file name):
     # test_sync_offline counts three rochdale entries.
+
+
+def test_a_month_heading_over_what_it_dates_cornwall_and_isles_of_scilly() -> None:
+    found = rows("cornwall-and-isles-of-scilly")
+    assert [r["published"] for r in found] == ["2024-09", "2024-08", "2024-07", "2021-10", "2020-07"]
+    thematic = found[3]
+    assert thematic["title"].startswith("A Thematic Review into teenage suicide") and thematic["review_type"] == "thematic"
+    assert set(found[0]["la_codes"]) >= {"E06000052", "E06000053"}  # Cornwall and the Isles of Scilly
