@@ -214,3 +214,12 @@ def test_a_link_a_paragraph_the_year_in_its_name_knowsley() -> None:
     # a known limit, the page's own guide to SCR learning.
     assert found["SCR Learning Reminder Guide"]["published"] == "2017-01"
     assert len(found) == 6
+
+
+def test_a_list_of_documents_named_by_review_calderdale() -> None:
+    found = rows("calderdale")
+    assert len(found) == 16 and {r["published"] for r in found} == {None}
+    child_d = [r["title"] for r in found if r["pseudonyms"] == ["child d"]]
+    assert child_d == ["Child D: Board response", "Child D: Briefing", "Child D: Executive summary",
+                       "Child D: Overview report"]
+    assert sum(r["review_type"] == "briefing" for r in found) == 4
