@@ -8,6 +8,7 @@ prints.
 from __future__ import annotations
 
 import re
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +20,7 @@ from ...config import Config, Source, load_config
 from ...errors import ConfigError, NeedsPerson
 from ...normalise.entries import slug
 from ...ops.preview import Preview, preview
+from ...normalise.areas import Area
 from ...wording import plural
 
 SKIPPED_SHOWN = 20
@@ -44,12 +46,17 @@ def sources_add(url: str, area_name: str, source_id: str | None, config_path: Pa
     source = _new_source(config, url, area_name, source_id)
     found = preview(source, config, live=True)
     _show(found)
-    fields = {"id": source.id, "kind": "local", "parser": "generic", "area": source.area.name, "url": url}
+    _offer_block(config, source, len(found.rows), write, "sources add")
+
+
+def _offer_block(config: Config, source: Source, entries: int, write: bool, command: str) -> None:
+    """Show the ``[[source]]`` block for ``source``; with ``write``, append it to the config (comments kept)."""
+    fields = {"id": source.id, "kind": "local", "parser": "generic", "area": source.area.name, "url": source.url}
     today = datetime.now(timezone.utc).date().isoformat()
     from ...ops.config_write import append_source, source_block
 
-    block = source_block(fields, comment=f"{source.area.name}: added by `reposync sources add` on {today} "
-                                         f"({plural(len(found.rows), 'entry')})")
+    block = source_block(fields, comment=f"{source.area.name}: added by `reposync {command}` on {today} "
+                                         f"({plural(entries, 'entry')})")
     click.echo("\nThe block it adds:\n")
     click.echo(block, nl=False)
     if not write:
@@ -70,6 +77,19 @@ def _new_source(config: Config, url: str, area_name: str, source_id: str | None)
         bare = parts is not None and not parts.scheme and not parts.netloc and "." in url.split("/", 1)[0]
         hint = f": did you mean 'https://{url}'?" if bare else ""
         raise ConfigError("URL", None, f"must be an http(s) URL with a host, got {url!r}{hint}")
+    area, source_id = _area_and_id(config, area_name, source_id)
+    for known in config.sources:
+        if known.url == url:
+            raise ConfigError(config.path, "url", f"already configured, as source {known.id!r}")
+    try:
+        return Source(id=source_id, kind="local", parser="generic", url=_checked_url(config, url), area=area)
+    except ConfigError as exc:
+        raise ConfigError("URL", None, exc.problem) from None
+
+
+def _area_and_id(config: Config, area_name: str, source_id: str | None) -> tuple[Area, str]:
+    """The area named and the new source's id (default: from the area's name); a ConfigError (exit 2) when the
+    area is unknown or the id malformed or taken."""
     area = config.areas.lookup(area_name)
     if area is None:
         raise ConfigError(config.paths.areas, "--area", f"unknown area {area_name!r}: not a name or alias here"
@@ -77,15 +97,9 @@ def _new_source(config: Config, url: str, area_name: str, source_id: str | None)
     source_id = source_id or slug(area.name)
     if not _ID.match(source_id):
         raise ConfigError("--id", None, f"must be lower-case letters, digits, - or _, got {source_id!r}")
-    for known in config.sources:
-        if known.id == source_id:
-            raise ConfigError(config.path, "id", f"{source_id!r} is already a source: choose another with --id")
-        if known.url == url:
-            raise ConfigError(config.path, "url", f"already configured, as source {known.id!r}")
-    try:
-        return Source(id=source_id, kind="local", parser="generic", url=_checked_url(config, url), area=area)
-    except ConfigError as exc:
-        raise ConfigError("URL", None, exc.problem) from None
+    if any(known.id == source_id for known in config.sources):
+        raise ConfigError(config.path, "id", f"{source_id!r} is already a source: choose another with --id")
+    return area, source_id
 
 
 def _checked_url(config: Config, url: str) -> str:
@@ -238,3 +252,144 @@ def _show(found: Preview) -> None:
         click.echo(f"  {_cut(text, 80)}: {why}")
     if len(found.skipped) > SKIPPED_SHOWN:
         click.echo(f"  … and {len(found.skipped) - SKIPPED_SHOWN} more")
+
+
+# -- discover --------------------------------------------------------------------------------------------------------
+@sources_command.command("discover")
+@click.argument("url", required=False)
+@click.option("--area", "area_name", default=None, help="The partnership's area: a name or alias in areas.toml.")
+@click.option("--id", "source_id", default=None, help="The source's id (default: from the area's name).")
+@config_option
+@click.option("--write", is_flag=True, help="Append the best page as a [[source]] (else nothing is written).")
+@click.option("--max-pages", "max_requests", type=click.IntRange(min=1), default=60, show_default=True,
+              help="At most this many requests to the site: robots.txt, sitemaps and redirects included.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--register", "from_register", is_flag=True,
+              help="Run it from the home page of every partnership in the register.")
+@click.option("--register-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The register (default: partnerships.toml beside the config file).")
+@click.option("--only-missing", is_flag=True,
+              help="With --register: only partnerships with no page of reviews known or configured.")
+@handle_errors
+def sources_discover(url: str | None, area_name: str | None, source_id: str | None, config_path: Path, write: bool,
+                     max_requests: int, output: str, from_register: bool, register_file: Path | None,
+                     only_missing: bool) -> None:
+    """Find a partnership's page of children's case reviews from any page of its site (a bounded, polite crawl)."""
+    from ...crawl.discover import check_url, discover
+
+    config = load_config(config_path)
+    if from_register:
+        if url or area_name or source_id:
+            raise click.UsageError("--register takes no URL, --area or --id: the register gives them")
+        _discover_register(config, register_file or config.path.parent / "partnerships.toml", only_missing,
+                           write, max_requests)
+        return
+    if not url or not area_name:
+        raise click.UsageError("give a URL and --area NAME (or --register)")
+    if only_missing:
+        raise click.UsageError("--only-missing goes with --register")
+    check_url(url)
+    area, source_id = _area_and_id(config, area_name, source_id)  # bad input: exit 2 before any request
+    found = discover(url, area, config, max_requests=max_requests)
+    best = found.best
+    source = _new_source(config, best.url, area.name, source_id) if best else None  # a page configured already: 2
+    if output == "json":
+        import json
+
+        document = found.as_json()
+        if source is not None and write:
+            from ...ops.config_write import append_source, source_block
+
+            fields = {"id": source.id, "kind": "local", "parser": "generic", "area": area.name, "url": source.url}
+            append_source(config.path, source_block(fields, comment=_discover_comment(area.name, best.entries)))
+        document["written"] = bool(source is not None and write)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        _show_discovery(found)
+        if best is not None:
+            click.echo(f"\nThe best: {best.url}\n")
+            _show(Preview(source=source, url=best.url, rows=best.rows, skipped=best.skipped, layout=best.layout,
+                          next_url=best.next_url))
+            _offer_block(config, source, best.entries, write, "sources discover")
+    if best is None:
+        _nothing_found(found)
+
+
+def _discover_comment(area_name: str, entries: int) -> str:
+    today = datetime.now(timezone.utc).date().isoformat()
+    return f"{area_name}: added by `reposync sources discover` on {today} ({plural(entries, 'entry')})"
+
+
+def _nothing_found(found) -> None:
+    """Exit 65 (75 when a page failed only for now): nothing on the site lists children's case reviews."""
+    from ...errors import Temporary
+
+    what = f"nothing on its site lists children's case reviews ({found.pages} pages read, {found.requests} requests)"
+    if found.temporary:
+        raise Temporary(found.start, what + "; some pages failed for now: try again later")
+    raise NeedsPerson(found.start, what)
+
+
+def _show_discovery(found) -> None:
+    click.echo(f"{found.start}: {found.pages} pages read in {found.requests} requests"
+               + (f", {found.sitemap_urls} URLs from its sitemap" if found.sitemap_urls else ""))
+    if found.moved:
+        click.echo(f"moved: {found.start} redirects to another site, {found.moved}; that site was crawled")
+    if found.forbidden:
+        click.echo(f"robots.txt forbids {found.forbidden} links: not requested")
+    if found.not_followed:
+        click.echo("Not followed: " + ", ".join(f"{why} ({n})" for why, n in sorted(found.not_followed.items())))
+    for url, why in found.failures[:SKIPPED_SHOWN]:
+        click.echo(f"  could not read {url}: {why}")
+    click.echo(f"\nCandidates ({len(found.candidates)}):" if found.candidates else "\nCandidates: none.")
+    for candidate in found.candidates:
+        click.echo(f"  {candidate.url}\n"
+                   f"    {candidate.entries} entries, {candidate.reviews} reviews: {candidate.why}")
+
+
+def _discover_register(config: Config, path: Path, only_missing: bool, write: bool, max_requests: int) -> None:
+    """Discovery from each register partnership's home page: one line each; found pages appended with --write."""
+    from ...ops.config_write import append_source, source_block
+    from ...crawl.discover import discover, read_register
+    from ...errors import EXIT_OK, EXIT_USAGE, SourceError
+
+    register = read_register(path)
+    codes = [EXIT_OK]
+    for partnership in register:
+        configured = {known.id: known for known in config.sources}
+        if only_missing and (partnership.reviews or partnership.id in configured):
+            continue
+        if not partnership.home:
+            click.echo(f"{partnership.id}: no home page known")
+            continue
+        area = config.areas.lookup(partnership.area)
+        if area is None:
+            click.echo(f"{partnership.id}: unknown area {partnership.area!r}")
+            codes.append(EXIT_USAGE)
+            continue
+        try:
+            found = discover(partnership.home, area, config, max_requests=max_requests)
+        except SourceError as exc:
+            click.echo(f"{partnership.id}: {partnership.home} could not be read: {exc.reason}")
+            codes.append(exc.exit_code)
+            continue
+        moved = f" (moved to {found.moved})" if found.moved else ""
+        best = found.best
+        if best is None:
+            click.echo(f"{partnership.id}: {partnership.home}{moved}: nothing lists children's case reviews "
+                       f"({found.pages} pages, {found.requests} requests)")
+            codes.append(75 if found.temporary else 65)
+            continue
+        click.echo(f"{partnership.id}: {best.url}{moved}: {best.reviews} reviews of {best.entries} entries "
+                   f"({found.requests} requests)")
+        if not write:
+            continue
+        taken = configured.get(partnership.id) or next((s for s in config.sources if s.url == best.url), None)
+        if taken is not None:
+            click.echo(f"  not written: already configured, as source {taken.id!r}")
+            continue
+        fields = {"id": partnership.id, "kind": "local", "parser": "generic", "area": area.name, "url": best.url}
+        config = append_source(config.path, source_block(fields, comment=_discover_comment(area.name, best.entries)))
+        click.echo(f"  written to {config.path} as source {partnership.id!r}")
+    if max(codes):
+        sys.exit(max(codes))
