@@ -50,6 +50,23 @@ class NeedsPerson(SourceError):
     exit_code = EXIT_DATA
 
 
+class PageGone(NeedsPerson):
+    """The page answered 404 or 410: gone from where it was (a sync looks for it on its site, ``crawl/moves.py``)."""
+
+    def __init__(self, url: str, status: int) -> None:
+        super().__init__(url, f"HTTP {status}")
+        self.status = status
+
+
+class RedirectsOffSite(NeedsPerson):
+    """A redirect to another site, not followed by the fetcher; where it points, for a walk that may follow it."""
+
+    def __init__(self, url: str, target: str, status: int) -> None:
+        super().__init__(url, f"refused: HTTP {status} redirects off the source's site, to {target}")
+        self.target = target
+        self.status = status
+
+
 class Temporary(SourceError):
     """Worth retrying later: timeouts, connection errors, 429/5xx after retries."""
 

@@ -78,6 +78,10 @@ class SourceOutcome:
     layout: str | None = None  # fingerprint of how the walk's pages lay out their entries (None: none given)
     held: int = 0  # departures held because the layout changed (set when the run is applied)
     cut_short: bool = False  # the walk ended before the end its listing declares (``error`` says where)
+    # The configured page answered a redirect and was read where it led: {"from", "to", "status", "off_site"}.
+    moved: dict[str, Any] | None = None
+    # The configured page answered 404 or 410: {"url", "status", "home", "candidates", ...} (crawl/moves.py)
+    gone: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -92,6 +96,8 @@ class SourceOutcome:
             "layout": self.layout,
             "held": self.held,
             "cut_short": self.cut_short,
+            **({"moved": self.moved} if self.moved else {}),  # only when there is one: older runs' JSON as it was
+            **({"gone": self.gone} if self.gone else {}),
         }
 
 

@@ -126,3 +126,9 @@ BUSY_TIMEOUT_MS = 30_000
 # A first sync adds every entry: a report lists this many items of a kind and
 # counts the rest, so it stays readable in a mail and small in memory.
 REPORT_MAX_ITEMS = 500
+
+# A source whose configured page is gone (404, 410) is looked for on its site by discovery (crawl/moves.py) at
+# most once in this many hours: a sync run again the same night reuses what the first one found.
+REDISCOVER_HOURS = 20
+# Candidates a gone page's discovery keeps (the report and `sources list` name them, best first).
+GONE_CANDIDATES = 3

@@ -30,7 +30,7 @@ import sqlite_utils
 
 from . import catalogue, settings
 from .catalogue import decisions, documents as stored_documents
-from .crawl import documents, hosts, linkcheck
+from .crawl import documents, hosts, linkcheck, moves
 from .reports import night as report
 from .models import SourceOutcome
 from .config import Config, Source
@@ -145,17 +145,23 @@ class SyncResult:
 
 
 def problem_lines(result: SyncResult) -> list[str]:
-    """A line per failed or held source: what the CLI writes to standard error, also under --quiet."""
+    """A line per failed or held source, and per page moved or gone: what the CLI writes to standard error, also
+    under --quiet."""
     lines = []
     for outcome in result.outcomes:
         if outcome.error is not None:
             where = f" ({outcome.error_url})" if outcome.error_url else ""
             lines.append(f"FAILED {outcome.source}: {outcome.error}{where}")
+        elif outcome.held and (outcome.moved or {}).get("off_site"):
+            still = "is" if outcome.held == 1 else "are"
+            lines.append(f"HELD {outcome.source}: its page moved to another site; {plural(outcome.held, 'entry')} "
+                         f"would have {outcome.departure} and {still} still listed until the move is recorded.")
         elif outcome.held:
             still = "is" if outcome.held == 1 else "are"
             lines.append(f"HELD {outcome.source}: the page's layout changed; {plural(outcome.held, 'entry')} would "
                          f"have {outcome.departure} and {still} still listed. Look at the page (`reposync sources check "
                          f"{outcome.source}`), then `reposync sources accept-layout {outcome.source}`.")
+        lines += report.move_lines(outcome.source, outcome.as_json())  # a page moved or gone: a person records it
     return lines
 
 
@@ -276,8 +282,11 @@ def run_sync(
                            if not offline and s.parser in INCREMENTAL_PARSERS
                            and not full_walk_due(db, s, crawl.full_walk_days)}
             previous = {s.id: catalogue.listed_count(db, s.id) for s in sources}
+            config_url = {s.id: s.url for s in sources}
             in_a_row = settings.CUT_SHORT_NIGHTS_TO_PERSON - 1  # walks before this one that make it 65
             cut_short_before = {s.id: catalogue.nights_cut_short(db, s.id, in_a_row) for s in sources}
+            searched = {source: row for source, row in catalogue.recent_discoveries(db, settings.REDISCOVER_HOURS)
+                        .items() if row["old_url"] == config_url.get(source)}  # gone pages' sites read tonight
             plans = hosts.plan_hosts(sources, functools.partial(expected_pages, db))
             transport: httpx.BaseTransport | None = ReplayTransport(archive, as_of) if offline else None
             archive.defer_sync()  # a live walk's pages are synced to disk once, before the apply
@@ -303,6 +312,7 @@ def run_sync(
                 finally:
                     if reader is not None:
                         reader.close()
+                moves.look_for_gone(outcome, source, fetcher, config, searched.get(source.id))
                 return guard_layout(escalate_cut_short(outcome, cut_short_before[source.id]), previous[source.id])
 
             def walk_host(plan: hosts.HostPlan) -> list[SourceOutcome]:

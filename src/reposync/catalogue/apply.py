@@ -25,6 +25,7 @@ from ..archive.spool import Spool
 from ..errors import EXIT_DATA
 from ..link import explain
 from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
+from . import moves
 from .documents import record as record_documents
 from .rows import LinkRows, person_decisions
 from .schema import JSON_FIELDS
@@ -156,9 +157,15 @@ class _Writer:
                 self._update(outcome.source, old, entry, digest)
         if outcome.complete:
             departing = [entry_id for entry_id, state in known.items() if entry_id not in seen and state]  # listed
-            if self._hold(outcome, departing):
+            # A page read on another site, where a redirect sent it, departs nothing until a person records the
+            # move (``sources move``); its layout is not judged against the old site's.
+            held = ("held-move" if (outcome.moved or {}).get("off_site") else
+                    "held" if self._hold(outcome, departing) else None)
+            if held and departing:
                 for entry_id in departing:  # still listed: nothing is marked on this walk
-                    self.change(outcome.source, entry_id, "held", "status", "listed", outcome.departure)
+                    self.change(outcome.source, entry_id, held, "status", "listed", outcome.departure)
+                outcome.held = len(departing)
+                outcome.exit_code = max(outcome.exit_code, EXIT_DATA)
                 return
             for entry_id in departing:
                 self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
@@ -201,8 +208,6 @@ class _Writer:
                 "held_run = excluded.held_run, held_entries = excluded.held_entries",
                 [outcome.source, outcome.layout, first or self.run_id, len(departing)],
             )
-            outcome.held = len(departing)
-            outcome.exit_code = max(outcome.exit_code, EXIT_DATA)
             return True
         self.db.execute(
             "INSERT INTO sources_layout (source, layout, layout_run) VALUES (?, ?, ?) "
@@ -446,6 +451,7 @@ def apply_run(
                        [run_id, utc_now(), mode])
         record_documents(db, run_id, documents)
         for outcome in outcomes:
+            moves.record(db, run_id, outcome)
             if outcome.error is not None:
                 writer.change(outcome.source, None, "source-failed", outcome.error_url, None, outcome.error)
             else:

@@ -299,6 +299,29 @@ def m009_documents(db: sqlite_utils.Database) -> None:
         db["entries"].add_column("published_from", str)
 
 
+@migrations()
+def m010_source_moves(db: sqlite_utils.Database) -> None:
+    """Per source, where its configured page went, as the last walk of it found (``catalogue/moves.py``): moved
+    (a permanent redirect within its site), moved off its site, or gone (404, 410) with the pages of its site
+    that list reviews now. A new table: an existing catalogue gains it empty."""
+    db["source_moves"].create(
+        {
+            "source": str,
+            "state": str,  # moved, moved-off-site or gone
+            "old_url": str,  # the page as configured
+            "new_url": str,  # where the redirect led (moved); the best candidate (gone), if any
+            "status": int,  # the HTTP status the configured page answered
+            "candidates": str,  # gone: JSON [{url, entries, reviews}], best first, as discovery found them
+            "checked_at": str,  # gone: when discovery last read its site (once a night, settings.REDISCOVER_HOURS)
+            "error": str,  # gone: why its site could not be read, when it could not
+            "first_run": int,  # the first run that found the page so
+            "last_run": int,
+        },
+        pk="source",
+        if_not_exists=True,
+    )
+
+
 _LOG_DECISION = """
     INSERT INTO link_decisions (entry_a, entry_b, decision, previous, decided_at, decided_by, decided_via)
     VALUES (NEW.entry_a, NEW.entry_b, NEW.decision, {previous},

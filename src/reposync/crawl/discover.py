@@ -296,6 +296,7 @@ class _Crawl:
         self.config = config
         self.fetcher = fetcher
         self.budget = max_requests
+        self.before = fetcher.requests  # a fetcher that has asked before (a sync's): its requests are not ours
         self.found = Discovery(start=start)
         self.frontier: list[tuple[float, int, str, float, int]] = []  # (-priority, order, url, score, depth)
         self.queued: dict[str, float] = {}  # url -> best priority it was queued with
@@ -305,7 +306,7 @@ class _Crawl:
         self.home = start  # the start page as it answered (on the site it moved to, if it moved)
 
     def _spent(self) -> bool:
-        return self.fetcher.requests >= self.budget
+        return self.fetcher.requests - self.before >= self.budget
 
     def run(self) -> Discovery:
         start_page = self._start()
@@ -337,7 +338,7 @@ class _Crawl:
             self._take(page, depth)
             found_children = found_children or any(c.rank == CHILDREN and c.reviews for c in self.found.candidates)
         self.found.candidates.sort(key=Candidate.order)
-        self.found.requests = self.fetcher.requests
+        self.found.requests = self.fetcher.requests - self.before
         return self.found
 
     def _start(self) -> Page:

@@ -26,16 +26,14 @@ also a polite crawler:
 ``crawl.timeout`` is the deadline of a whole request (``reposync.deadline``): a
 server that trickles its headers or body fails the attempt when it passes.
 
-A host no connection could be made to (refused, no route, no DNS answer, connect
-timeout) after the retries is not asked again in the same run: every later
-request to it fails at once, so its other sources fail without retries of their
-own.
+A host no connection could be made to (refused, no route, no DNS answer, connect timeout) after the retries is
+not asked again in the same run: every later request to it fails at once, so its other sources fail without
+retries of their own.
 
-Temporary failures (connection errors, timeouts, 408, 429, 5xx) are retried
-with exponential backoff; a Retry-After (seconds or an HTTP date) is honoured
-as the wait, and one over ``settings.RETRY_AFTER_CAP`` gives up at once.
-Waits go through the ``sleep`` and ``clock`` the fetcher was given, so tests
-run them on a fake clock.
+Temporary failures (connection errors, timeouts, 408, 429, 5xx) are retried with exponential backoff; a
+Retry-After (seconds or an HTTP date) is honoured as the wait, and one over ``settings.RETRY_AFTER_CAP`` gives up
+at once. Waits go through the ``sleep`` and ``clock`` the fetcher was given, so tests run them on a fake clock.
+A 404 or 410 is ``PageGone``, a redirect off the site ``RedirectsOffSite``: ``crawl/moves.py`` reads both.
 """
 
 from __future__ import annotations
@@ -56,7 +54,7 @@ from .. import settings
 from ..config import Crawl, site_of
 from .deadline import Deadline, deadline_transport
 from .encoding import decode
-from ..errors import NeedsPerson, SourceError, Temporary
+from ..errors import NeedsPerson, PageGone, RedirectsOffSite, SourceError, Temporary
 from ..archive.snapshots import Archive, DamagedSnapshot, ManifestRow, utc_now
 
 REDIRECTS = frozenset((301, 302, 303, 307, 308))
@@ -74,6 +72,7 @@ class Page:
     location: str | None = None  # where a redirect points
     sha256: str | None = None  # hash of ``body``
     not_modified: bool = False  # a 304: the stored parse of ``sha256`` may be reused
+    redirects: tuple[int, ...] = ()  # the statuses of the redirects (within the site) that led here
 
     @property
     def text(self) -> str:
@@ -255,6 +254,7 @@ class Fetcher:
         ``max_bytes``: a cap of its own instead of ``crawl.max_bytes`` (a report document's)."""
         if site_of(url) != site:
             raise NeedsPerson(url, "refused: outside the source's site")
+        hops: list[int] = []
         for _hop in range(settings.MAX_REDIRECTS + 1):
             self._reachable(url)
             if self.polite:
@@ -277,17 +277,18 @@ class Fetcher:
                 self._archive(ManifestRow(url, utc_now(), status, None, 0, None, None, None, self.run_id,
                                           location=target))
                 if site_of(target) != site:
-                    raise NeedsPerson(url, f"refused: HTTP {status} redirects off the source's site, to {target}")
+                    raise RedirectsOffSite(url, target, status)
                 url = target
+                hops.append(status)
                 continue
-            if status == 304:
-                return self._not_modified(url, answer, stored)
-            if 200 <= status < 300:
-                return self._fresh(url, answer)
+            if status == 304 or 200 <= status < 300:
+                page = self._not_modified(url, answer, stored) if status == 304 else self._fresh(url, answer)
+                page.redirects = tuple(hops)
+                return page
             replay = answer.headers.get("X-Reposync-Replay")
             if replay in ("missing", "damaged"):
                 raise NeedsPerson(url, f"no usable snapshot of this URL in the archive ({replay})")
-            raise NeedsPerson(url, f"HTTP {status}")
+            raise PageGone(url, status) if status in (404, 410) else NeedsPerson(url, f"HTTP {status}")
         raise NeedsPerson(url, f"more than {settings.MAX_REDIRECTS} redirects")
 
     def probe(self, url: str, site: Site, also: Collection[Site] = ()) -> Probe:

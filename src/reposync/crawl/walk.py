@@ -16,12 +16,13 @@ from .. import settings
 from ..archive.snapshots import Archive, url_key
 from ..archive.spool import Spooler
 from ..config import Config, Source, site_of
-from ..errors import EXIT_DATA, NeedsPerson, SourceError, WalkCutShort
+from ..errors import EXIT_DATA, NeedsPerson, PageGone, SourceError, WalkCutShort
 from ..models import ParseResult, SourceOutcome, content_hash
 from ..normalise.entries import normalise, unique_ids
 from ..parsers import parser_for
 from ..wording import plural
 from .fetch import Fetcher, Page
+from .moves import read_first
 
 Progress = Callable[[str], None]
 
@@ -119,6 +120,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
     total: int | None = None  # the listing's length as its pages last declared it
     off_site: str | None = None  # a next link that left the site, where the walk had to stop
     last_url = source.url  # the page the walk last read
+    site = source.site  # where its next links may lead: the site the configured page was read on
     try:
         while url is not None:
             key = url_key(url)  # 16 bytes, not a 300-character URL, for each of 150,000 pages
@@ -127,7 +129,11 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
             if len(visited) >= settings.MAX_PAGES_PER_SOURCE:
                 raise NeedsPerson(url, f"more than {settings.MAX_PAGES_PER_SOURCE} pages")
             visited.add(key)
-            page = fetcher.get(url, source.site)
+            if outcome.pages == 0:  # the configured page: read where a redirect sends it (moves.read_first)
+                page = read_first(fetcher, source, outcome)
+                site = site_of(page.url)
+            else:
+                page = fetcher.get(url, site)
             last_url = page.url
             result = parse_page(page, source, fetcher.archive)
             outcome.pages += 1
@@ -151,7 +157,7 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
             if progress and outcome.pages % 50 == 0:
                 progress(f"{source.id}: {plural(outcome.pages, 'page')}, {plural(len(entries), 'entry')}")
             url = result.next_url
-            if url is not None and site_of(url) != source.site:
+            if url is not None and site_of(url) != site:
                 off_site, url = url, None  # never fetched: the walk stops short of what follows it
             if (url is not None and stored is not None and newest_first
                     and known_run >= settings.INCREMENTAL_KNOWN_RUN):
@@ -163,6 +169,8 @@ def walk_source(source: Source, fetcher: Fetcher, config: Config, progress: Prog
                 raise WalkCutShort(last_url, stopped)
     except SourceError as exc:
         outcome.cut_short = isinstance(exc, WalkCutShort)
+        if isinstance(exc, PageGone) and outcome.pages == 0:  # the configured page itself is gone
+            outcome.gone = {"url": source.url, "status": exc.status}
         entries.close()
         outcome.error, outcome.error_url, outcome.exit_code = exc.reason, exc.url, exc.exit_code
         return outcome

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,10 +26,11 @@ from .markdown import md_escape
 
 FORMATS = ("md", "json", "html")
 # Sections in the order a maintainer wants them: what waits for a person first, then what moved.
-KINDS = ("held", "source-failed", "link-broken", "added", "changed", "rolled-off", "expired", "delisted", "reappeared",
+KINDS = ("held", "held-move", "source-failed", "link-broken", "added", "changed", "rolled-off", "expired", "delisted", "reappeared",
          "linked", "unlinked", "link-fixed")
 TITLES = {
     "held": "Held: the page's layout changed",
+    "held-move": "Held: the page moved to another site",
     "source-failed": "Failed sources",
     "added": "Added",
     "changed": "Changed",
@@ -46,6 +48,62 @@ TITLES = {
 HELD_NOTE = ("Nothing was marked gone: these entries were not found on a walk whose page is laid out anew. Look "
              "at the page (`reposync sources check SOURCE --live`); if they really are gone, "
              "`reposync sources accept-layout SOURCE`, and the next sync applies them.")
+
+HELD_MOVE_NOTE = ("Nothing was marked gone: these entries were not found on the page another site's redirect led to. "
+                  "When the move is right, record it (`reposync sources move SOURCE NEW_URL`, as the section on "
+                  "moved pages says): the next sync reads the page there and applies what departed.")
+MOVES_TITLE = "Pages that moved or are gone"
+PERMANENT_NOTE = "A sync never rewrites the config: a person records a move (`reposync sources move`)."
+
+
+def moves_of(sources: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's sources whose configured page moved or is gone, from their outcomes (``crawl/moves.py``)."""
+    found = []
+    for name, outcome in sources.items():
+        moved, gone = outcome.get("moved"), outcome.get("gone")
+        if moved:
+            found.append({"source": name, "state": "moved-off-site" if moved.get("off_site") else "moved",
+                          "from": moved["from"], "to": moved["to"], "status": moved.get("status"),
+                          "held": outcome.get("held", 0)})
+        elif gone:
+            found.append({"source": name, "state": "gone", "from": gone["url"], "status": gone.get("status"),
+                          "candidates": gone.get("candidates") or [], "searched": "home" in gone or bool(gone.get("again")),
+                          "pages": gone.get("pages"), "error": gone.get("error")})
+    return found
+
+
+def move_parts(item: dict[str, Any], esc: Callable[[Any], str] = str) -> tuple[str, str | None]:
+    """What a moved or gone page's line says (what came from the site, URLs and errors, through ``esc``), and
+    the command that records the move (None: nowhere known to move to)."""
+    status = f"HTTP {item['status']}" if item.get("status") else "no status"
+    old = esc(item["from"])
+    if item["state"] in ("moved", "moved-off-site"):
+        text = f"moved: {old} → {esc(item['to'])} ({status}); read there"
+        if item["state"] == "moved-off-site":
+            text = (f"moved to another site: {old} → {esc(item['to'])} ({status}); read there, its departures "
+                    f"held ({item.get('held', 0)}) until the move is recorded")
+        return text + ".", f"reposync sources move {item['source']} {item['to']}"
+    found = item.get("candidates") or []
+    text = f"gone: {old} ({status}); nothing departs"
+    if found:
+        text = f"gone: {old}; on its site now: " + ", ".join(
+            f"{esc(c['url'])} ({c['reviews']} reviews)" if c.get("reviews") else f"{esc(c['url'])} "
+            f"({c['entries']} entries)" for c in found) + f" ({status}; nothing departs)"
+    elif item.get("error"):
+        text += f"; its site could not be read: {esc(item['error'])}"
+    elif item.get("searched"):
+        text += f"; nothing on its site lists children's case reviews ({item.get('pages') or 0} pages read)"
+    return text + ".", (f"reposync sources move {item['source']} {found[0]['url']}" if found else None)
+
+
+def move_lines(source: str, outcome: dict[str, Any]) -> list[str]:
+    """A sync's summary lines for a source whose page moved or is gone (plain text)."""
+    lines = []
+    for item in moves_of({source: outcome}):
+        text, command = move_parts(item)
+        lines.append(f"{item['state'].upper().replace('-', ' ')} {source}: {text}"
+                     + (f" Record it: `{command}`" if command else ""))
+    return lines
 
 
 class NoSuchRun(LookupError):
@@ -108,7 +166,7 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
             item = _item(row) | {"other": row["new"] or row["old"], "national": national}
         elif kind in ("link-broken", "link-fixed"):
             item = _item(row) | {"link": row["new"], "was": row["old"]}
-        elif kind == "held":  # still listed; what it would have become had the layout not changed
+        elif kind in ("held", "held-move"):  # still listed; what it would have become had it not been held
             item = _item(row) | {"would_be": row["new"]}
         else:
             item = _item(row)
@@ -127,6 +185,7 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         "sections": {kind: items for kind, items in sections.items() if items},
         "completeness": completeness_moves(db, run["id"]),
         "documents": documents.run_counts(db, run["id"]),  # read (or refused) this run, by status
+        "moves": moves_of(json.loads(run["sources"] or "{}")),
     }
 
 
@@ -172,7 +231,7 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def is_eventful(report: dict[str, Any]) -> bool:
-    return bool(report["counts"]) or (report["exit_code"] or 0) != 0
+    return bool(report["counts"]) or (report["exit_code"] or 0) != 0 or bool(report.get("moves"))
 
 
 # --- Markdown ---------------------------------------------------------------
@@ -214,13 +273,20 @@ def render_md(report: dict[str, Any]) -> str:
     lines = [f"# {summary_line(report)}", ""]
     lines.append(f"Started {report['started_at']}, finished {report['finished_at']}; exit code {report['exit_code']}.")
     sections = report["sections"]
+    if report.get("moves"):
+        lines += ["", f"## {MOVES_TITLE} ({len(report['moves'])})", "", PERMANENT_NOTE, ""]
+        for item in report["moves"]:
+            text, command = move_parts(item, md_escape)
+            code = f" Record it: `{command}`" if command and "`" not in command else (
+                f" Record it: {md_escape(command)}" if command else "")
+            lines.append(f"- **{md_escape(item['source'])}**: {text}{code}")
     for kind in KINDS:
         items = sections.get(kind)
         if not items:
             continue
         lines += ["", f"## {TITLES[kind]} ({report['counts'].get(kind, len(items))})", ""]
-        if kind == "held":
-            lines += [HELD_NOTE, ""]
+        if kind in ("held", "held-move"):
+            lines += [HELD_NOTE if kind == "held" else HELD_MOVE_NOTE, ""]
         for item in items:
             lines.append(_md_item(kind, item))
         if report.get("omitted", {}).get(kind):
@@ -269,7 +335,7 @@ def _md_item(kind: str, item: dict[str, Any]) -> str:
             head += f" {arrow} {md_escape(item['other'])}"
     elif kind in ("link-broken", "link-fixed"):
         head += f": {md_escape(item['link'])}" + (f", was {md_escape(item['was'])}" if item.get("was") else "")
-    elif kind == "held":
+    elif kind in ("held", "held-move"):
         head += f": not found on this walk, still listed (would be {md_escape(item['would_be'])})"
     return head
 
@@ -310,7 +376,9 @@ def _trouble(outcome: dict[str, Any]) -> str:
     if outcome.get("error"):
         return str(outcome["error"])
     if outcome.get("held"):
-        return f"{outcome['held']} departures held: the page's layout changed"
+        why = "its page moved to another site" if (outcome.get("moved") or {}).get("off_site") else \
+            "the page's layout changed"
+        return f"{outcome['held']} departures held: {why}"
     return ""
 
 
@@ -357,13 +425,21 @@ def _item_view(kind: str, item: dict[str, Any]) -> dict[str, Any]:
                                                                 "meta": "no longer in the catalogue"}
     elif kind in ("link-broken", "link-fixed"):
         view["details"] = [str(item["link"]) + (f", was {item['was']}" if item.get("was") else "")]
-    elif kind == "held":
+    elif kind in ("held", "held-move"):
         view["details"] = [f"not found on this walk, still listed (would be {item['would_be']})"]
     return view
 
 
 def render_html(report: dict[str, Any]) -> str:
     sections = []
+    if report.get("moves"):
+        views = []
+        for item in report["moves"]:
+            text, command = move_parts(item)
+            views.append({"strong": item["source"], "text": text + (f" Record it: {command}" if command else ""),
+                          "link": None})
+        sections.append({"title": MOVES_TITLE, "count": len(views), "failed": True, "views": views,
+                         "note": PERMANENT_NOTE.replace("`", ""), "omitted": None})
     for kind in KINDS:
         items = report["sections"].get(kind)
         if not items:
@@ -371,7 +447,7 @@ def render_html(report: dict[str, Any]) -> str:
         sections.append({
             "title": TITLES[kind], "count": report["counts"].get(kind, len(items)),
             "failed": kind in ("source-failed", "link-broken"),
-            "note": HELD_NOTE.replace("`", "") if kind == "held" else None,
+            "note": {"held": HELD_NOTE, "held-move": HELD_MOVE_NOTE}.get(kind, "").replace("`", "") or None,
             "views": [_item_view(kind, item) for item in items], "omitted": report.get("omitted", {}).get(kind),
         })
     source_headings = ("source", "entries", "pages", "complete", "error")

@@ -29,7 +29,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # as config.py checks a source id
 
 @click.group("sources")
 def sources_command() -> None:
-    """The sources: add a partnership's page, list them with their last walk, check how one reads."""
+    """The sources: add a partnership's page, list them with their last walk, check how one reads, record a move."""
 
 
 # -- add -------------------------------------------------------------------------------------------------------------
@@ -165,11 +165,13 @@ def sources_list(config_path: Path, db_path: Path | None) -> None:
     path = Path(db_path or config.paths.db)
     walks: dict = {}
     layouts: dict = {}
+    moves: dict = {}
     if path.exists():  # no catalogue yet: nothing has been walked, and none is made by looking
         db = catalogue.open_db(path)
         try:
             walks = catalogue.last_walks(db)
             layouts = catalogue.layout_states(db)
+            moves = catalogue.source_moves(db)
         finally:
             db.close()
     rows = [("source", "kind", "parser", "area", "last walk", "entries", "outcome")]
@@ -184,6 +186,36 @@ def sources_list(config_path: Path, db_path: Path | None) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    _show_moves(config, moves)
+
+
+def _show_moves(config: Config, moves: dict) -> None:
+    """The sources whose configured page moved or is gone, as their last walk found, with where it is now."""
+    configured = {source.id: source.url for source in config.sources}
+    shown = {name: row for name, row in moves.items() if name in configured}
+    if not shown:
+        return
+    click.echo("\nPages that moved or are gone:")
+    for name, row in shown.items():
+        since = f"since run {row['first_run']}" + (f", last run {row['last_run']}" if row["last_run"] != row[
+            "first_run"] else "")
+        if row["state"] == "gone":
+            click.echo(f"  {name}: gone: {row['old_url']} (HTTP {row['status']}, {since})")
+            for candidate in row["candidates"]:
+                click.echo(f"    on its site now: {candidate['url']} ({candidate['reviews']} reviews, "
+                           f"{candidate['entries']} entries)")
+            if not row["candidates"]:
+                click.echo("    " + (f"its site could not be read: {row['error']}" if row["error"] else
+                                     "nothing on its site lists children's case reviews" if row["checked_at"] else
+                                     "its site was not searched (a replay, or not a partnership's page)"))
+        else:
+            where = "moved to another site" if row["state"] == "moved-off-site" else "moved"
+            click.echo(f"  {name}: {where}: {row['old_url']} → {row['new_url']} (HTTP {row['status']}, {since})")
+        urls = [row["new_url"]] + [c["url"] for c in row["candidates"]]
+        if configured[name] in urls and configured[name] != row["old_url"]:
+            click.echo(f"    recorded: the config reads {configured[name]}; the next sync reads it there")
+        elif row["new_url"]:
+            click.echo(f"    record it: reposync sources move {name} {row['new_url']}")
 
 
 def _outcome(walk: dict, layout: dict) -> str:
@@ -196,6 +228,30 @@ def _outcome(walk: dict, layout: dict) -> str:
     if walk.get("complete"):
         return "complete"
     return walk.get("walk") or "incomplete"
+
+
+# -- move --------------------------------------------------------------------------------------------------------------
+@sources_command.command("move")
+@click.argument("source_id")
+@click.argument("new_url")
+@config_option
+@handle_errors
+def sources_move(source_id: str, new_url: str, config_path: Path) -> None:
+    """Record that a source's page moved: write its new address in the config (every other byte kept)."""
+    from ...ops.config_write import move_source
+
+    config = load_config(config_path)
+    [source] = config.select([source_id])
+    _checked_url(config, new_url)
+    if new_url == source.url:
+        click.echo(f"{source.id}: already configured at {new_url}; nothing written.")
+        return
+    taken = next((known for known in config.sources if known.url == new_url), None)
+    if taken is not None:
+        raise ConfigError(config.path, "url", f"{new_url} is already configured, as source {taken.id!r}")
+    path = move_source(config, source.id, new_url)
+    click.echo(f"{source.id}: {source.url} → {new_url}, written to {path}. The next sync reads the page there; "
+               f"its entries keep their ids.")
 
 
 # -- accept-layout -----------------------------------------------------------------------------------------------------
