@@ -512,3 +512,55 @@ def test_a_sentence_publishing_today_with_a_bracketed_date_dates_the_heading_abo
         ("Serious Case Review - Child G", "16/01/2020", URL.rsplit("/", 1)[0] + "/scr-g.pdf"),
         ("Serious Case Review - Child Q", "27th November 2019", URL.rsplit("/", 1)[0] + "/scr-q.pdf"),
     ]
+
+
+# --- what unseen pages hold (issue 20, point 5; tests/fixtures/pages/generic/unseen-layouts.html) ---------------
+UNSEEN = GENERIC_PAGES / "unseen-layouts.html"
+
+
+def _unseen() -> dict[str, dict]:
+    from reposync.config import Source
+    from reposync.normalise.areas import load_areas
+    from reposync.normalise.entries import normalise
+
+    areas = load_areas(ROOT / "config" / "areas.toml")
+    source = Source(id="synthmoor", kind="local", parser="generic", url=URL, area=areas.lookup("Leeds"))
+    result = generic.parse(UNSEEN.read_text(encoding="utf-8"), URL)
+    return {e.title: {**vars(e), "review_type": normalise(e, source, areas)["review_type"]} for e in result.entries}
+
+
+def test_a_review_given_as_a_paragraph_with_no_link_is_an_entry() -> None:
+    child_x = _unseen()["Child X – Local Child Safeguarding Practice Review"]
+    assert (child_x["date_text"], child_x["url"], child_x["review_type"]) == ("Published 15 May 2023", None, "lcspr")
+    assert child_x["note"] == "This report has been removed at the family's request."
+
+
+def test_a_hint_beside_a_linkless_title_is_its_note_not_its_title() -> None:
+    entries = _unseen()
+    assert "Child AB – executive summary" in entries
+    assert entries["Child AB – executive summary"]["note"] == "(report withdrawn, available on request)"
+    assert entries["Child AB – executive summary"]["date_text"] == "Published March 2022"
+
+
+def test_a_section_headings_type_is_the_type_of_the_entries_under_it() -> None:
+    entries = _unseen()
+    types = {title: entry["review_type"] for title, entry in entries.items()}
+    assert types["Neglect in adolescence"] == types["Safer sleeping"] == "thematic"  # by year: lcspr
+    assert types["Family E"] == "scr" and types["Baby C"] == "lcspr"
+    assert types["Child D – 7 minute briefing"] == "briefing"  # its own type first
+    assert types["Improvement Report – Family E"] == "other"  # the partnership's own document, not the review
+
+
+def test_a_bold_line_is_an_entry_only_when_it_names_a_review_and_a_date_follows() -> None:
+    html = page("<p><strong>This page was updated in June 2024</strong></p>"
+                "<p><strong>Child Q – Serious Case Review</strong></p><p>The review is under way.</p>"
+                "<p><strong>Learning from our reviews</strong><br>Published 2 May 2021.</p>")
+    result = generic.parse(html, URL)
+    assert result.entries == [] and result.skipped == []
+
+
+def test_one_section_type_over_the_whole_page_types_nothing() -> None:
+    """One "Serious Case Reviews" heading over every entry is the page's subject (the York pages keep their
+    types by year); sections of several types, or a thematic one, type their entries."""
+    html = page("<h2>Serious Case Reviews</h2><p><a href='a.pdf'>Child XR</a> (published 2/3/14)</p>")
+    assert [e.type_text for e in generic.parse(html, URL).entries] == [None]

@@ -39,15 +39,22 @@ in one selectolax (lexbor) parse and one walk of the tree:
      date takes the sentence's ("On 31st July 2024, the partnership published
      ..."), else the sentence names it ("The HSCP published CSPR Peer on Peer
      Abuse on 21 February, 2022." -> "CSPR Peer on Peer Abuse").
+   - a title with no link, set apart: a bold line naming a child or a review
+     type, or a line opening with a child's name, whose date is the next line
+     of its paragraph or item ("<strong>Child X - LCSPR</strong><br>Published
+     15 May 2023. This report has been removed ...").
    A title with no date is not taken (a selector override aside), except a
-   briefing's own link ("Learning Briefing - ...") beside its review. Text after
+   briefing's own link ("Learning Briefing - ...") beside its review. A hint
+   span beside a title (``class="hint"``) is the entry's note, never its title. Text after
    the date, and further lines of the same block, item or heading section,
    are the note. Review types in words or abbreviations (serious case review,
    safeguarding practice review, SCR, SPR, CSPR, LCSPR, learning review, 7
    minute briefing, learning summary) go into ``type_text``: what a table's
    "Type" column says first, else types in the entry's own text, else those
    in the words of its document links ("Read the 7 minute briefing"), else a
-   page of briefings' own ("7 minute briefings"). The title stays as written,
+   page of briefings' own ("7 minute briefings"), else, on a page whose
+   section headings name different types or a thematic one, its section
+   heading's ("Thematic reviews"). The title stays as written,
    type words included ("SCR: Child X"); only file details ("(PDF, 1MB)") and
    stray separators at its edges go. ``heading`` is the entry's line as
    written (a table row's cells joined by " | ").

@@ -8,6 +8,7 @@ is layout, not an item). What counts as chrome is decided in ``skip``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
@@ -49,6 +50,16 @@ class Line:
     cell: int | None = None  # column of the table cell holding the line
     header_cell: bool = False  # a <th>, or a cell of a <thead> row
     wrapped: bool = False  # a heading alone in a <header> or <hgroup>
+    strong: bool = False  # the whole line is bold (<strong>, <b>): a title set apart without a link
+    hints: tuple[str, ...] = ()  # text of hint spans on the line ("(report withdrawn)"), kept out of ``text``
+
+# Inline elements whose text is a hint beside a title (class "hint", "govuk-hint"): a note, never the title.
+_HINT = re.compile(r"(?:^|[-_])hint$", re.I)
+
+
+def _is_hint(node: LexborNode) -> bool:
+    return any(_HINT.search(token) for token in (node.attributes.get("class") or "").split())
+
 
 def _usable_href(node: LexborNode, base: str) -> str | None:
     """The href of a link that leads to an http(s) URL off this spot of the page, as written; else None."""
@@ -90,6 +101,9 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
     parts: list[str] = []
     links: list[tuple[str, str]] = []
     open_links: list[list] = []  # [href, index into parts where its text starts]
+    open_bold: list[list] = []  # [index into parts where a <strong>'s text starts]
+    bold: list[str] = []  # the line's bold text so far
+    hints: list[str] = []  # the line's hint spans
     cells: dict[int, int] = {}  # row identity -> cells seen so far
     containers: set[int] = set()  # items that hold other items or a page heading: layout, not entries
     # The block the pending parts belong to: (its state, tag, identity).
@@ -101,6 +115,9 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
             if text:
                 links.append((link[0], text))
             link[1] = 0
+        for span in open_bold:
+            bold.append("".join(parts[span[0]:]))
+            span[0] = 0
         text = clean("".join(parts))
         state, tag, block = where
         if (text or links) and (scopes is None or state.scope):
@@ -109,9 +126,12 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
                 scope=state.scope,
                 heading=state.heading, path=state.path, table=state.table, cell=state.cell,
                 header_cell=state.header_cell or state.in_thead, wrapped=state.wrapped,
+                strong=bool(text) and clean(" ".join(bold)) == text, hints=tuple(h for h in hints if h),
             ))
         parts.clear()
         links.clear()
+        bold.clear()
+        hints.clear()
 
     # An explicit stack, so a page nested thousands deep cannot overflow Python's.
     stack: list[tuple[str, LexborNode, object]] = [("enter", root, _State())]
@@ -121,6 +141,15 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
             if open_links:
                 href, start = open_links.pop()
                 links.append((href, clean("".join(parts[start:]))))
+            continue
+        if action == "close-bold":
+            if open_bold:
+                bold.append("".join(parts[open_bold.pop()[0]:]))
+            continue
+        if action == "close-hint":  # its text leaves the line's, and is the line's hint
+            start = min(payload, len(parts))
+            hints.append(clean("".join(parts[start:])))
+            del parts[start:]
             continue
         if action == "close-block":
             flush()
@@ -178,6 +207,11 @@ def read_lines(root: LexborNode, scopes: set[int] | None, nodes: dict[int, Lexbo
             if href:  # a link without a usable href is plain text
                 open_links.append([href, len(parts)])
                 stack.append(("close-link", node, None))
+        elif tag in ("strong", "b"):
+            open_bold.append([len(parts)])
+            stack.append(("close-bold", node, None))
+        elif tag == "span" and _is_hint(node):
+            stack.append(("close-hint", node, len(parts)))
         for sub in reversed(list(node.iter(include_text=True))):
             stack.append(("enter", sub, child))
     flush()

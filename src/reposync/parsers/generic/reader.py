@@ -24,6 +24,7 @@ from .titles import (
     BRIEFING,
     LINE_EDGE,
     NOTE_LEAD,
+    OWN_DOCUMENT,
     SEPARATOR,
     TITLE_EDGE,
     column_role,
@@ -31,6 +32,7 @@ from .titles import (
     only_types,
     remove_generic_links,
     residue,
+    section_types_in,
     strip_file_info,
     title_as_written,
     types_in,
@@ -51,6 +53,7 @@ class _Open:
     doc_types: list[str] = field(default_factory=list)  # named only by a document link ("7 minute briefing (PDF)")
     column_types: list[str] = field(default_factory=list)  # a table's type column: says it outright
     row: int | None = None  # the table row the entry was read from
+    section_types: list[str] = field(default_factory=list)  # the heading over it names them ("Thematic reviews")
 
 
 @dataclass
@@ -66,6 +69,7 @@ class _Pending:
     notes: list[str] = field(default_factory=list)
     doc_types: list[str] = field(default_factory=list)
     column_types: list[str] = field(default_factory=list)
+    plain: bool = False  # a title without a link (``Reader.plain_title``): nothing said if no date comes
 
 
 # A sentence that opens with its date: "In June 2021 ...", "On 31st July 2024, ...".
@@ -82,6 +86,9 @@ class Reader:
         self.pending: _Pending | None = None
         self.pending_date: tuple[Date, str, Line] | None = None  # a date cell before its title cell
         self.group_date: tuple[str, int] | None = None  # a heading that is only a date, and its level
+        self.section_type: tuple[list[str], int] | None = None  # a section heading's types, and its level
+        self.section_kinds: set[str] = set()  # the types the page's section headings name, in lower case
+        self.section_typed: list[tuple[RawEntry, list[str]]] = []  # entries naming no type, under a typed heading
         self.columns: dict[int, dict[int, str]] = {}  # table -> column -> role
         self.scoped: dict[int, int] = {}  # entry_selector match -> entries found in it
         self.scope_titles: dict[int, Line] = {}  # entry_selector match -> its first title line
@@ -108,6 +115,8 @@ class Reader:
             entry.note = " ".join(notes) or None
             column = current.column_types or self.row_types.get(current.row, [])
             types = column or current.types or current.doc_types
+            if not types and current.section_types:  # typed by the heading over it, if the page's sections differ
+                self.section_typed.append((entry, current.section_types))
             entry.type_text = "; ".join(unique(types)) or None
             if current.row is not None and len(self.rows.get(current.row, ())) > 1:
                 entry.heading = " | ".join(self.rows[current.row])  # a table row: its cells, as written
@@ -135,13 +144,17 @@ class Reader:
         )
         self.entries.append(entry)
         self.scoped[line.scope] = self.scoped.get(line.scope, 0) + 1
-        self.current = _Open(entry, key, line.scope, section, [n for n in notes if n],
+        self.current = _Open(entry, key, line.scope, section, [n for n in [*notes, *line.hints] if n],
                              [*types_in(title), *types], doc_types=list(doc_types),
-                             column_types=list(column_types), row=line.item if line.item_tag == "tr" else None)
+                             column_types=list(column_types), row=line.item if line.item_tag == "tr" else None,
+                             section_types=list(self.section_type[0]) if self.section_type
+                             and not OWN_DOCUMENT.search(title) else [])
         return True
 
     def flush_pending(self) -> None:
         pending, self.pending = self.pending, None
+        if pending is not None and pending.plain and self.group_date is None:
+            return  # a bold line or a child's name with no date under it: a line of text, not worth a word
         if pending is not None and self.group_date is None:
             named = BRIEFING.search(pending.title) or (types_in(pending.title) and NAMES_A_CHILD.search(pending.title))
             if (pending.line.links or pending.hrefs) and named and not is_prose(pending.title):
@@ -185,7 +198,7 @@ class Reader:
 
     def complete(self, pending: _Pending, date: Date, after: str, line: Line) -> None:
         self.pending = None
-        note = NOTE_LEAD.sub("", after).strip(LINE_EDGE)
+        note = NOTE_LEAD.sub("", re.sub(r"^\s*\.\s+", "", after)).strip(LINE_EDGE)  # "Published 15 May 2023. Note"
         if pending.section is not None:
             key, section = item_key(pending.line), pending.section
         else:
@@ -271,6 +284,8 @@ class Reader:
         level = line.heading
         if self.group_date is not None and level <= self.group_date[1]:
             self.group_date = None
+        if self.section_type is not None and level <= self.section_type[1]:
+            self.section_type = None
         if date is not None:
             before, after = text[: date.start], text[date.end:]
             if not residue(before) and not residue(after):
@@ -293,6 +308,10 @@ class Reader:
             return
         if (SECTION_HEADING.search(bare) and not carded) or text.endswith("?") or not residue(text) \
                 or is_prose(text):
+            section_types = section_types_in(bare) if SECTION_HEADING.search(bare) and level > 1 else []
+            if section_types:  # "<h2>Thematic reviews</h2>": the type of the entries under it that name none
+                self.section_type = (section_types, level)
+                self.section_kinds.add(" ".join(section_types).lower().rstrip("s"))
             return  # a heading over entries or over prose, not an entry's title
         if waiting is not None and line.item is not None and waiting[2].item == line.item \
                 and waiting[2].scope == line.scope:
@@ -422,6 +441,10 @@ class Reader:
             section = section_of(line) if line.tag == "dt" else None
             self.pending = _Pending(line, index, title, hrefs, section=section, types=types_in(text))
             return
+        if not links and role is None and self.plain_title(line, text):
+            self.flush_pending()
+            self.pending = _Pending(line, index, text, [], section=None, types=types_in(text), plain=True)
+            return
         # Types, document links and notes.
         types = types_in(text)
         doc_hrefs = [h for h, t in links if not not_review(t)]
@@ -442,6 +465,17 @@ class Reader:
         if "notice" not in self.meta and NOTICE.search(text):
             self.meta["notice"] = text
 
+    def plain_title(self, line: Line, text: str) -> bool:
+        """A review given without a link, as a title set apart: a bold line ("<p><strong>Child X - Local Child
+        Safeguarding Practice Review</strong><br>Published 15 May 2023. ..."), or a line that names a child and
+        nothing else, opening its block or item ("<li>Child AB - executive summary <span class=hint>...")."""
+        if self.continues(line) or (self.pending is not None and self.belongs(self.pending, line)):
+            return False  # a note of the entry being read
+        if not residue(text) or is_prose(text) or not_review(text) or len(text) > 200:
+            return False
+        named = bool(NAMES_A_CHILD.search(text))
+        return (line.strong and (named or bool(types_in(text)))) or bool(NAMES_A_CHILD.match(text))
+
     def add_types(self, line: Line, types: list[str], *, column: bool = False) -> None:
         if column and line.item_tag == "tr":
             self.row_types.setdefault(line.item, []).extend(types)  # wherever the cell is in its row
@@ -455,6 +489,12 @@ class Reader:
         self.close()
         self.flush_pending()
         self.close()
+        # Sections of several types ("Serious case reviews", "Thematic reviews"), or a thematic one, say what
+        # their entries are; one section of one type over the whole list is the page's subject, and the year
+        # says as much.
+        if len(self.section_kinds) > 1 or any("thematic" in kind for kind in self.section_kinds):
+            for entry, types in self.section_typed:
+                entry.type_text = "; ".join(unique(types))
         for scope, line in self.scope_titles.items():
             if scope and not self.scoped.get(scope):
                 # The person's selector says this is an entry, dated or not.

@@ -108,3 +108,17 @@ def column_role(header: str) -> str:
         if rule.search(header):
             return role
     return "other"
+
+
+# What a section heading says of the entries under it: review types, thematic reviews among them.
+_THEMATIC = re.compile(r"\bthematic\s+(?:reviews?|learning\s+reviews?)\b", re.I)
+
+
+# A partnership's own document about reviews, not a review: the section's type is not its type.
+OWN_DOCUMENT = re.compile(r"\bmessages\s+from\b|\breview\s+of\s+reviews\b|\bannual\s+report\b"
+                          r"|\bimprovement\s+report\b", re.I)
+
+
+def section_types_in(heading: str) -> list[str]:
+    """The review types a section heading names ("Thematic reviews", "Serious case reviews")."""
+    return [match[0] for match in _THEMATIC.finditer(heading)] or types_in(heading)
