@@ -227,6 +227,7 @@ def test_the_dashboard_draws_its_charts_with_no_network(browser: Any, tmp_path: 
         page.wait_for_timeout(500)  # the last frame
         page.screenshot(path=shots / "10-dashboard.png", full_page=True)
         assert [t.strip() for t in page.locator(".dashboard-card-title").all_inner_texts()] == [
+            "Coverage: the register's partnerships whose page was read last night, of all",  # none: no register
             "National reviews per year, by type", "National reviews per year published anonymously",
             "Completeness per partnership (local reviews)", "Days from local publication to the national repository"]
 

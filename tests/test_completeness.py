@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -118,8 +119,13 @@ def test_one_row_per_configured_local_source(bundled: Path) -> None:
     result = reposync("completeness", "--format", "json", db=bundled)
     assert result.exit_code == 0, result.output
     configured = sorted(s.area.name for s in load_config(CONFIG).sources if s.kind == "local" and s.area)
-    assert sorted(row["area"] for row in json.loads(result.output)) == configured
+    found = json.loads(result.output)
+    assert sorted(row["area"] for row in found if row["source"]) == configured
     assert set(PAGES) <= set(configured)
+    # and a row for each partnership of the register beside the config (config/partnerships.toml) none reads
+    register = tomllib.loads((CONFIG.parent / "partnerships.toml").read_text(encoding="utf-8"))["partnership"]
+    assert sorted(row["partnership"] for row in found) == sorted(p["name"] for p in register)
+    assert all(row["local_reviews"] is None for row in found if not row["source"])
 
 
 def test_national_not_local_agrees_with_the_saved_view(bundled: Path) -> None:
@@ -146,7 +152,8 @@ def test_table_md_and_csv_say_the_same(bundled: Path) -> None:
                      "queued": "0", "other_documents": "1",
                      "missing": "york:child-a-b-and-c york:thematic-review-of-child-neglect york:child-b",
                      "median_lag_days": "0 to 20", "p90_lag_days": "0 to 20", "national_not_local": "0",
-                     "anonymous_share": "0.0"}]
+                     "anonymous_share": "0.0", "partnership": "City of York Safeguarding Children Partnership",
+                     "page": "read"}]  # config/partnerships.toml names York's partnership
 
 
 def test_an_unknown_area_is_a_usage_error(bundled: Path) -> None:
@@ -273,6 +280,7 @@ def test_exact_lags_give_exact_figures(synthetic: Path) -> None:
         "p90_lag_days": 100, "national_not_local": 1,
         # the area's national reviews: 1-4 (linked) and 9 by code, 6 linked only by a queued link: not counted
         "anonymous_share": 0.0,
+        "partnership": None, "page": None,  # no register in this catalogue
     }]
     assert row["oldest_missing"] == "t:l6 (2015)" and row["lags"] == 4 and row["lag_intervals"] == 0
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,18 @@ def test_the_completeness_table_fits_100_columns_and_wide_has_every_column(catal
     for column in ("source", "p90 lag (days)", "anonymous share", "oldest missing"):
         assert column in wide
     assert len(wide) > 100  # which is why it is not the default
+
+
+def test_the_readme_quotes_the_england_line_the_bundled_sync_prints(catalogue: Path) -> None:
+    # The national picture: every partnership of config/partnerships.toml has a row, read or not.
+    result = CliRunner().invoke(cli, ["completeness", "--format", "json", "--config", str(CONFIG),
+                                      "--db", str(catalogue)])
+    assert result.exit_code == 0, result.output
+    partnerships = [row for row in json.loads(result.stdout) if row["partnership"]]
+    register = tomllib.loads((ROOT / "config" / "partnerships.toml").read_text(encoding="utf-8"))["partnership"]
+    assert len(partnerships) == len(register)
+    md = CliRunner().invoke(cli, ["completeness", "--format", "md", "--config", str(CONFIG), "--db", str(catalogue)])
+    england = md.stdout.splitlines()[-1]
+    assert england.startswith(f"England: {sum(row['page'] == 'read' for row in partnerships)} of {len(register)} ")
+    quoted = re.search(r"\n\n(    England: .*?)\n\n", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert quoted and " ".join(line.strip() for line in quoted.group(1).splitlines()) == england

@@ -55,6 +55,7 @@ class Paths:
     reports: Path
     areas: Path
     decisions: Path
+    register: Path  # the register of every partnership (config/partnerships.toml): completeness's national picture
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,7 @@ def _paths(path: Path, table: Any) -> Paths:
         "reports": settings.REPORTS_PATH,
         "areas": "areas.toml",
         "decisions": settings.DECISIONS_PATH,
+        "register": settings.REGISTER_PATH,
     }
     unknown = set(table) - set(defaults)
     if unknown:

@@ -96,6 +96,7 @@ DB_PATH = "../catalogue.db"
 SNAPSHOTS_PATH = "../snapshots"
 REPORTS_PATH = "../reports"
 DECISIONS_PATH = "decisions.toml"
+REGISTER_PATH = "partnerships.toml"  # the register of every partnership; absent: no national picture
 
 # --- a run's rows before they are applied ------------------------------------
 # A run's first rows stay in memory (~3 KB each: a night of list and local pages

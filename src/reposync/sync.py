@@ -29,7 +29,7 @@ import httpx
 import sqlite_utils
 
 from . import catalogue, settings
-from .catalogue import decisions, documents as stored_documents
+from .catalogue import decisions, documents as stored_documents, register
 from .crawl import documents, hosts, linkcheck, moves
 from .reports import night as report
 from .models import SourceOutcome
@@ -262,6 +262,7 @@ def run_sync(
     crawl = config.crawl if delay is None else replace(config.crawl, delay=delay)
     max_hosts = crawl.max_hosts if max_hosts is None else max_hosts
     people = decisions.load(config.paths.decisions)  # a malformed file stops the run before any fetch
+    partnerships = register.register_rows(config)  # so does a malformed register
     if offline and as_of is not None:
         _check_as_of(as_of, archive, db_path)
     watch = hosts.Watchers(watcher, _Lines(progress) if progress else None)
@@ -357,7 +358,7 @@ def run_sync(
 
             result = catalogue.apply_run(db, run_id, outcomes, exit_code=exit_code, dry_run=dry_run,
                                          mode="offline" if offline else "live", inspect=inspect,
-                                         decisions=people, documents=document_rows)
+                                         decisions=people, documents=document_rows, register=partnerships)
             exit_code = result.exit_code  # a walk whose departures were held needs a person (65)
             if not dry_run and on_commit is not None:
                 on_commit(run_id, result.inspected)  # the run has landed: its report first, whatever fails next

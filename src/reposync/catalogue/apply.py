@@ -27,6 +27,7 @@ from ..link import explain
 from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
 from . import moves
 from .documents import record as record_documents
+from .register import write_register
 from .rows import LinkRows, person_decisions
 from .schema import JSON_FIELDS
 from .state import layout_state
@@ -431,13 +432,15 @@ def apply_run(
     inspect: Callable[[sqlite_utils.Database, int], Any] | None = None,
     decisions: Iterable[link.Decision] = (),
     documents: Iterable[dict[str, Any]] = (),
+    register: list[dict[str, Any]] | None = None,
 ) -> RunResult:
     """Write a whole sync in one transaction: all of it lands, or none of it.
 
     ``inspect(db, run_id)`` runs just before the end, seeing the run as written
     (a dry run rolls back after it: that is how it shows what it would do).
     ``decisions`` are people's link decisions from decisions.toml, applied with those in the catalogue;
-    ``documents`` the night's document rows (``crawl.documents``), written before the linker reads them.
+    ``documents`` the night's document rows (``crawl.documents``), written before the linker reads them;
+    ``register``, the register's partnerships (``register.register_rows``), replaces the catalogue's.
     """
     outcomes = list(outcomes)
     writer = _Writer(db, run_id)
@@ -459,6 +462,8 @@ def apply_run(
                 if isinstance(outcome.entries, Spool):
                     outcome.entries.spill()  # written: its rows wait on disk, not in memory, while relinking
         writer.relink(decisions)
+        if register is not None:  # the register as this sync read it (catalogue/register.py)
+            write_register(db, register)
         exit_code = max([exit_code] + [o.exit_code for o in outcomes])  # a held walk needs a person too
         failed = sum(o.error is not None for o in outcomes)
         status = "ok" if not failed else "failed" if failed == len(outcomes) else "partial"

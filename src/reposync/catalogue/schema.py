@@ -322,6 +322,18 @@ def m010_source_moves(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m011_register_partnerships(db: sqlite_utils.Database) -> None:
+    """The register of every partnership (config/partnerships.toml) as the last sync read it
+    (``catalogue/register.py``): the completeness view's rows for partnerships whose page is not read."""
+    db["register_partnerships"].create(
+        {"id": str, "name": str, "area": str, "la_codes": str, "home": str, "reviews": str, "source": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    create_views(db)  # the completeness view reads it
+
+
 _LOG_DECISION = """
     INSERT INTO link_decisions (entry_a, entry_b, decision, previous, decided_at, decided_by, decided_via)
     VALUES (NEW.entry_a, NEW.entry_b, NEW.decision, {previous},

@@ -117,9 +117,15 @@ WHERE low IS NOT NULL AND high IS NOT NULL
 ORDER BY partnership, published, entry
 """
 
-# One row per local source in the catalogue. Medians and 90th percentiles (nearest rank) of the lag are
-# taken of the low bounds and of the high bounds apart: a whole number of days when the two agree, else
-# the JSON array [low, high].
+# Whether a partnership's page was read by the last sync: its source walked, without an error.
+_READ = ("CASE WHEN (SELECT json_type(sources, '$.\"' || {source} || '\"') FROM last_sync) IS NOT NULL "
+         "AND (SELECT json_extract(sources, '$.\"' || {source} || '\".error') FROM last_sync) IS NULL "
+         "THEN 'read' ELSE 'not read last night' END")
+
+# One row per local source in the catalogue, and one per register partnership none of those stands for
+# (partnership and page say which: read, not read last night, page known, not configured, no page known).
+# Medians and 90th percentiles (nearest rank) of the lag are taken of the low bounds and of the high bounds
+# apart: a whole number of days when the two agree, else the JSON array [low, high].
 COMPLETENESS_SQL = f"""
 WITH partnerships AS MATERIALIZED (
     SELECT source, max(area) AS area, max(la_codes) AS la_codes FROM entries WHERE kind = 'local' GROUP BY source
@@ -202,7 +208,8 @@ national AS (
     LEFT JOIN listed_locally l ON l.source = a.source AND l.review_id = a.review_id
     LEFT JOIN named m ON m.review_id = a.review_id
     GROUP BY a.source
-)
+),
+base AS (
 SELECT p.area, p.source, c.local_reviews, c.in_national,
        CASE WHEN c.local_reviews > 0 THEN round(1.0 * c.in_national / c.local_reviews, 3) END AS share,
        c.queued, c.other_documents, coalesce(m.ids, '[]') AS missing, m.oldest AS oldest_missing,
@@ -221,7 +228,24 @@ JOIN counts c ON c.source = p.source
 LEFT JOIN missing m ON m.source = p.source
 LEFT JOIN stats s ON s.source = p.source
 LEFT JOIN national x ON x.source = p.source
-ORDER BY p.area, p.source
+),
+last_sync AS (  -- the sources the last sync walked, and how each walk ended (a link check walks none)
+    SELECT sources FROM runs WHERE finished_at IS NOT NULL AND json_valid(sources) AND sources != '{{}}'
+    ORDER BY id DESC LIMIT 1
+)
+SELECT b.*, r.name AS partnership,
+       CASE WHEN r.id IS NULL THEN NULL ELSE {_READ.format(source="b.source")} END AS page
+FROM base b LEFT JOIN register_partnerships r ON r.source = b.source
+UNION ALL  -- a register partnership no row above stands for: nothing read, never 0%
+SELECT r.area, r.source, NULL, NULL, NULL, NULL, NULL, '[]', NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       (SELECT count(DISTINCT n.review_id) FROM entries n, json_each(n.la_codes) c
+         WHERE n.kind = 'national' AND n.review_id IS NOT NULL AND c.value IN (SELECT value FROM json_each(r.la_codes))),
+       r.name,
+       CASE WHEN r.source IS NOT NULL THEN {_READ.format(source="r.source")}
+            WHEN r.reviews IS NOT NULL THEN 'page known, not configured' ELSE 'no page known' END
+FROM register_partnerships r
+WHERE r.source IS NULL OR r.source NOT IN (SELECT source FROM base)
+ORDER BY 1, 2, 17
 """
 
 

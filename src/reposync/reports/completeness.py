@@ -24,6 +24,7 @@ import csv
 import io
 import json
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from ..catalogue.views import (  # noqa: F401 - their names here too
 )
 from ..errors import did_you_mean
 from ..urls import web_url
+from ..wording import plural
 
 if TYPE_CHECKING:
     from ..archive.snapshots import Archive
@@ -54,7 +56,10 @@ TYPE_NAMES = {
 }
 # The JSON keys of `reposync completeness --format json`, in order (the issue fixes them).
 KEYS = ("area", "source", "local_reviews", "in_national", "share", "queued", "other_documents", "missing",
-        "median_lag_days", "p90_lag_days", "national_not_local", "anonymous_share")
+        "median_lag_days", "p90_lag_days", "national_not_local", "anonymous_share", "partnership", "page")
+# A register partnership's page (issue 20, point 4): what its row's figures stand on. Only "read" has figures of
+# its own; the others are never 0%.
+PAGE_STATES = ("read", "not read last night", "page known, not configured", "no page known")
 FORMATS = ("table", "md", "csv", "json")
 # A placeholder a person replaces (README, "Completeness, lag and the submission pack"): reposync keeps no
 # address, which would go stale, and sends nothing.
@@ -76,26 +81,63 @@ def _lag(value: Any) -> int | float | list[int | float] | None:
 
 def rows(db: sqlite_utils.Database, config: Config | None = None, area: str | None = None) -> list[dict[str, Any]]:
     """The completeness rows, one per configured local source (all local sources in the catalogue without a
-    config), optionally of one area. A configured source with no entries yet gets a row of zeros."""
-    found = {}
+    config), and one per partnership of the register (as the last sync read it) none of those reads, whose
+    figures are empty (``page`` says why); optionally of one area. A configured source with no entries yet
+    gets a row of zeros."""
+    found, unread = {}, []
     for row in db.query("SELECT * FROM completeness"):
         row = dict(row)
         row["missing"] = json.loads(row["missing"] or "[]")
         row["median_lag_days"] = _lag(row["median_lag_days"])
         row["p90_lag_days"] = _lag(row["p90_lag_days"])
-        found[row["source"]] = row
+        if row["source"] is None:  # a register partnership no configured source reads
+            unread.append(row)
+        else:
+            found[row["source"]] = row
     if config is not None:
         out = []
         for source in config.sources:
             if source.kind != "local":
                 continue
-            out.append(found.get(source.id) or _empty_row(db, source.id, source.area.name if source.area else None,
-                                                          source.area.codes if source.area else ()))
+            row = found.get(source.id)
+            if row is None or row["local_reviews"] is None:  # no entries yet: zeros, its page as the view says
+                empty = _empty_row(db, source.id, source.area.name if source.area else None,
+                                   source.area.codes if source.area else ())
+                row = empty | ({"partnership": row["partnership"], "page": row["page"]} if row else {})
+            out.append(row)
+        out += unread
     else:
-        out = list(found.values())
+        out = list(found.values()) + unread
     if area is not None:
         out = [row for row in out if row["area"] == area]
-    return sorted(out, key=lambda row: (row["area"] or "", row["source"]))
+    return sorted(out, key=lambda row: (row["area"] or "", row["source"] or "", row["partnership"] or ""))
+
+
+def coverage(found: list[dict[str, Any]]) -> dict[str, int] | None:
+    """How much of the register the rows cover: partnerships, how many by page state, and of those read, their
+    local reviews and how many are in the national repository. None when no row is a register partnership."""
+    register = [row for row in found if row.get("partnership")]
+    if not register:
+        return None
+    read = [row for row in register if row["page"] == "read"]
+    counts = {state: sum(row["page"] == state for row in register) for state in PAGE_STATES}
+    return {"partnerships": len(register), **counts, "local_reviews": sum(r["local_reviews"] or 0 for r in read),
+            "in_national": sum(r["in_national"] or 0 for r in read)}
+
+
+def coverage_text(found: list[dict[str, Any]], scope: str) -> list[str]:
+    """The national picture in a sentence: how much of ``scope`` the figures cover, then their share."""
+    cover = coverage(found)
+    if cover is None:
+        return []
+    total, read = cover["partnerships"], cover["read"]
+    unread = ", ".join(f"{state}: {cover[state]}" for state in PAGE_STATES[1:] if cover[state])
+    line = f"{scope}: {read} of {plural(total, 'partnership')} read last night ({_share(read / total)})"
+    line += f"; {unread}." if unread else "."
+    if cover["local_reviews"]:
+        line += (f" Of the local reviews of the partnerships read, {cover['in_national']} of {cover['local_reviews']} "
+                 f"({_share(cover['in_national'] / cover['local_reviews'])}) are in the national repository.")
+    return [line]
 
 
 def _empty_row(db: sqlite_utils.Database, source: str, area: str | None, codes: tuple[str, ...]) -> dict[str, Any]:
@@ -106,7 +148,8 @@ def _empty_row(db: sqlite_utils.Database, source: str, area: str | None, codes: 
         reviews = db.execute(
             f"SELECT count(DISTINCT n.review_id) FROM entries n, json_each(n.la_codes) c "
             f"WHERE n.kind = 'national' AND c.value IN ({marks})", list(codes)).fetchone()[0]
-    return {"area": area, "source": source, "local_reviews": 0, "in_national": 0, "share": None, "queued": 0,
+    return {"area": area, "source": source, "partnership": None, "page": None, "local_reviews": 0, "in_national": 0,
+            "share": None, "queued": 0,
             "other_documents": 0, "missing": [], "oldest_missing": None, "median_lag_days": None,
             "p90_lag_days": None, "lags": 0, "lag_intervals": 0, "national_not_local": reviews,
             "anonymous_share": round(anonymous / reviews, 3) if reviews else None, "national_reviews": reviews}
@@ -134,26 +177,57 @@ def _share(value: Any) -> str:
 
 # The columns a person reads (table and Markdown): the figures, then the oldest missing review.
 _HEADERS = ("area", "source", "local reviews", "in national", "share", "queued", "other documents",
-            "median lag (days)", "p90 lag (days)", "national not local", "anonymous share", "oldest missing")
+            "median lag (days)", "p90 lag (days)", "national not local", "anonymous share", "oldest missing",
+            "page", "partnership")
+
+
+def _count(value: Any) -> str:
+    return "-" if value is None else str(value)  # a partnership whose page is not read: nothing counted
 
 
 def _cells(row: dict[str, Any]) -> list[str]:
-    return [row["area"] or "-", row["source"], str(row["local_reviews"]), str(row["in_national"]),
-            _share(row["share"]), str(row["queued"]), str(row["other_documents"]),
-            lag_text(row["median_lag_days"]), lag_text(row["p90_lag_days"]), str(row["national_not_local"]),
-            _share(row["anonymous_share"]), row["oldest_missing"] or "-"]
+    return [row["area"] or "-", row["source"] or "-", _count(row["local_reviews"]), _count(row["in_national"]),
+            _share(row["share"]), _count(row["queued"]), _count(row["other_documents"]),
+            lag_text(row["median_lag_days"]), lag_text(row["p90_lag_days"]), _count(row["national_not_local"]),
+            _share(row["anonymous_share"]), row["oldest_missing"] or "-", row.get("page") or "-",
+            row.get("partnership") or "-"]
 
 
 # The table on a terminal: the figures a person compares, within 100 columns (--wide: every column above).
+# With a register, a page column says what a partnership's row stands on, in a word (PAGE_STATES, shortened).
 _NARROW = ("area", "local", "in national", "share", "queued", "other", "median lag", "not local")
 _LEGEND = ["local: local reviews; other: other local documents; median lag: days from local publication to",
            "the national listing; not local: national reviews of the area its page lacks. --wide: every column."]
+_PAGE_WORDS = dict(zip(PAGE_STATES, ("read", "not read", "known", "none")))
+_PAGE_NOTES = dict(zip(PAGE_STATES, ("read (by last night's sync)", "not read (not last night: its figures are "
+                                     "its last reading)", "known (its page is known, not configured)",
+                                     "none (no page known)")))
+WIDTH = 100
 
 
 def _narrow_cells(row: dict[str, Any]) -> list[str]:
-    return [row["area"] or row["source"], str(row["local_reviews"]), str(row["in_national"]), _share(row["share"]),
-            str(row["queued"]), str(row["other_documents"]), lag_text(row["median_lag_days"]),
-            str(row["national_not_local"])]
+    return [row["area"] or row["source"], _count(row["local_reviews"]), _count(row["in_national"]),
+            _share(row["share"]), _count(row["queued"]), _count(row["other_documents"]),
+            lag_text(row["median_lag_days"]), _count(row["national_not_local"])]
+
+
+def _narrow(found: list[dict[str, Any]]) -> list[str]:
+    """The 100-column table: an area name cut to the room the figures leave; the page column with a register."""
+    headers, cells, legend = _NARROW, [_narrow_cells(row) for row in found], list(_LEGEND)
+    if coverage(found) is not None:
+        headers = headers[:1] + ("page",) + headers[1:]
+        cells = [[c[0], _PAGE_WORDS.get(row.get("page"), "-"), *c[1:]] for c, row in zip(cells, found)]
+        states = [state for state in PAGE_STATES if any(row.get("page") == state for row in found)]
+        unread = " A page known or none has no figures (-), never 0%." if set(states) & set(PAGE_STATES[2:]) else ""
+        legend += _wrapped(["page: " + "; ".join(_PAGE_NOTES[state] for state in states) + "." + unread])
+    rest = sum(max(len(h), *(len(c[i]) for c in cells)) + 2 if cells else len(h) + 2
+               for i, h in enumerate(headers) if i)
+    cells = [[_fit(c[0], max(WIDTH - rest, len(headers[0]))), *c[1:]] for c in cells]
+    return _table(headers, cells) + legend
+
+
+def _wrapped(lines: list[str]) -> list[str]:
+    return [part for line in lines for part in textwrap.wrap(line, WIDTH)]
 
 
 def _footnote(found: list[dict[str, Any]]) -> list[str]:
@@ -168,7 +242,9 @@ def _table(headers: tuple[str, ...], cells: list[list[str]]) -> list[str]:
     return lines + ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
 
 
-def render(found: list[dict[str, Any]], fmt: str, wide: bool = False) -> str:
+def render(found: list[dict[str, Any]], fmt: str, wide: bool = False, scope: str = "England") -> str:
+    """``found`` in a format; the table and Markdown end on the coverage line of ``scope`` (England, or the
+    area asked for) when the rows are the register's."""
     if fmt == "json":
         return json.dumps(as_json(found), indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -184,13 +260,12 @@ def render(found: list[dict[str, Any]], fmt: str, wide: bool = False) -> str:
     if fmt == "md":
         lines = ["| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
         lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in cells]
-        notes = _footnote(found)
+        notes = _footnote(found) + coverage_text(found, scope)
         return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
     if fmt == "table" and wide:
-        return "\n".join(_table(_HEADERS, cells) + _footnote(found)) + "\n"
+        return "\n".join(_table(_HEADERS, cells) + _footnote(found) + coverage_text(found, scope)) + "\n"
     if fmt == "table":
-        lines = _table(_NARROW, [_narrow_cells(row) for row in found])
-        return "\n".join(lines + _LEGEND + _footnote(found)) + "\n"
+        return "\n".join(_narrow(found) + _footnote(found) + _wrapped(coverage_text(found, scope))) + "\n"
     raise ValueError(f"unknown format {fmt!r}")
 
 

@@ -17,6 +17,9 @@ def _area(config, name: str | None) -> str | None:
     try:
         return resolve_area(config, name)[0]
     except UnknownArea as exc:
+        area = config.areas.lookup(name)
+        if area is not None and config.paths.register.exists():  # a register partnership's area, read or not
+            return area.name
         raise click.UsageError(str(exc)) from None
 
 
@@ -37,9 +40,9 @@ def completeness_command(config_path: Path, db_path: Path | None, area_name: str
     try:
         area = _area(config, area_name)
         found = rows(db, config, area)
-        text = render(found, fmt, wide)
+        text = render(found, fmt, wide, scope=area or "England")
         if area is not None and fmt == "table":
-            text += area_entries(db, [row["source"] for row in found])
+            text += area_entries(db, [row["source"] for row in found if row["source"]])
     finally:
         db.close()
     click.echo(text, nl=False)
@@ -67,9 +70,9 @@ def pack_command(config_path: Path, db_path: Path | None, area_name: str, out_di
     finally:
         db.close()
     if not pack.missing:
-        if not sum(row["local_reviews"] for row in found):
+        if not sum(row["local_reviews"] or 0 for row in found):
             # "every local review is in" would be true of none at all, and say the opposite of the truth
-            others = sum(row["other_documents"] for row in found)
+            others = sum(row["other_documents"] or 0 for row in found)
             # (a page never read yet holds none either: `reposync sources list` tells the two apart)
             click.echo(f"{area}: the catalogue holds no local reviews from its page ({others} other "
                        f"{'document' if others == 1 else 'documents'}); nothing written.")

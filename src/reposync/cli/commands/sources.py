@@ -323,7 +323,7 @@ def _show(found: Preview) -> None:
 @click.option("--register", "from_register", is_flag=True,
               help="Run it from the home page of every partnership in the register.")
 @click.option("--register-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The register (default: partnerships.toml beside the config file).")
+              help="The register (default: [paths] register of the config, partnerships.toml beside it).")
 @click.option("--only-missing", is_flag=True,
               help="With --register: only partnerships with no page of reviews known or configured.")
 @handle_errors
@@ -337,7 +337,7 @@ def sources_discover(url: str | None, area_name: str | None, source_id: str | No
     if from_register:
         if url or area_name or source_id:
             raise click.UsageError("--register takes no URL, --area or --id: the register gives them")
-        _discover_register(config, register_file or config.path.parent / "partnerships.toml", only_missing,
+        _discover_register(config, register_file or config.paths.register, only_missing,
                            write, max_requests)
         return
     if not url or not area_name:
