@@ -129,6 +129,7 @@ def add_local_sources(source_db: Path, target: Path) -> dict[str, int]:
 
 
 def best(rounds: int, work) -> tuple[float, object]:
+    """The shortest of ``rounds`` timings of ``work()`` and what it returned (bench/queries.py times with it too)."""
     times, result = [], None
     for _ in range(rounds):
         started = time.perf_counter()

@@ -22,7 +22,6 @@ import argparse
 import re
 import sqlite3
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,15 +66,6 @@ def parameters(sql: str) -> dict[str, str]:
     return {name: ("127.0.0.1:8001" if name == "_header_host" else "") for name in PARAMETER.findall(sql)}
 
 
-def best(rounds: int, work) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(rounds):
-        started = time.perf_counter()
-        result = work()
-        times.append(time.perf_counter() - started)
-    return min(times), result
-
-
 def through_datasette(db_path: Path, names: list[str]) -> dict[str, str]:
     """Each query asked of an in-process Datasette with the metadata: "ok" or what it said instead."""
     import asyncio
@@ -106,7 +96,7 @@ def main() -> None:
     parser.add_argument("--datasette", action="store_true", help="also ask an in-process Datasette")
     args = parser.parse_args()
 
-    from completeness import add_local_sources, catalogue
+    from completeness import add_local_sources, best, catalogue
 
     from reposync.catalogue import open_db
 

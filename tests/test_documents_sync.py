@@ -6,26 +6,25 @@ drops keeping its text and its body (prune, the pack's zip), and offline replay 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tomli_w
 from click.testing import CliRunner
 
 import pdfs
-from conftest import ROOT
+from conftest import ROOT, local_source, loopback_config
 from mockserver import MockServer, Resource
-from reposync import settings
 from reposync.archive.housekeeping import prune
 from reposync.archive.snapshots import Archive
 from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.reports import night
 from reposync.sync import run_sync
+
+pytestmark = pytest.mark.usefixtures("no_backoff")  # retries at once
 
 UA = "reposync/0.1 (+https://github.com/reposync/reposync; document tests)"
 REPORTS = pdfs.reports()
@@ -86,26 +85,10 @@ def site() -> Iterator[MockServer]:
     yield mock
     mock.stop()
 
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "BACKOFF_INITIAL", 0.0)
-
-
 def write_config(tmp_path: Path, site: MockServer, **documents: object) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    table = {
-        "crawl": {"delay": 0.0, "timeout": 5.0, "retries": 0, "user_agent": UA, "check_links_days": 0},
-        "documents": {"max_bytes": CAP, **documents},
-        "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
-        "source": [{"id": "northshire", "kind": "local", "parser": "generic", "area": "York",
-                    "url": site.url("/partnership")}],
-    }
-    path = folder / "sources.toml"
-    path.write_text(tomli_w.dumps(table), encoding="utf-8")
-    return path
+    return loopback_config(tmp_path / "config", local_source("northshire", site.url("/partnership")),
+                           crawl={"timeout": 5.0, "user_agent": UA, "check_links_days": 0},
+                           documents={"max_bytes": CAP, **documents})
 
 
 def query(tmp_path: Path, sql: str, params: tuple = ()) -> list[tuple]:

@@ -27,6 +27,8 @@ from reposync.crawl.hosts import HostPlan, Watcher, plan_hosts
 from reposync.archive.snapshots import Archive
 from reposync.sync import SyncResult, run_sync
 
+pytestmark = pytest.mark.usefixtures("no_backoff")  # retries at once
+
 # Columns that say when, not what (started_at, decided_at, a link's checked_at, ...): the only ones a
 # concurrent and a sequential sync may differ in.
 TABLES = ("entries", "reviews", "links", "changes", "entry_versions", "runs")
@@ -59,12 +61,6 @@ def assert_same_sync(a: SyncResult, b: SyncResult) -> None:
     assert timeless(a.report) == timeless(b.report)
     assert (a.exit_code, a.counts, a.reviews, a.links) == (b.exit_code, b.counts, b.reviews, b.links)
     assert [o.as_json() for o in a.outcomes] == [o.as_json() for o in b.outcomes]
-
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "BACKOFF_INITIAL", 0.0)
-
 
 # -- the plan ---------------------------------------------------------------------------------------------------------
 def test_sources_are_grouped_by_host_name_and_the_longest_walk_starts_first() -> None:

@@ -23,7 +23,6 @@ from click.testing import CliRunner
 
 from conftest import CONFIG, ROOT, SNAPSHOTS
 from mockserver import MockServer, Resource
-from reposync import settings
 from reposync import sync as sync_module
 from reposync.cli.main import cli
 from reposync.config import load_config
@@ -31,13 +30,9 @@ from reposync.archive.snapshots import Archive
 from reposync.sync import run_sync
 from test_hosts import dump, write_config
 
+pytestmark = pytest.mark.usefixtures("no_backoff")  # retries at once
+
 DELAY = 0.3  # seconds between two of a host's requests: the library's 36 records take over 10 s
-
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "BACKOFF_INITIAL", 0.0)
-
 
 @pytest.fixture
 def hosts() -> Iterator[dict[str, MockServer]]:

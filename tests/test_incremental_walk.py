@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-import tomli_w
 
-from conftest import ROOT
+from conftest import age_runs, loopback_config
 from mockserver import MockServer, Resource
 from reposync import settings
 from reposync.config import load_config
@@ -75,18 +72,8 @@ def short_run(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def config(tmp_path: Path, server: MockServer) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir()
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    table = {
-        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "full_walk_days": 7, "check_links_days": 0,
-                  "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; tests)"},
-        "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
-        "source": [{"id": "nspcc-library", "kind": "national", "parser": "nspcc-library", "url": server.url(target(1))}],
-    }
-    path = folder / "sources.toml"
-    path.write_text(tomli_w.dumps(table), encoding="utf-8")
-    return path
+    library = {"id": "nspcc-library", "kind": "national", "parser": "nspcc-library", "url": server.url(target(1))}
+    return loopback_config(tmp_path / "config", library, crawl={"full_walk_days": 7, "check_links_days": 0})
 
 
 def sync(config: Path, server: MockServer) -> SyncResult:
@@ -106,15 +93,6 @@ def db(tmp_path: Path) -> sqlite_utils.Database:
 
 def rows(tmp_path: Path) -> dict[str, dict]:
     return {r["copy_number"]: r for r in db(tmp_path).query("SELECT * FROM entries")}
-
-
-def age_full_walks(tmp_path: Path, days: int) -> None:
-    """Move every run back ``days`` days: the last full walk was that long ago."""
-    database = db(tmp_path)
-    for run in list(database.query("SELECT id, started_at FROM runs")):
-        started = datetime.fromisoformat(run["started_at"]) - timedelta(days=days)
-        database.execute("UPDATE runs SET started_at = ? WHERE id = ?", [started.isoformat(), run["id"]])
-    database.conn.commit()
 
 
 def walk(result: SyncResult) -> dict:
@@ -181,10 +159,10 @@ def test_a_changed_deep_record_is_caught_on_the_full_walk_night(tmp_path: Path, 
     missed = sync(config, server)  # the next night: incremental, it does not get that far
     assert missed.counts == {} and walk(missed)["walk"] == "incremental" and pages_asked(server) == RUN
 
-    age_full_walks(tmp_path, 6)  # six days after the full walk: still incremental
+    age_runs(tmp_path / "catalogue.db", 6)  # six days after the full walk: still incremental
     assert sync(config, server).counts == {} and pages_asked(server) == RUN
 
-    age_full_walks(tmp_path, 1)  # seven days: the full walk is due
+    age_runs(tmp_path / "catalogue.db", 1)  # seven days: the full walk is due
     full = sync(config, server)
     assert walk(full)["walk"] == "full" and walk(full)["complete"] and pages_asked(server) == 12
     assert full.counts == {"changed": 1}
@@ -217,7 +195,7 @@ def test_incremental_walks_delist_nothing(tmp_path: Path, server: MockServer, co
     assert walk(second)["walk"] == "incremental" and second.counts == {}
     assert rows(tmp_path)[gone.copy]["status"] == "listed"  # not visited: not marked
 
-    age_full_walks(tmp_path, 7)
+    age_runs(tmp_path / "catalogue.db", 7)
     full = sync(config, server)
     assert walk(full)["complete"] and full.counts == {"delisted": 1}
     assert rows(tmp_path)[gone.copy]["status"] == "delisted"

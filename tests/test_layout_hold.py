@@ -9,14 +9,13 @@ parser reads three: the fourth must not be marked expired until a person says so
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 from click.testing import CliRunner, Result
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.catalogue import open_db
 from reposync.cli.main import cli
@@ -25,35 +24,12 @@ from reposync.parsers import PARSERS
 LIST_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_text(encoding="utf-8")
 CARDS_PAGE = (FIXTURES / "layout" / "york-redesigned-cards.html").read_text(encoding="utf-8")
 XE = "york:child-xe"  # the entry the cards page loses (its card gives no date the parser reads)
-UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"
 
 
 @pytest.fixture
 def config(tmp_path: Path, server: MockServer) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir()
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    path = folder / "sources.toml"
-    path.write_text(f"""[crawl]
-delay = 0.0
-timeout = 2.0
-retries = 0
-user_agent = "{UA}"
-
-[paths]
-db = "../catalogue.db"
-snapshots = "../snapshots"
-reports = "../reports"
-
-[[source]]
-id = "york"
-kind = "local"
-parser = "generic"
-area = "York"
-url = "{server.url('/york')}"
-""", encoding="utf-8")
     serve(server, LIST_PAGE)
-    return path
+    return loopback_config(tmp_path / "config", local_source("york", server.url("/york")))
 
 
 def serve(server: MockServer, html: str) -> None:

@@ -5,7 +5,6 @@ across syncs, change rows, the night's report and the "Dead report links" query.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -13,18 +12,18 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-import tomli_w
 import yaml
 from click.testing import CliRunner
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.reports import night as report
-from reposync import settings
 from reposync.catalogue import migrations, open_db
 from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.sync import run_sync
+
+pytestmark = pytest.mark.usefixtures("no_backoff")  # retries at once
 
 PAGE = (FIXTURES / "linkcheck" / "partnership.html").read_text(encoding="utf-8")  # synthetic
 PDF = b"%PDF-1.4 synthetic report\n" + b"x" * 2000
@@ -44,27 +43,11 @@ def site() -> Iterator[MockServer]:
     yield mock
     mock.stop()
 
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "BACKOFF_INITIAL", 0.0)
-
-
 def write_config(tmp_path: Path, site: MockServer, **crawl: object) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    table = {
-        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 1, "user_agent": UA,
-                  "check_links_hosts": [f"localhost:{site.port}"], **crawl},
-        "documents": {"fetch": False},  # the check alone: a sync's documents are tests/test_documents_sync.py
-        "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
-        "source": [{"id": "synthetic", "kind": "local", "parser": "generic", "area": "York",
-                    "url": site.url("/partnership")}],
-    }
-    path = folder / "sources.toml"
-    path.write_text(tomli_w.dumps(table), encoding="utf-8")
-    return path
+    crawl = {"retries": 1, "user_agent": UA, "check_links_hosts": [f"localhost:{site.port}"], **crawl}
+    # documents={"fetch": False}: the check alone; a sync's documents are tests/test_documents_sync.py
+    return loopback_config(tmp_path / "config", local_source("synthetic", site.url("/partnership")), crawl=crawl,
+                           documents={"fetch": False})
 
 
 def links(tmp_path: Path) -> dict[str, tuple[str | None, str | None]]:

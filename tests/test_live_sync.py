@@ -29,6 +29,8 @@ from reposync.errors import EXIT_DATA, EXIT_OK, EXIT_TEMPORARY, EXIT_USAGE
 from reposync.archive.snapshots import Archive
 from reposync.sync import SyncResult, run_sync
 
+pytestmark = pytest.mark.usefixtures("no_backoff")  # retries at once
+
 YORK_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()  # synthetic, four entries
 YORK_TITLES = {"Child XA, XB and XC", "Baby XD", "Child XE", "Messages from reviews"}
 RETRIES = 2
@@ -41,12 +43,6 @@ def server() -> Iterator[MockServer]:
     mock.pages["/york"] = Resource(YORK_PAGE, etag='"york-1"', last_modified="Wed, 03 Jul 2024 09:14:52 GMT")
     yield mock
     mock.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settings, "BACKOFF_INITIAL", 0.0)
-
 
 def write_config(tmp_path: Path, sources: list[dict], **crawl: object) -> Path:
     folder = tmp_path / "config"

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import CONFIG, FIXTURES, ROOT, SNAPSHOTS
+from conftest import FIXTURES, SNAPSHOTS, copy_bundled_config, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.cli.main import cli
 from reposync.config import load_config
 from reposync.archive.snapshots import Archive
 
 LIST_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()
-UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"
 
 
 def sync(config: Path, *args: str) -> Result:
@@ -29,41 +28,16 @@ def sync(config: Path, *args: str) -> Result:
 @pytest.fixture
 def bundled(tmp_path: Path) -> Path:
     """The bundled config beside a copy of the bundled snapshots; no catalogue yet."""
-    folder = tmp_path / "config"
-    folder.mkdir()
-    for name in ("sources.toml", "areas.toml"):
-        shutil.copy(CONFIG.parent / name, folder / name)
+    config = copy_bundled_config(tmp_path / "config")
     shutil.copytree(SNAPSHOTS, tmp_path / "snapshots")
-    return folder / "sources.toml"
+    return config
 
 
 @pytest.fixture
 def live(tmp_path: Path, server: MockServer) -> Path:
     """One partnership page on the loopback server; catalogue, snapshots and reports in tmp_path."""
-    folder = tmp_path / "config"
-    folder.mkdir()
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    path = folder / "sources.toml"
-    path.write_text(f"""[crawl]
-delay = 0.0
-timeout = 2.0
-retries = 0
-user_agent = "{UA}"
-
-[paths]
-db = "../catalogue.db"
-snapshots = "../snapshots"
-reports = "../reports"
-
-[[source]]
-id = "york"
-kind = "local"
-parser = "generic"
-area = "York"
-url = "{server.url('/york')}"
-""", encoding="utf-8")
     server.pages["/york"] = Resource(LIST_PAGE)
-    return path
+    return loopback_config(tmp_path / "config", local_source("york", server.url("/york")))
 
 
 def test_a_failure_after_the_commit_still_writes_the_runs_report(bundled: Path) -> None:

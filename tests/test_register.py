@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONFIG, ROOT
+from conftest import CONFIG, ROOT, copy_bundled_config
 from reposync.normalise.areas import load_areas
 from reposync.config import load_config
 
@@ -139,13 +139,10 @@ def test_england_toml_is_off_by_default_and_loads_when_turned_on(tmp_path: Path)
     default = load_config(CONFIG)
     england_ids = {s["id"] for s in tomllib.loads(ENGLAND.read_text(encoding="utf-8"))["source"]}
     assert not england_ids & {s.id for s in default.sources}
-    folder = tmp_path / "config"
-    folder.mkdir()
-    for name in ("sources.toml", "areas.toml"):
-        shutil.copy(ROOT / "config" / name, folder / name)
-    (folder / "sources.d").mkdir()
-    shutil.copy(ENGLAND, folder / "sources.d" / "england.toml")  # the README's one step
-    turned_on = load_config(folder / "sources.toml")
+    config = copy_bundled_config(tmp_path / "config")
+    (config.parent / "sources.d").mkdir()
+    shutil.copy(ENGLAND, config.parent / "sources.d" / "england.toml")  # the README's one step
+    turned_on = load_config(config)
     added = {s.id for s in turned_on.sources} - {s.id for s in default.sources}
     assert len(added) == len(tomllib.loads(ENGLAND.read_text(encoding="utf-8"))["source"]) > 0
     by_id = {p["id"]: p for p in PARTNERSHIPS}

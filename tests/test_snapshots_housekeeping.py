@@ -12,7 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from conftest import CONFIG, FIXTURES, SNAPSHOTS
+from conftest import CONFIG, FIXTURES, SNAPSHOTS, copy_bundled_config, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.archive import housekeeping
 from reposync.catalogue import open_db
@@ -38,10 +38,7 @@ def day(n: int) -> str:
 @pytest.fixture
 def place(tmp_path: Path) -> Path:
     """A config (the bundled one, copied) whose archive has four runs over ten days, and a catalogue of them."""
-    folder = tmp_path / "config"
-    folder.mkdir()
-    for name in ("sources.toml", "areas.toml"):
-        shutil.copy(CONFIG.parent / name, folder / name)
+    config = copy_bundled_config(tmp_path / "config")
     archive = Archive(tmp_path / "snapshots")
     archive.add(BUNDLED, b"bundled page", fetched_at=day(30), note="synthetic bundled page")
     # run 1, 10 days ago: a, b, c; the old URL redirects to b
@@ -63,8 +60,8 @@ def place(tmp_path: Path) -> Path:
         db.execute("INSERT INTO runs (id, started_at, finished_at, mode, status, exit_code) "
                    "VALUES (?, ?, ?, ?, 'ok', 0)", [run, day(ago), day(ago), mode])
     db.close()
-    text = (folder / "sources.toml").read_text(encoding="utf-8")
-    return folder / "sources.toml" if "../snapshots" in text else pytest.fail("bundled config moved its paths")
+    text = config.read_text(encoding="utf-8")
+    return config if "../snapshots" in text else pytest.fail("bundled config moved its paths")
 
 
 def replay(root: Path, as_of: int | None) -> dict[str, tuple[int, bytes, str | None]]:
@@ -177,28 +174,9 @@ def test_prune_keeping_every_run_does_not_warn_of_earlier_ones(place: Path) -> N
 
 def _sharing(place: Path, server: MockServer) -> Path:
     """A second catalogue's config whose live sync archives into the same snapshot archive as ``place``'s."""
-    folder = place.parent.parent / "other"
-    folder.mkdir()
-    shutil.copy(CONFIG.parent / "areas.toml", folder / "areas.toml")
-    path = folder / "sources.toml"
-    path.write_text(f"""[crawl]
-delay = 0.0
-timeout = 5.0
-retries = 0
-
-[paths]
-db = "catalogue.db"
-snapshots = "{place.parent.parent / 'snapshots'}"
-reports = "reports"
-
-[[source]]
-id = "york"
-kind = "local"
-parser = "generic"
-area = "York"
-url = "{server.url('/york')}"
-""", encoding="utf-8")
-    return path
+    paths = {"db": "catalogue.db", "snapshots": str(place.parent.parent / "snapshots"), "reports": "reports"}
+    return loopback_config(place.parent.parent / "other", local_source("york", server.url("/york")),
+                           crawl={"timeout": 5.0}, paths=paths)
 
 
 def test_prune_waits_for_a_sync_of_another_catalogue_that_shares_the_archive(place: Path, server: MockServer) -> None:

@@ -10,14 +10,13 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner, Result
 
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, UA
 from mockserver import MockServer, Resource
 from reposync.cli.main import cli
 from reposync.config import load_config
 
 PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()  # synthetic, four entries
 TITLES = ("Child XA, XB and XC", "Baby XD", "Child XE", "Messages from reviews")
-UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"
 NO_ENTRIES = (b"<html><head><title>Safeguarding practice reviews</title></head><body>"
               b"<h1>Safeguarding practice reviews</h1><p>There are no reviews to publish at present.</p></body></html>")
 NOT_REVIEWS = b"<html><head><title>Bus timetable</title></head><body><h1>Timetable</h1><p>Route 4</p></body></html>"

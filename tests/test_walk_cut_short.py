@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-import tomli_w
 from click.testing import CliRunner
 
-from conftest import CONFIG, ROOT, SNAPSHOTS
+from conftest import CONFIG, SNAPSHOTS, age_runs, loopback_config
 from mockserver import MockServer, Resource
 from reposync import catalogue, settings
 from reposync.reports import night as report
@@ -60,36 +58,17 @@ def serve(server: MockServer, *, broken_at: int | None = None, next_href: str | 
 
 @pytest.fixture
 def config(tmp_path: Path, server: MockServer) -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir()
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    table = {
-        "crawl": {"delay": 0.0, "timeout": 2.0, "retries": 0, "full_walk_days": 7, "check_links_days": 0,
-                  "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; tests)"},
-        "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
-        "source": [{"id": LIBRARY, "kind": "national", "parser": "nspcc-library", "url": server.url(target(1))}],
-    }
-    path = folder / "sources.toml"
-    path.write_text(tomli_w.dumps(table), encoding="utf-8")
-    return path
+    library = {"id": LIBRARY, "kind": "national", "parser": "nspcc-library", "url": server.url(target(1))}
+    return loopback_config(tmp_path / "config", library, crawl={"full_walk_days": 7, "check_links_days": 0})
 
 
 def db(tmp_path: Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(tmp_path / "catalogue.db")
 
 
-def age_runs(tmp_path: Path, days: int) -> None:
-    """Move every run back ``days`` days."""
-    database = db(tmp_path)
-    for run in list(database.query("SELECT id, started_at FROM runs")):
-        started = datetime.fromisoformat(run["started_at"]) - timedelta(days=days)
-        database.execute("UPDATE runs SET started_at = ? WHERE id = ?", [started.isoformat(), run["id"]])
-    database.conn.commit()
-
-
 def full_night(tmp_path: Path, config: Path) -> SyncResult:
     """A night on which the library's full walk is due (the last one was a week ago)."""
-    age_runs(tmp_path, 7)
+    age_runs(tmp_path / "catalogue.db", 7)
     return run_sync(load_config(config))
 
 
@@ -171,7 +150,7 @@ def test_an_incremental_or_cut_short_walk_is_never_the_last_complete_walk(tmp_pa
     assert cut.exit_code == EXIT_TEMPORARY and cut.outcomes[0].cut_short
     assert statuses(tmp_path) == {"listed": RECORDS}
     assert catalogue.last_complete_walk(db(tmp_path), LIBRARY) == complete
-    age_runs(tmp_path, 7)  # a week after the first night's full walk, it is due: nothing put it off
+    age_runs(tmp_path / "catalogue.db", 7)  # a week after the first night's full walk, it is due: nothing put it off
     assert full_walk_due(db(tmp_path), source, 7)
 
 
