@@ -223,3 +223,15 @@ def test_a_list_of_documents_named_by_review_calderdale() -> None:
     assert child_d == ["Child D: Board response", "Child D: Briefing", "Child D: Executive summary",
                        "Child D: Overview report"]
     assert sum(r["review_type"] == "briefing" for r in found) == 4
+
+
+def test_a_link_a_paragraph_its_date_in_brackets_blackpool() -> None:
+    found = by_title("blackpool")
+    assert sorted(found) == ["Child BY Report", "Child BZ Report", "Child CB Report",
+                             "Child MD practitioner briefing", "Child ME practitioner briefing",
+                             "Child MF practitioner briefing"]
+    assert found["Child BY Report"]["published"] == "2018-10-19"
+    assert found["Child CB Report"]["published"] == "2018-11-09"
+    assert found["Child MF practitioner briefing"]["published"] == "2019-01"
+    # The undated practitioner briefing beside each report, and the e-learning link, are not entries.
+    assert not any("suicide" in title for title in found)
