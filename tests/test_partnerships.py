@@ -235,3 +235,18 @@ def test_a_link_a_paragraph_its_date_in_brackets_blackpool() -> None:
     assert found["Child MF practitioner briefing"]["published"] == "2019-01"
     # The undated practitioner briefing beside each report, and the e-learning link, are not entries.
     assert not any("suicide" in title for title in found)
+
+
+def test_a_link_a_paragraph_its_month_after_a_dash_oxfordshire() -> None:
+    found = by_title("oxfordshire")
+    assert sorted(found) == ["Child R – OSCB Learning Summary", "Child R – OSCB Press Statement",
+                             "Child R – OSCB Report", "Jacob – OSCB Learning Summary", "Jacob – OSCB Report"]
+    assert found["Jacob – OSCB Report"]["published"] == "2021-01"
+    assert found["Child R – OSCB Report"]["published"] == "2021-12"
+    # The heading over each review types it: Jacob's is a CSPR, Child R's a serious case review.
+    assert found["Jacob – OSCB Report"]["review_type"] == "lcspr"
+    assert found["Child R – OSCB Report"]["review_type"] == "scr"
+    assert found["Child R – OSCB Learning Summary"]["review_type"] == "briefing"
+    # A press statement is taken only when it names a child; it is then a statement, not a report.
+    assert found["Child R – OSCB Press Statement"]["document_kind"] == "statement"
+    assert "Jacob – OSCB Press Statement" not in found
