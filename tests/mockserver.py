@@ -166,6 +166,11 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def handle_one_request(self) -> None:
+        super().handle_one_request()
+        if self.mock.stopping.is_set():  # a stopped server takes no more requests, not even on a kept-alive connection
+            self.close_connection = True
+
     # -- writing --------------------------------------------------------------
     def send_response(self, code: int, message: str | None = None) -> None:
         self._entry.status = code

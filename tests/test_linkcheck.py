@@ -116,8 +116,12 @@ def test_a_pdf_that_starts_answering_404_is_broken_then_fixed(site: MockServer, 
     assert links(tmp_path)["Baby XB"] == ("ok", None)
     assert "link-broken" not in night2.counts
 
-    # `reposync links check` asks again now: the PDF is gone.
+    # `reposync links check` by hand asks what is due: nothing, every link was checked a moment ago, and it says so.
     result = CliRunner().invoke(cli, ["links", "check", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "nothing to check; 0 requests" in result.output and "not-checked (not due): 8" in result.output
+    # With --all it asks again now: the PDF is gone.
+    result = CliRunner().invoke(cli, ["links", "check", "--config", str(config), "--all"])
     assert result.exit_code == 0, result.output
     assert "1 gone" in result.output and "link-broken: synthetic:baby-xb  Baby XB: gone (HTTP 404)" in result.output
     assert links(tmp_path)["Baby XB"] == ("gone", "HTTP 404")
@@ -144,7 +148,7 @@ def test_a_pdf_that_starts_answering_404_is_broken_then_fixed(site: MockServer, 
     site.pages["/reports/baby-xb.pdf"].status = 200
     result = CliRunner().invoke(cli, ["links", "check", "--config", str(config), "--older-than", "1"])
     assert result.exit_code == 0 and "nothing to check" in result.output
-    result = CliRunner().invoke(cli, ["links", "check", "--config", str(config), "--source", "synthetic"])
+    result = CliRunner().invoke(cli, ["links", "check", "--config", str(config), "--source", "synthetic", "--all"])
     assert result.exit_code == 0 and "link-fixed: synthetic:baby-xb  Baby XB: ok" in result.output
     assert links(tmp_path)["Baby XB"] == ("ok", None)
     fixed, = changes(tmp_path, "link-fixed")
@@ -255,36 +259,7 @@ def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer
     assert slept == [7.0, 7.0, 7.0]
 
 
-def test_links_are_asked_a_host_at_a_time_in_turn_so_one_hosts_pause_passes_while_others_are_asked(
-        site: MockServer, tmp_path: Path) -> None:
-    from reposync.crawl import linkcheck
-    from reposync.crawl.fetch import Fetcher
-
-    config = load_config(write_config(tmp_path, site, delay=2.0))
-    slept, sleep, clock = fake_time()
-    # Two hosts (127.0.0.1 is the source's own, localhost is in check_links_hosts), three links each, as
-    # ``due`` lists them: by entry.
-    here = [site.url(f"/reports/{n}.pdf") for n in ("child-xa", "baby-xb", "child-xg")]
-    there = [url.replace("127.0.0.1", "localhost") for url in here]
-    todo = [linkcheck.Link(f"synthetic:{n}", "synthetic", url) for n, url in enumerate(here + there)]
-    turns = linkcheck.in_turns(todo)
-    assert [link.entry_id for link in turns] == [f"synthetic:{n}" for n in (0, 3, 1, 4, 2, 5)]
-    assert sorted(turns, key=lambda link: link.entry_id) == todo  # every link once
-    site.reset_counts()
-    with Fetcher(config.crawl, sleep=sleep, clock=clock) as fetcher:
-        verdicts, _counts = linkcheck.check_and_record(open_db(tmp_path / "links.db"), 1, fetcher, config, todo)
-    assert [v.status for v in verdicts] == ["ok"] * 6
-    in_turns = sum(slept)
-    asked = [entry.headers.get("Host", entry.headers.get("host", "")) for entry in site.log
-             if entry.target.endswith(".pdf")]
-    assert [host.split(":")[0] for host in asked] == ["127.0.0.1", "localhost"] * 3
-    # The same links host after host: every pause is waited out (the clock moves only when the fetcher sleeps).
-    slept.clear()
-    with Fetcher(config.crawl, sleep=sleep, clock=clock) as fetcher:
-        assert [v.status for v in linkcheck.check(fetcher, config, todo)] == ["ok"] * 6
-    host_after_host = sum(slept)
-    # Each host: robots.txt, then three links 2 s apart; in turns, a host's pause passes while the other is asked.
-    assert (in_turns, host_after_host) == (8.0, 12.0)
+# Hosts asked at once, each at its own pace, and the weekly spread: tests/test_link_hosts.py.
 
 
 def test_check_links_hosts_must_be_host_names(site: MockServer, tmp_path: Path) -> None:
@@ -325,7 +300,8 @@ def test_a_check_stopped_half_way_keeps_what_it_found(site: MockServer, tmp_path
         run = list(db.query("SELECT * FROM runs WHERE mode = 'link-check'"))[0]
     finally:
         db.close()
-    assert checked == sorted(asked)  # two whole batches, nothing of the one it was in
+    # Everything found before the stop: the links asked, and the off-site one (never asked, known at once).
+    assert checked == sorted(asked + ["synthetic:child-xf"])
     assert broken == [{"entry_id": "synthetic:baby-xb"}] and json.loads(run["counts"]) == {"link-broken": 1}
     assert run["status"] == "running"  # the next sync marks it crashed
 

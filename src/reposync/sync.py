@@ -30,7 +30,7 @@ import sqlite_utils
 
 from . import catalogue, settings
 from .catalogue import decisions, documents as stored_documents, register
-from .crawl import documents, hosts, linkcheck, moves
+from .crawl import afterwalk, documents, hosts, linkhosts, moves
 from .reports import night as report
 from .models import SourceOutcome
 from .config import Config, Source
@@ -296,8 +296,18 @@ def run_sync(
                                             known=stored_documents.known(db),
                                             read_before=functools.partial(stored_documents.read_before, db))
             stop = threading.Event()
-            fetchers: list[Fetcher] = []
+            fetchers: dict[str, Fetcher] = {}  # by host: its documents and report links go through its walk's
+            due_links = (None if dry_run or offline or not crawl.check_links_days  # report links, in this run
+                         else linkhosts.HostLinks.for_sync(db, config, sources, crawl.check_links_days))
+            after = afterwalk.AfterWalk(stage, due_links, stop)  # a host's documents and links, after its walk
             lock = threading.Lock()
+
+            def fetcher_for(host: str) -> Fetcher:  # the host's own, kept for its work after every walk
+                with lock:
+                    if host not in fetchers:
+                        fetchers[host] = Fetcher(crawl, archive=fetch_archive, run_id=run_id, offline=offline,
+                                                 client=client, deadline=deadline, sleep=hosts.stoppable_sleep(stop))
+                    return fetchers[host]
 
             def walk_one(plan: hosts.HostPlan, source: Source, fetcher: Fetcher) -> SourceOutcome:
                 full = source.id not in incremental
@@ -318,19 +328,17 @@ def run_sync(
 
             def walk_host(plan: hosts.HostPlan) -> list[SourceOutcome]:
                 watch.host_started(plan)
-                fetcher = Fetcher(crawl, archive=fetch_archive, run_id=run_id, offline=offline,
-                                  client=client, deadline=deadline, sleep=hosts.stoppable_sleep(stop))
-                with lock:
-                    fetchers.append(fetcher)
+                fetcher = fetcher_for(plan.host)
                 outcomes = []
                 for source in plan.sources:
                     if stop.is_set():
                         raise hosts.Stopped("the sync is stopping")
                     watch.source_started(plan, source)
                     outcome = walk_one(plan, source, fetcher)
-                    stage.after_walk(source, outcome, fetcher)  # its documents, by the same host's fetcher
+                    after.source_walked(source, outcome, fetcher)  # its documents, its due links queued
                     watch.source_finished(plan, outcome)
                     outcomes.append(outcome)
+                after.host_walked(plan.host, fetcher)  # its links, by the same fetcher, paced with its pages
                 watch.host_finished(plan)
                 return outcomes
 
@@ -341,7 +349,8 @@ def run_sync(
             with make_client(crawl, transport=transport, deadline=deadline, limits=limits) as client:
                 watch.planned(plans, max_hosts)
                 by_source = hosts.walk_hosts(plans, walk_host, max_hosts=max_hosts, stop=stop)
-                stage.after_walks(fetchers, client, deadline)  # documents on the hosts [documents] hosts names
+                # documents on hosts [documents] hosts names, and links found after their host's walk
+                after.rest(fetcher_for, max_hosts)
             outcomes = [by_source[s.id] for s in sources]  # the config's order, whatever order hosts ended in
             document_rows = stage.rows()  # each new document read; then entries the page leaves undated
             stage.date(outcomes)
@@ -364,16 +373,9 @@ def run_sync(
                 on_commit(run_id, result.inspected)  # the run has landed: its report first, whatever fails next
             if not dry_run:  # the catalogue's decisions (Datasette's too) reach the file a rebuild reads
                 decisions.export(db, config.paths.decisions)
-            link_requests = 0
-            if not dry_run and not offline and crawl.check_links_days:  # report links due a check, same run
-                with Fetcher(crawl) as walked:  # where every host's walk stopped: robots.txt, pauses, reachability
-                    for fetcher in fetchers:
-                        walked.carry_over(fetcher)
-                    link_counts, link_requests = linkcheck.scheduled(db, config, crawl, [s.id for s in sources],
-                                                                     run_id, walked, progress)
-                if link_counts:
-                    result.counts.update(link_counts)
-                    result.inspected = report.build(db, run_id)
+            if due_links is not None:  # asked during the walk; written now that the entries they belong to are
+                result.counts.update(due_links.record(db, run_id))
+                result.inspected = report.build(db, run_id)  # with the link changes, and what was asked
             reviews, links = totals["reviews"], totals["links"]
         finally:
             db.close()
@@ -385,8 +387,8 @@ def run_sync(
         db_path=db_path,
         reviews=reviews,
         links=links,
-        requests=sum(f.requests for f in fetchers) + link_requests + stage.requests,
-        bytes=sum(f.bytes for f in fetchers),
+        requests=sum(f.requests for f in fetchers.values()),
+        bytes=sum(f.bytes for f in fetchers.values()),
         dry_run=dry_run,
         report={**result.inspected, "dry_run": True} if dry_run else result.inspected,  # its heading says so
     )

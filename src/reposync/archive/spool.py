@@ -142,6 +142,11 @@ class Spool:
         self.flush()
 
     @property
+    def lock(self) -> threading.RLock:
+        """Hold it to read the rows back while other threads walk (their spools share one temporary database)."""
+        return self._spooler.lock
+
+    @property
     def spilled(self) -> bool:
         return bool(self._spilled or self._pending)
 

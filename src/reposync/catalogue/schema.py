@@ -35,7 +35,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             "status": str,
             "exit_code": int,
             "sources": str,  # JSON: per source, entries seen, complete, error
-            "counts": str,  # JSON: changes by kind
+            "counts": str,  # JSON: changes by kind, and report_links (what the link check asked)
         },
         pk="id",
     )

@@ -8,8 +8,8 @@ date by it the entries whose page gives no date.
   asked for: status ``forbidden``), the pause between two requests to a host, the whole-request deadline,
   the retries, and ``[documents] max_bytes`` as its size cap (``too-big``, the rest never read). A document on
   the source's own site is fetched right after the source's walk by that host's fetcher; one on another host
-  only when ``[documents] hosts`` names it, after every walk (``after_walks``), so no host is ever asked by
-  two threads at once. A body that came before is asked for with its validators (ETag, Last-Modified): an
+  only when ``[documents] hosts`` names it, after every walk (``after_walks``, by that host's own worker and
+  fetcher: ``crawl/afterwalk.py``), so no host is ever asked by two threads at once. A body that came before is asked for with its validators (ETag, Last-Modified): an
   unchanged night costs a 304 and no body, and a body already read is not read again.
 - **Kept.** Every body goes to the snapshot archive like a page (content-addressed, in the manifest), so
   ``--offline``, ``--as-of``, ``snapshots verify`` and ``prune`` cover documents. Offline, a document comes
@@ -29,8 +29,6 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from .. import settings
 from ..archive.snapshots import Archive, DamagedSnapshot, utc_now
 from ..archive.spool import Spool, Spooler
@@ -38,7 +36,6 @@ from ..config import Config, Source, site_of
 from ..documents import DocumentReader, Limits
 from ..errors import SourceError
 from ..models import SourceOutcome
-from .deadline import Deadline
 from .fetch import Fetcher, RobotsForbids, TooBig
 
 # Statuses of a read (``documents.STATUSES``) and of a fetch that read nothing.
@@ -71,8 +68,9 @@ class Found:
 
 
 class DocumentStage:
-    """One night's documents: ``after_walk`` per source (in its host's thread), ``after_walks`` once, then
-    ``rows`` (for the catalogue) and ``date`` (the entries their page leaves undated)."""
+    """One night's documents: ``after_walk`` per source (in its host's thread), ``after_walks`` for each host
+    ``waiting`` (in that host's worker), then ``rows`` (for the catalogue) and ``date`` (the entries their
+    page leaves undated)."""
 
     def __init__(self, config: Config, archive: Archive, *, run_id: int, offline: bool,
                  known: dict[str, tuple], read_before: Callable[[str], dict | None], spooler: Spooler) -> None:
@@ -87,7 +85,6 @@ class DocumentStage:
         self.found: dict[str, Found] = {}
         self.read: dict[str, dict[str, Any]] = {}  # url -> the row read tonight (``rows``)
         self.deferred: list[str] = []  # off-site documents on hosts [documents] hosts names
-        self.requests = 0  # the off-site fetcher's (each host's fetcher counts its own)
         self._lock = threading.Lock()
 
     # -- which documents ---------------------------------------------------------------------------------
@@ -118,25 +115,22 @@ class DocumentStage:
             with self._lock:
                 self.found[url] = found
 
-    def after_walks(self, fetchers: list[Fetcher], client: httpx.Client, deadline: Deadline) -> None:
-        """Fetch the off-site documents set aside, a host at a time in turn, going on where every host's walk
-        stopped (its robots.txt rules and pauses)."""
-        urls = [url for url in dict.fromkeys(self.deferred) if url not in self.found]
-        if not urls:
-            return
-        fetcher = Fetcher(self.config.crawl, archive=None if self.offline else self.archive, run_id=self.run_id,
-                          offline=self.offline, client=client, deadline=deadline)
-        for walked in fetchers:
-            fetcher.carry_over(walked)
-        by_host: dict[str, list[str]] = {}
+    def waiting(self) -> list[str]:
+        """Hosts with documents set aside (on hosts ``[documents] hosts`` names), for their own workers."""
+        with self._lock:
+            return list(dict.fromkeys(site_of(url)[1] for url in self.deferred if url not in self.found))
+
+    def after_walks(self, host: str, fetcher: Fetcher) -> None:
+        """Fetch the documents set aside on ``host``, one after another through that host's ``fetcher`` (the
+        one that walked it, where one did: its robots.txt rules and its pause hold)."""
+        with self._lock:
+            urls = [url for url in dict.fromkeys(self.deferred) if site_of(url)[1] == host and url not in self.found]
+            for url in urls:
+                self.found[url] = Found(url, "asking")
         for url in urls:
-            by_host.setdefault(site_of(url)[1], []).append(url)
-        queues = list(by_host.values())
-        for n in range(max(len(q) for q in queues)):
-            for queue in queues:
-                if n < len(queue):
-                    self.found[queue[n]] = self._fetch(fetcher, queue[n])
-        self.requests += fetcher.requests
+            found = self._fetch(fetcher, url)
+            with self._lock:
+                self.found[url] = found
 
     def _fetch(self, fetcher: Fetcher, url: str) -> Found:
         try:

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..models import SourceOutcome
 from ..config import Source
@@ -135,19 +136,20 @@ def stoppable_sleep(stop: threading.Event) -> Callable[[float], None]:
 
 # Walk one host's sources (in its own thread) and give their outcomes, in the plan's order.
 WalkHost = Callable[[HostPlan], list[SourceOutcome]]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-def walk_hosts(plans: Sequence[HostPlan], walk_host: WalkHost, *, max_hosts: int,
-               stop: threading.Event) -> dict[str, SourceOutcome]:
-    """Walk every host, ``max_hosts`` at a time; the outcome of every source, by id.
+def each_host(items: Sequence[T], work: Callable[[T], R], *, max_hosts: int, stop: threading.Event) -> list[R]:
+    """``work`` for each host's item, ``max_hosts`` at a time, each in a thread; the results in the items' order.
 
-    An exception out of a host's walk (a bug: walk_source turns every failure of a source into its
-    outcome) or a KeyboardInterrupt stops the others at their next wait and is raised here, before
-    anything is applied. The first failure is seen as it happens, whichever host it is on: waiting for
-    the hosts in the order they started would let a long walk (the library's) run on to its end first.
+    An exception out of a host's work (a bug: a walk turns every failure of a source into its outcome, a
+    link check every failure of a link into its verdict) or a KeyboardInterrupt stops the others at their
+    next wait and is raised here. The first failure is seen as it happens, whichever host it is on: waiting
+    for the hosts in the order they started would let a long walk (the library's) run on to its end first.
     """
     with ThreadPoolExecutor(max_workers=max(1, max_hosts), thread_name_prefix="reposync-host") as pool:
-        futures = [pool.submit(walk_host, plan) for plan in plans]
+        futures = [pool.submit(work, item) for item in items]
         try:
             pending = set(futures)
             while pending:
@@ -159,5 +161,12 @@ def walk_hosts(plans: Sequence[HostPlan], walk_host: WalkHost, *, max_hosts: int
             stop.set()
             for future in futures:
                 future.cancel()
-            raise  # the pool's exit then waits for the walking hosts, each ending at its next wait
-    return {outcome.source: outcome for future in futures for outcome in future.result()}
+            raise  # the pool's exit then waits for the working hosts, each ending at its next wait
+    return [future.result() for future in futures]
+
+
+def walk_hosts(plans: Sequence[HostPlan], walk_host: WalkHost, *, max_hosts: int,
+               stop: threading.Event) -> dict[str, SourceOutcome]:
+    """Walk every host, ``max_hosts`` at a time (``each_host``); the outcome of every source, by id."""
+    walked = each_host(plans, walk_host, max_hosts=max_hosts, stop=stop)
+    return {outcome.source: outcome for outcomes in walked for outcome in outcomes}

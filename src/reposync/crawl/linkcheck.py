@@ -14,6 +14,11 @@ status, kept across syncs in the ``entries`` table (catalogue migration m006):
   be read, its host could not be reached earlier in the run, or the link is neither on its source's site
   nor on a host ``[crawl] check_links_hosts`` names).
 
+A link is due a check on a day of its own: ``recheck_day`` fixes it by a stable hash of its URL, one of the
+``[crawl] check_links_days`` days, so a steady night asks about that share of the links, not all of them on the
+night a week after the first. A link never checked (or checked at another URL) is due at once, and one whose
+day passed without a check (no sync that night) is due until it is checked.
+
 A check asks only its source's site (scheme, host and port) and the configured hosts (on http's and https's
 own ports), redirect hops included. A host no connection can be made to fails once a run: its first link
 costs the retries, the rest are ``not-checked`` without a request.
@@ -27,13 +32,14 @@ about the link, so it is never a change either way.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
 import sqlite_utils
 
-from ..config import Config, Crawl, site_of
+from ..config import Config, site_of
 from ..errors import SourceError
 from .fetch import Fetcher, HostUnreachable, RobotsForbids, RobotsUnavailable, Site
 from ..archive.snapshots import utc_now
@@ -42,8 +48,8 @@ from ..urls import web_url
 STATUSES = ("ok", "moved", "gone", "error", "not-checked")
 WORKING = ("ok", "moved")
 BROKEN = ("gone", "error")
-# A sync checks links "every N days": a link checked a little less than N days ago (last week's sync ran a
-# few minutes later in the night) is due all the same.
+# A link checked a little before its day began (last week's sync ran late in the night before) is due all the same
+# (and one checked an hour before ``--older-than`` says, too).
 SCHEDULE_SLACK = timedelta(hours=1)
 # Verdicts written per transaction: at a second a link, a stopped check loses at most two minutes of asking.
 RECORD_BATCH = 100
@@ -60,6 +66,8 @@ class Link:
     url: str
     status: str | None = None
     detail: str | None = None
+    checked_url: str | None = None  # the URL the last check asked (another when the entry's link changed)
+    checked_at: str | None = None  # when (ISO, UTC)
 
 
 @dataclass
@@ -88,6 +96,10 @@ def describe(status: str | None, detail: str | None) -> str | None:
     return f"{status} ({detail})" if detail else status
 
 
+_SELECT = ("SELECT id, source, report_url, link_status, link_detail, link_url, link_checked_at FROM entries "
+           "WHERE status = 'listed' AND coalesce(report_url, '') != ''")
+
+
 def due(db: sqlite_utils.Database, sources: Iterable[str], older_than: timedelta | None = None,
         now: datetime | None = None) -> list[Link]:
     """The report links of listed entries of ``sources`` to check: all of them, or those not checked within
@@ -95,9 +107,7 @@ def due(db: sqlite_utils.Database, sources: Iterable[str], older_than: timedelta
     sources = list(sources)
     if not sources:
         return []
-    sql = (f"SELECT id, source, report_url, link_status, link_detail FROM entries "
-           f"WHERE status = 'listed' AND coalesce(report_url, '') != '' "
-           f"AND source IN ({', '.join('?' for _ in sources)})")
+    sql = f"{_SELECT} AND source IN ({', '.join('?' for _ in sources)})"
     params: list[object] = list(sources)
     if older_than is not None:
         cutoff = ((now or datetime.now(timezone.utc)) - older_than).isoformat(timespec="seconds")
@@ -105,6 +115,37 @@ def due(db: sqlite_utils.Database, sources: Iterable[str], older_than: timedelta
         params.append(cutoff)
     sql += " ORDER BY source, id"
     return [Link(*row) for row in db.execute(sql, params).fetchall()]
+
+
+def recheck_day(url: str, days: int) -> int:
+    """The link's own day of every ``days`` (0 to days - 1: the day whose ordinal leaves it, modulo ``days``):
+    a stable hash of its URL, the same in every process and on every machine, so the links spread over them."""
+    return zlib.crc32(url.encode("utf-8", "surrogatepass")) % days
+
+
+def is_due(link: Link, days: int, now: datetime) -> bool:
+    """Whether ``link`` is due a check at ``now`` when each link is checked every ``days`` days on its own day:
+    never checked (or at another URL), or not checked since its day last began (UTC). ``days`` 0: always."""
+    if link.checked_at is None or link.checked_url != link.url or days <= 0:
+        return True
+    today = now.astimezone(timezone.utc).date().toordinal()
+    began = today - (today - recheck_day(link.url, days)) % days
+    day_began = datetime.combine(datetime.fromordinal(began).date(), time(0), tzinfo=timezone.utc)
+    try:
+        checked = datetime.fromisoformat(link.checked_at)
+    except ValueError:
+        return True  # a date no check wrote: ask again
+    if checked.tzinfo is None:
+        checked = checked.replace(tzinfo=timezone.utc)
+    return checked < day_began - SCHEDULE_SLACK
+
+
+def scheduled_links(db: sqlite_utils.Database, sources: Iterable[str], days: int,
+                    now: datetime | None = None) -> tuple[list[Link], list[Link]]:
+    """The report links of listed entries of ``sources``: (due a check now, not due), by ``is_due``."""
+    now = now or datetime.now(timezone.utc)
+    every = due(db, sources)
+    return [link for link in every if is_due(link, days, now)], [link for link in every if not is_due(link, days, now)]
 
 
 def allowed_sites(config: Config, source_id: str) -> set[Site]:
@@ -124,15 +165,24 @@ def _origin(site: Site) -> str:
     return f"{scheme}://{host}:{port}"
 
 
+def not_asked(config: Config, link: Link) -> str | None:
+    """Why ``link`` is never asked, whatever its host says (not a web link, or off the sites it may be asked
+    on); None when it may be asked."""
+    if web_url(link.url) is None:
+        return "not an http(s) link"
+    site = site_of(link.url)
+    if site not in allowed_sites(config, link.source):
+        return f"off-site: {_origin(site)} is neither its source's site nor a host [crawl] check_links_hosts names"
+    return None
+
+
 def check_one(fetcher: Fetcher, config: Config, link: Link) -> tuple[str, str | None]:
     """The status of one link, and its detail (the new URL, the reason, or why it was not checked)."""
-    if web_url(link.url) is None:
-        return "not-checked", "not an http(s) link"
+    refused = not_asked(config, link)
+    if refused is not None:
+        return "not-checked", refused
     site = site_of(link.url)
     allowed = allowed_sites(config, link.source)
-    if site not in allowed:
-        return "not-checked", (f"off-site: {_origin(site)} is neither its source's site nor a host "
-                               "[crawl] check_links_hosts names")
     try:
         probe = fetcher.probe(link.url, site, also=allowed)
     except RobotsForbids:
@@ -152,21 +202,8 @@ def check_one(fetcher: Fetcher, config: Config, link: Link) -> tuple[str, str | 
     return "error", f"HTTP {status}{where}"
 
 
-def in_turns(links: Iterable[Link]) -> list[Link]:
-    """The links a host at a time in turn (each host's own links in their order): one host's pause between
-    two requests then passes while the others are asked, so a check of many partnerships' PDFs takes about
-    as long as the host with the most of them, not the sum of every host's pauses."""
-    by_host: dict[str, list[Link]] = {}
-    for link in links:
-        by_host.setdefault(site_of(link.url)[1] or "", []).append(link)
-    queues = list(by_host.values())
-    turns: list[Link] = []
-    for n in range(max((len(q) for q in queues), default=0)):
-        turns.extend(q[n] for q in queues if n < len(q))
-    return turns
-
-
 def check(fetcher: Fetcher, config: Config, links: Iterable[Link], progress: Progress | None = None) -> list[Verdict]:
+    """The links asked one after another through one fetcher (``linkhosts`` gives each host its own)."""
     verdicts = []
     for n, link in enumerate(links, 1):
         status, detail = check_one(fetcher, config, link)
@@ -174,22 +211,6 @@ def check(fetcher: Fetcher, config: Config, links: Iterable[Link], progress: Pro
         if progress and n % 50 == 0:
             progress(f"links: {n} asked")
     return verdicts
-
-
-def check_and_record(db: sqlite_utils.Database, run_id: int, fetcher: Fetcher, config: Config, links: list[Link],
-                     progress: Progress | None = None) -> tuple[list[Verdict], dict[str, int]]:
-    """Check the links and record them ``RECORD_BATCH`` at a time: a long check that is stopped (a timeout of
-    its unit, a reboot) keeps what it found. Returns the verdicts and the run's link changes by kind."""
-    verdicts: list[Verdict] = []
-    counts: dict[str, int] = {}
-    links = in_turns(links)
-    for start in range(0, len(links), RECORD_BATCH):
-        batch = check(fetcher, config, links[start:start + RECORD_BATCH])
-        counts = record(db, run_id, batch)
-        verdicts += batch
-        if progress:
-            progress(f"links: {len(verdicts)} of {len(links)} done (recorded)")
-    return verdicts, counts
 
 
 def record(db: sqlite_utils.Database, run_id: int, verdicts: Iterable[Verdict]) -> dict[str, int]:
@@ -233,20 +254,41 @@ def tally(verdicts: Iterable[Verdict]) -> dict[str, int]:
     return {status: found[status] for status in STATUSES if status in found}
 
 
-def scheduled(db: sqlite_utils.Database, config: Config, crawl: Crawl, sources: Iterable[str], run_id: int,
-              walked: Fetcher, progress: Progress | None = None) -> tuple[dict[str, int], int]:
-    """A sync's link check: the links not checked for ``crawl.check_links_days``, asked with the walk's
-    robots.txt rules and pauses carried over, recorded as part of the sync's run.
+# Why a link was not asked, as a run's report counts it (``not-checked`` details, and the links not due).
+NOT_DUE = "not due"
+WHY_NOT = ("not due", "off-site", "host unreachable", "robots", "robots.txt unreadable", "not a web link")
 
-    Returns the changes by kind and the number of requests it made.
-    """
-    links = due(db, sources, timedelta(days=crawl.check_links_days) - SCHEDULE_SLACK)
-    if not links:
-        return {}, 0
-    if progress:
-        progress(f"links: checking {len(links)} report links")
-    with Fetcher(crawl) as fetcher:
-        fetcher.carry_over(walked)
-        _verdicts, counts = check_and_record(db, run_id, fetcher, config, links, progress)
-        requests = fetcher.requests
-    return counts, requests
+
+def why_not(detail: str | None) -> str:
+    """The reason of a ``not-checked`` verdict, in the words of ``WHY_NOT``."""
+    detail = detail or ""
+    if detail == "robots":
+        return "robots"
+    if detail.startswith("off-site"):
+        return "off-site"
+    if "could not be reached earlier in this run" in detail:
+        return "host unreachable"
+    if detail.startswith("robots.txt could not be read"):
+        return "robots.txt unreadable"
+    return "not a web link" if detail == "not an http(s) link" else detail
+
+
+def summary(verdicts: Iterable[Verdict], not_due: int = 0) -> dict[str, object]:
+    """What a run did with the report links, for its ``counts`` (``report_links``) and its report: the links
+    asked by status, and those not asked by why (``WHY_NOT``)."""
+    verdicts = list(verdicts)
+    why: dict[str, int] = {NOT_DUE: not_due} if not_due else {}
+    for verdict in verdicts:
+        if verdict.status == "not-checked":
+            reason = why_not(verdict.detail)
+            why[reason] = why.get(reason, 0) + 1
+    asked = {status: n for status, n in tally(verdicts).items() if status != "not-checked"}
+    order = {reason: n for n, reason in enumerate(WHY_NOT)}
+    return {"asked": asked, "not_checked": dict(sorted(why.items(), key=lambda item: order.get(item[0], 99)))}
+
+
+def record_summary(db: sqlite_utils.Database, run_id: int, found: dict[str, object]) -> None:
+    """Keep ``summary`` in the run's ``counts``, as ``report_links`` (the report shows it)."""
+    with db.conn:
+        db.execute("UPDATE runs SET counts = json_set(coalesce(counts, '{}'), '$.report_links', json(?)) WHERE id = ?",
+                   [json.dumps(found), run_id])

@@ -186,6 +186,8 @@ def build(db: sqlite_utils.Database, run_id: int | None = None) -> dict[str, Any
         "completeness": completeness_moves(db, run["id"]),
         "documents": documents.run_counts(db, run["id"]),  # read (or refused) this run, by status
         "moves": moves_of(json.loads(run["sources"] or "{}")),
+        # what the run's report-link check asked, by status, and what it did not ask, by why (None: no check)
+        "report_links": json.loads(run["counts"] or "{}").get("report_links"),
     }
 
 
@@ -269,6 +271,15 @@ def documents_line(counts: dict[str, int]) -> str:
     return f"{sum(counts.values())} documents new or changed this run: " + ", ".join(parts) + "."
 
 
+def report_links_line(found: dict[str, Any]) -> str:
+    """``12 asked: 10 ok, 2 gone; 40 not checked: 35 not due, 3 off-site, 2 robots``."""
+    asked, why = found.get("asked", {}), found.get("not_checked", {})
+    said = f"{sum(asked.values())} asked" + (": " + ", ".join(f"{n} {s}" for s, n in asked.items()) if asked else "")
+    if why:
+        said += f"; {sum(why.values())} not checked: " + ", ".join(f"{n} {reason}" for reason, n in why.items())
+    return md_escape(said)
+
+
 def render_md(report: dict[str, Any]) -> str:
     lines = [f"# {summary_line(report)}", ""]
     lines.append(f"Started {report['started_at']}, finished {report['finished_at']}; exit code {report['exit_code']}.")
@@ -299,6 +310,8 @@ def render_md(report: dict[str, Any]) -> str:
             lines.append("| " + " | ".join(md_escape(cell) for cell in _completeness_cells(row)) + " |")
     if report.get("documents"):
         lines += ["", "## Report documents", "", documents_line(report["documents"])]
+    if report.get("report_links"):
+        lines += ["", "## Report links checked", "", report_links_line(report["report_links"])]
     if report["sources"]:  # a link check walks no source
         lines += ["", "## Sources", "", "| source | entries | pages | complete | error |", "|---|---|---|---|---|"]
         for name, outcome in report["sources"].items():
