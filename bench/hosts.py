@@ -5,26 +5,37 @@ The mirror (its own process, one asyncio loop): 150 partnership hosts, one page 
 bundled snapshots (the rolling pages, the yearly lists, the library's chain of record pages), each host on
 an address of its own (127.0.1.x: Linux answers on all of 127.0.0.0/8, and a crawler paces by host name).
 Every answer, robots.txt included, comes after an injected latency (100 ms). robots.txt asks for a
-Crawl-delay on every fifth partnership and on the library.
+Crawl-delay on every fifth partnership and on the library. The pages' report links point at the mirror (each
+partnership's at its own host, the NSPCC lists' and the library's at the library's), and the mirror answers a
+HEAD of any of them 200: the link check of the bundled defaults costs what it would.
 
 Measured, each a whole live sync in a child process (``bench/sync.py --child``: config to catalogue, report
-and all) into a new catalogue and archive:
+and all) into a new catalogue and archive, with the bundled defaults (``[crawl] check_links_days = 7``, so a
+first night asks every report link the config allows: its own site's and the library's; ``max_hosts = 8``):
 
-- reposync as configured (``[crawl] max_hosts = 8``);
+- reposync as configured;
 - the same sync sequential (``max_hosts = 1``: one host after another);
-- Scrapy on the same mirror with the same per-host pacing (``bench/scrapy_crawl.py``: one request at a time
-  per host, ``ROBOTSTXT_OBEY``, each host's delay as a download slot, at most 8 requests at once). Scrapy's
-  delay runs from one request's start to the next's, reposync's from an answer's end to the next request;
-  Scrapy's slots get the delay plus the injected latency, so both leave a host the same gap;
+- Scrapy on the same mirror doing the same work (``bench/scrapy_crawl.py``: its crawl, plus a HEAD request for
+  each report link reposync asks, given up front; one request at a time per host, ``ROBOTSTXT_OBEY``, each
+  host's delay as a download slot, at most 8 requests at once). Scrapy's delay runs from one request's start
+  to the next's, reposync's from an answer's end to the next request; Scrapy's slots get the delay plus the
+  injected latency, so both leave a host the same gap;
 
 against (a) the politeness floor computed from the same schedule: no schedule can end before the busiest
-host's own requests (latency each) and pauses (its delay, or its Crawl-delay when longer) are done, nor
-before the sum of every host's, spread over max_hosts at once. The mirror also checks the pacing: the
-shortest gap each host saw between an answer and the next request, against its delay.
+host's own requests (robots.txt, its pages and the report links asked of it, latency each) and pauses (its
+delay, or its Crawl-delay when longer) are done, nor before the sum of every host's, spread over max_hosts
+at once. The mirror also checks the pacing: the shortest gap each host saw between an answer and the next
+request, against its delay.
 
 Targets: at most 1.3x the floor, and faster than Scrapy.
 
     python bench/hosts.py [--hosts 150] [--latency 0.1] [--delay 0.25] [--crawl-delay 1.0] [--no-sequential]
+                          [--no-links] [--library-robots]
+
+``--no-links`` switches the default link check off (``check_links_days = 0``, and no HEADs for Scrapy): the
+walk alone, as this benchmark measured before issue 23; the table says so beside each figure.
+``--library-robots`` gives the library the robots.txt rule the real one has for its file transfers, so its
+report links are ``not-checked (robots)`` and cost no request.
 """
 
 from __future__ import annotations
@@ -53,8 +64,14 @@ LOCAL_PAGES = {  # the bundled local pages, and the area each is under
 
 
 # -- the schedule ------------------------------------------------------------------------------------------------------
-def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, every: int = 5) -> dict:
-    """The mirror's hosts (address, robots.txt, pages by target) and the sources a config points at them."""
+LIBRARY = "library.nspcc.org.uk"
+FILE_TRANSFERS = "/HeritageScripts/Hapi.dll/filetransfer/"  # the library's report files
+
+
+def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, every: int = 5,
+             library_robots: bool = False) -> dict:
+    """The mirror's hosts (address, robots.txt, pages by target, the original host names its pages' links are
+    rewritten from) and the sources a config points at them; each host's report links (``links``)."""
     from reposync.config import load_config
     from reposync.archive.snapshots import Archive
 
@@ -63,8 +80,11 @@ def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, ev
     newest = {row.url: row for row in archive.rows() if row.sha256 is not None}
     spec: dict = {"archive": str(archive.root), "hosts": [], "sources": [], "delay": delay}
 
-    def robots(slow: bool) -> str:
-        return "User-agent: *\nDisallow: /private/\n" + (f"Crawl-delay: {crawl_delay:g}\n" if slow else "")
+    def robots(slow: bool, name: str = "") -> str:
+        rules = "User-agent: *\nDisallow: /private/\n"
+        if library_robots and name == LIBRARY:
+            rules += f"Disallow: {FILE_TRANSFERS}\n"
+        return rules + (f"Crawl-delay: {crawl_delay:g}\n" if slow else "")
 
     # the national hosts: every bundled page of theirs, at its own path and query
     national: dict[str, dict] = {}
@@ -75,8 +95,9 @@ def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, ev
         if name not in national:
             number = len(national) + 1
             slow = name == "library.nspcc.org.uk"
-            national[name] = {"name": name, "address": f"127.0.2.{number}", "robots": robots(slow),
-                              "delay": max(delay, crawl_delay) if slow else delay, "pages": {}}
+            national[name] = {"name": name, "address": f"127.0.2.{number}", "robots": robots(slow, name),
+                              "delay": max(delay, crawl_delay) if slow else delay, "pages": {},
+                              "origins": [name]}
         spec["sources"].append({"id": source.id, "kind": "national", "parser": source.parser,
                                 "url": f"http://{national[name]['address']}{_target(source.url)}"})
     for url, row in newest.items():
@@ -92,10 +113,76 @@ def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, ev
         address = f"127.0.1.{n + 1}" if n < 254 else f"127.0.3.{n - 253}"
         slow = n % every == every - 1
         spec["hosts"].append({"name": f"p{n:03d}", "address": address, "robots": robots(slow),
-                              "delay": max(delay, crawl_delay) if slow else delay, "pages": {"/reviews": sha}})
+                              "delay": max(delay, crawl_delay) if slow else delay, "pages": {"/reviews": sha},
+                              "origins": [urlsplit(source.url).hostname]})
         spec["sources"].append({"id": f"p{n:03d}", "kind": "local", "parser": source.parser,
                                 "area": LOCAL_PAGES[source.id], "url": f"http://{address}/reviews"})
+    report_links(spec, real)
     return spec
+
+
+def rewrites(spec: dict, host: dict, ports: dict[str, int]) -> list[tuple[bytes, bytes]]:
+    """What a host's pages have in place of the real hosts: each national host's origin (http or https) becomes
+    its mirror's, and a partnership's own host becomes the partnership's mirror host."""
+    pairs = []
+    national = [h for h in spec["hosts"] if h["address"].startswith("127.0.2.")]
+    for other in national + ([] if host in national else [host]):
+        new = f"http://{other['address']}:{ports[other['address']]}".encode()
+        for name in other["origins"]:
+            pairs += [(f"https://{name}".encode(), new), (f"http://{name}".encode(), new)]
+    return pairs
+
+
+def rewrite(body: bytes, pairs: list[tuple[bytes, bytes]]) -> bytes:
+    for old, new in pairs:
+        body = body.replace(old, new)
+    return body
+
+
+def report_links(spec: dict, real) -> None:  # noqa: ANN001 - a reposync Config
+    """Each host's ``links``: the targets of the report links a sync of the spec asks of it (on the source's own
+    site, or the library's, as ``check_links_hosts`` allows; not behind robots.txt), found as the sync finds
+    them: each source's pages as served (rewritten), parsed and normalised by reposync's own code."""
+    from protego import Protego
+
+    from reposync.archive.snapshots import Archive
+    from reposync.config import Source, site_of
+    from reposync.crawl.encoding import decode
+    from reposync.normalise.entries import normalise, unique_ids
+    from reposync.parsers import parser_for
+
+    archive = Archive(Path(spec["archive"]))
+    port = 8000  # any port: the links' targets do not depend on it
+    ports = {h["address"]: port for h in spec["hosts"]}
+    by_address = {h["address"]: h for h in spec["hosts"]}
+    library = next((h for h in spec["hosts"] if LIBRARY in h["origins"]), None)
+    asked_on = {} if library is None else {("http", library["address"], port): library}
+    for host in spec["hosts"]:
+        host["links"] = []
+    for item in spec["sources"]:
+        parts = urlsplit(item["url"])
+        host = by_address[parts.hostname]
+        source = Source(id=item["id"], kind=item["kind"], parser=item["parser"],
+                        url=f"http://{parts.hostname}:{port}{_target(item['url'])}",
+                        area=real.areas.lookup(item["area"]) if item.get("area") else None)
+        targets = [_target(item["url"])] if item["parser"] != "nspcc-library" else list(host["pages"])
+        pairs = rewrites(spec, host, ports)
+        rows: list[dict] = []
+        ids: set[str] = set()
+        for target in targets:
+            body = rewrite(archive.body(host["pages"][target]), pairs)
+            parsed = parser_for(source)(decode(body, "text/html"), f"http://{parts.hostname}:{port}{target}")
+            rows += unique_ids([normalise(raw, source, real.areas) for raw in parsed.entries], ids)
+        for row in rows:
+            url = row.get("report_url")
+            if not url:
+                continue
+            site = site_of(url)
+            there = host if site == source.site else asked_on.get(site)
+            if there is None:
+                continue  # off-site: never asked
+            if Protego.parse(there["robots"]).can_fetch(url, "reposync"):
+                there["links"].append(_target(url))
 
 
 def _target(url: str) -> str:
@@ -107,12 +194,17 @@ def floor(spec: dict, latency: float, max_hosts: int) -> dict:
     """The politeness floor: per host, robots.txt and every page, one at a time, a latency each, its delay
     between two; the busiest host, and every host's time spread over max_hosts at once."""
     per_host = []
+    links = spec.get("check_links", True)
     for host in spec["hosts"]:
-        requests = 1 + len(host["pages"])  # robots.txt, then its pages
-        per_host.append(requests * latency + (requests - 1) * host["delay"])
-    busiest, total = max(per_host), sum(per_host)
+        requests = 1 + len(host["pages"]) + (len(host["links"]) if links else 0)  # robots.txt, pages, links
+        per_host.append((requests * latency + (requests - 1) * host["delay"], host))
+    (busiest, which), total = max(per_host, key=lambda pair: pair[0]), sum(t for t, _ in per_host)
     return {"busiest": busiest, "spread": total / max_hosts, "floor": max(busiest, total / max_hosts),
-            "sum": total, "hosts": len(per_host), "requests": sum(1 + len(h["pages"]) for h in spec["hosts"])}
+            "sum": total, "hosts": len(per_host),
+            "requests": sum(1 + len(h["pages"]) + (len(h["links"]) if links else 0) for h in spec["hosts"]),
+            "links": sum(len(h["links"]) for h in spec["hosts"]) if links else 0,
+            "busiest_host": {"name": which["name"], "pages": len(which["pages"]),
+                             "links": len(which["links"]) if links else 0}}
 
 
 # -- the mirror (a child process) ----------------------------------------------------------------------------------------
@@ -122,6 +214,7 @@ def serve(spec_path: str, latency: float) -> None:
     objects = Path(spec["archive"]) / "objects"
     bodies = {sha: (objects / sha).read_bytes() for h in spec["hosts"] for sha in h["pages"].values()}
     seen: dict[str, dict] = {}
+    served: dict[str, dict[str, bytes]] = {}  # address -> target -> the page, its links on the mirror
 
     async def main() -> None:
         servers = []
@@ -148,16 +241,21 @@ def serve(spec_path: str, latency: float) -> None:
                         if log["last_end"] is not None:
                             gap = arrived - log["last_end"]
                             log["min_gap"] = gap if log["min_gap"] is None else min(log["min_gap"], gap)
-                        target = line.split(b" ")[1].decode("latin-1")
+                        method, target = line.split(b" ")[0], line.split(b" ")[1].decode("latin-1")
                         await asyncio.sleep(latency)
                         if target == "/robots.txt":
                             status, body, kind = 200, host["robots"].encode(), "text/plain"
                         elif target in host["pages"]:
-                            status, body, kind = 200, bodies[host["pages"][target]], "text/html; charset=utf-8"
+                            status, body, kind = 200, served[host["address"]][target], "text/html; charset=utf-8"
+                        elif method == b"HEAD":  # a report link: every one is there
+                            status, body, kind = 200, b"%PDF", "application/pdf"
                         else:
                             status, body, kind = 404, b"not here", "text/plain"
+                        length = len(body)
+                        if method == b"HEAD":
+                            body = b""
                         writer.write(f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Found'}\r\n"
-                                     f"Content-Type: {kind}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+                                     f"Content-Type: {kind}\r\nContent-Length: {length}\r\n\r\n".encode() + body)
                         await writer.drain()
                         log["at_once"] -= 1
                         log["last_end"] = time.monotonic()
@@ -170,6 +268,9 @@ def serve(spec_path: str, latency: float) -> None:
 
             servers.append(await asyncio.start_server(handle, host["address"], 0))
         ports = {h["address"]: s.sockets[0].getsockname()[1] for h, s in zip(spec["hosts"], servers)}
+        for host in spec["hosts"]:
+            pairs = rewrites(spec, host, ports)
+            served[host["address"]] = {target: rewrite(bodies[sha], pairs) for target, sha in host["pages"].items()}
         print(json.dumps(ports), flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)  # until the parent closes it
         for s in servers:
@@ -216,14 +317,21 @@ def point(spec: dict, ports: dict[str, int]) -> list[dict]:
     return sources
 
 
-def write_config(folder: Path, sources: list[dict], delay: float, max_hosts: int) -> Path:
+def write_config(folder: Path, sources: list[dict], delay: float, max_hosts: int, library: str | None,
+                 check_links: bool = True) -> Path:
+    """The bundled defaults (``[crawl]`` as ``config/sources.toml`` has it, but the delay, the user agent and
+    max_hosts), the library's host the mirror's; ``check_links`` False switches the link check off."""
     import tomli_w
 
+    from reposync.config import load_config
+
+    bundled = load_config(ROOT / "config" / "sources.toml").crawl
     (folder / "config").mkdir(parents=True)
     shutil.copy(ROOT / "config" / "areas.toml", folder / "config" / "areas.toml")
     table = {
-        # report links are not checked here: the walk and the catalogue are measured
-        "crawl": {"delay": delay, "max_hosts": max_hosts, "check_links_days": 0, "timeout": 30.0,
+        "crawl": {"delay": delay, "max_hosts": max_hosts, "timeout": bundled.timeout, "retries": bundled.retries,
+                  "check_links_days": bundled.check_links_days if check_links else 0,
+                  "check_links_hosts": [library] if library else [],
                   "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; benchmark)"},
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,
@@ -233,13 +341,25 @@ def write_config(folder: Path, sources: list[dict], delay: float, max_hosts: int
     return path
 
 
+def library_host(spec: dict, ports: dict[str, int]) -> str | None:
+    """The mirror's library as ``[crawl] check_links_hosts`` names it (``host:port``)."""
+    library = next((h for h in spec["hosts"] if LIBRARY in h["origins"]), None)
+    return None if library is None else f"{library['address']}:{ports[library['address']]}"
+
+
+def head_urls(spec: dict, ports: dict[str, int]) -> list[str]:
+    """Every report link a sync of the spec asks, on the mirror."""
+    return [f"http://{h['address']}:{ports[h['address']]}{target}" for h in spec["hosts"] for target in h["links"]]
+
+
 def reposync(spec: dict, spec_path: Path, latency: float, max_hosts: int) -> dict:
     from sync import run_child
 
     with tempfile.TemporaryDirectory(dir=ROOT / "bench" / "out") as work:
         mirror = Mirror(spec_path, latency)
         with mirror as ports:
-            config = write_config(Path(work), point(spec, ports), spec["delay"], max_hosts)
+            config = write_config(Path(work), point(spec, ports), spec["delay"], max_hosts,
+                                  library_host(spec, ports), spec["check_links"])
             result = run_child([str(config), str(Path(work) / "catalogue.db"), "--live"])
         result["seen"] = mirror.seen
     return result
@@ -257,8 +377,10 @@ def scrapy(spec: dict, spec_path: Path, latency: float, max_hosts: int) -> dict:
             sources.sort(key=lambda s: s["parser"] != "nspcc-library")
             slots = {h["address"]: h["delay"] + latency for h in spec["hosts"]}
             (Path(work) / "slots.json").write_text(json.dumps(slots))
+            (Path(work) / "heads.json").write_text(json.dumps(head_urls(spec, ports) if spec["check_links"] else []))
             done = subprocess.run([str(python), str(ROOT / "bench" / "scrapy_crawl.py"), "--concurrent",
                                    str(max_hosts), "--slots", str(Path(work) / "slots.json"),
+                                   "--heads", str(Path(work) / "heads.json"),
                                    *[s["url"] for s in sources]], capture_output=True, text=True, check=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         result["seen"] = mirror.seen
@@ -279,14 +401,16 @@ def paced(seen: dict, spec: dict) -> str:
 
 
 def run(hosts: int = 150, latency: float = 0.1, delay: float = 0.25, crawl_delay: float = 1.0,
-        sequential: bool = True) -> dict:
-    spec = schedule(hosts, delay, crawl_delay)
+        sequential: bool = True, check_links: bool = True, library_robots: bool = False) -> dict:
+    spec = schedule(hosts, delay, crawl_delay, library_robots=library_robots)
+    spec["check_links"] = check_links
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     spec_path = out / "hosts-spec.json"
     spec_path.write_text(json.dumps(spec))
     figures = {"hosts": len(spec["hosts"]), "sources": len(spec["sources"]), "latency": latency, "delay": delay,
-               "crawl_delay": crawl_delay, "max_hosts": MAX_HOSTS, "floor": floor(spec, latency, MAX_HOSTS)}
+               "crawl_delay": crawl_delay, "max_hosts": MAX_HOSTS, "floor": floor(spec, latency, MAX_HOSTS),
+               "check_links": check_links, "library_robots": library_robots}
     figures["reposync"] = reposync(spec, spec_path, latency, MAX_HOSTS)
     figures["reposync"]["paced"] = paced(figures["reposync"].pop("seen"), spec)
     if sequential:
@@ -301,35 +425,50 @@ def run(hosts: int = 150, latency: float = 0.1, delay: float = 0.25, crawl_delay
 def table(f: dict) -> str:
     fl = f["floor"]
     ours = f["reposync"]
+    links = f["check_links"]
+    busiest = fl["busiest_host"]
+    config = ("bundled defaults: check_links_days 7, every report link due (a first night)" if links else
+              "check_links_days = 0: the default link check SWITCHED OFF (--no-links), the walk alone")
+    if f["library_robots"]:
+        config += "; the library's robots.txt forbids its file transfers (--library-robots)"
+    of_them = f", {fl['links']} of them report links" if links else ""
     lines = [
-        f"Many hosts at once: {f['hosts']} hosts ({f['sources']} sources, {fl['requests']} requests with robots.txt), "
+        f"Many hosts at once: {f['hosts']} hosts ({f['sources']} sources, {fl['requests']} requests with robots.txt"
+        f"{of_them}), "
         f"{f['latency'] * 1000:.0f} ms a request, delay {f['delay']:g} s (Crawl-delay {f['crawl_delay']:g} s on "
         f"every fifth partnership and the library), max_hosts {f['max_hosts']}",
-        f"  (a) politeness floor   {fl['floor']:7.2f} s   busiest host {fl['busiest']:.2f} s; every host's "
+        f"  config: {config}",
+        f"  (a) politeness floor   {fl['floor']:7.2f} s   busiest host {fl['busiest']:.2f} s ({busiest['name']}: "
+        f"robots.txt, {busiest['pages']} pages, {busiest['links']} link checks); every host's "
         f"{fl['sum']:.1f} s / {f['max_hosts']} = {fl['spread']:.2f} s",
         f"{'crawl':18} {'wall s':>8} {'pages':>6} {'requests':>8}  {'x floor':>7}  pacing",
         f"{'reposync':18} {ours['wall']:8.2f} {ours['pages']:6d} {ours['requests']:8d}  "
         f"{ours['wall'] / fl['floor']:6.2f}x  {ours['paced']}",
     ]
+    if ours.get("report_links"):
+        asked, why = ours["report_links"]["asked"], ours["report_links"]["not_checked"]
+        lines.append(f"{'':18} report links: {sum(asked.values())} asked ({', '.join(f'{n} {k}' for k, n in asked.items())})"
+                     + (f"; not asked: {', '.join(f'{n} {k}' for k, n in why.items())}" if why else ""))
     if "sequential" in f:
         seq = f["sequential"]
         lines.append(f"{'(b) sequential':18} {seq['wall']:8.2f} {seq['pages']:6d} {seq['requests']:8d}  "
-                     f"{seq['wall'] / fl['floor']:6.2f}x  {seq['paced']}")
+                     f"{seq['wall'] / fl['floor']:6.2f}x  {seq['paced']}  (max_hosts 1, else as reposync)")
     sc = f["scrapy"]
     if "missing" in sc:
         lines.append(f"{'(c) scrapy':18} not run: {sc['missing']}")
     else:
+        work = f"its crawl + {sc.get('heads', 0)} HEADs" if links else "its crawl alone, no HEADs (--no-links)"
         lines.append(f"{'(c) scrapy':18} {sc['wall']:8.2f} {sc['pages']:6d} {sc['requests']:8d}  "
-                     f"{sc['wall'] / fl['floor']:6.2f}x  {sc['paced']}  (Scrapy {sc.get('scrapy', '?')}; "
+                     f"{sc['wall'] / fl['floor']:6.2f}x  {sc['paced']}  (Scrapy {sc.get('scrapy', '?')}, {work}; "
                      f"crawl alone {sc['seconds']:.2f} s)")
     over = ours["wall"] / fl["floor"]
     lines.append(f"  reposync / floor: {over:.2f}x (target <= {TARGET_OVER_FLOOR}x: "
-                 f"{'met' if over <= TARGET_OVER_FLOOR else 'MISSED'})")
+                 f"{'met' if over <= TARGET_OVER_FLOOR else 'MISSED'})" + ("" if links else "  [link check OFF]"))
     if "sequential" in f:
         lines.append(f"  sequential / reposync: {f['sequential']['wall'] / ours['wall']:.2f}x")
     if "missing" not in sc:
         lines.append(f"  reposync / Scrapy: {ours['wall'] / sc['wall']:.2f}x (target < 1: "
-                     f"{'met' if ours['wall'] < sc['wall'] else 'MISSED'})")
+                     f"{'met' if ours['wall'] < sc['wall'] else 'MISSED'})" + ("" if links else "  [link check OFF]"))
     lines.append("  wall: the whole process, config to catalogue and report (reposync), or to the last response "
                  "(Scrapy: the process)")
     return "\n".join(lines)
@@ -342,12 +481,16 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.25)
     parser.add_argument("--crawl-delay", type=float, default=1.0)
     parser.add_argument("--no-sequential", action="store_true")
+    parser.add_argument("--no-links", action="store_true", help="switch the default report-link check off")
+    parser.add_argument("--library-robots", action="store_true",
+                        help="the library's robots.txt forbids its file transfers, as the real one does")
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.latency)
         return
-    figures = run(args.hosts, args.latency, args.delay, args.crawl_delay, not args.no_sequential)
+    figures = run(args.hosts, args.latency, args.delay, args.crawl_delay, not args.no_sequential,
+                  not args.no_links, args.library_robots)
     print(table(figures))
 
 

@@ -10,8 +10,9 @@ to bench/out/ (git-ignored) and are reused. Figures are ratios against baselines
 the machine is shared and noisy, so absolute times move from run to run.
 
 1. parse (bench/parse.py)  2. full offline sync (bench/sync.py)  3. unchanged night and 4. crawl (bench/live.py)
-5. many hosts at once: a live sync of 150 partnership hosts and the national ones vs the politeness floor,
-   the same sync sequential and Scrapy (bench/hosts.py; ``--only hosts`` runs it alone, about 4 minutes)
+5. many hosts at once: a live sync of 150 partnership hosts and the national ones, with the bundled defaults'
+   link check, vs the politeness floor, the same sync sequential and Scrapy (its crawl and a HEAD per report
+   link) (bench/hosts.py; ``--only hosts`` runs it alone, about 10 minutes)
 """
 
 from __future__ import annotations

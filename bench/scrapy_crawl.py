@@ -11,6 +11,9 @@ stats) and the process's wall seconds.
 
 With ``--slots`` (bench/hosts.py: many hosts), a JSON object of host -> seconds: each host is a download
 slot of its own with that delay and one request at a time, and at most ``--concurrent`` requests at once.
+With ``--heads`` (bench/hosts.py: the link check of reposync's defaults), a JSON list of report links: a HEAD
+request for each, in its host's slot like the pages, all given up front (Scrapy's best case: reposync finds
+them on the pages as it walks). The JSON printed then counts them as ``heads``.
 """
 
 from __future__ import annotations
@@ -39,10 +42,26 @@ class MirrorSpider(scrapy.Spider):
         "USER_AGENT": "scrapy-baseline (+https://github.com/reposync/reposync; benchmark)",
     }
     pages = 0
+    heads = 0
 
-    def __init__(self, urls: list[str], **kwargs: object) -> None:
+    def __init__(self, urls: list[str], heads: list[str] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.start_urls = urls
+        self.head_urls = heads or []
+
+    async def start(self):  # noqa: ANN201 - Scrapy 2.13+ asks this, not start_requests
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self):  # noqa: ANN201 - Scrapy's signature
+        for url in self.start_urls:
+            yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+        for url in self.head_urls:
+            yield scrapy.Request(url, method="HEAD", callback=self.headed, dont_filter=True)
+
+    def headed(self, response):  # noqa: ANN001, ANN201 - Scrapy's signature
+        MirrorSpider.heads += 1
+        return []
 
     def parse(self, response):  # noqa: ANN001, ANN201 - Scrapy's signature
         MirrorSpider.pages += 1
@@ -55,6 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--concurrent", type=int, default=1)
     parser.add_argument("--slots", default=None, help="JSON file: host -> delay in seconds")
+    parser.add_argument("--heads", default=None, help="JSON file: report links to ask with HEAD")
     parser.add_argument("urls", nargs="+")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -70,11 +90,15 @@ def main() -> None:
         }
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(MirrorSpider)
-    process.crawl(crawler, urls=args.urls)
+    heads = []
+    if args.heads:
+        with open(args.heads, encoding="utf-8") as handle:
+            heads = json.load(handle)
+    process.crawl(crawler, urls=args.urls, heads=heads)
     process.start()
     stats = crawler.stats.get_stats()
     seconds = (stats["finish_time"] - stats["start_time"]).total_seconds()
-    print(json.dumps({"pages": MirrorSpider.pages, "seconds": seconds, "wall": time.perf_counter() - started,
+    print(json.dumps({"pages": MirrorSpider.pages, "heads": MirrorSpider.heads, "seconds": seconds, "wall": time.perf_counter() - started,
                       "requests": stats.get("downloader/request_count"), "scrapy": scrapy.__version__}))
 
 

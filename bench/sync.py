@@ -77,6 +77,7 @@ def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
         "pages": sum(o.pages for o in result.outcomes),
         "entries": sum(len(o.entries) for o in result.outcomes),
         "walks": {o.source: o.walk for o in result.outcomes if o.source == "nspcc-library"},
+        "report_links": result.report.get("report_links"),  # what the run's link check asked (None: none)
         "errors": [f"{o.source}: {o.error}" for o in result.outcomes if o.error][:5],
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_after_mb": peaks,
