@@ -1,6 +1,7 @@
 """The dedupe: national records grouped into reviews, one area at a time.
 
-Records meet in blocks (an area, a year or the next, a case word); each pair is judged by the rules
+Records meet in blocks (an area, a year or the next, a case word; records that name no one meet only those a
+rule can act on with them, ``nameless``); each pair is judged by the rules
 (``rules.same_review_reason``), joined in a union-find unless the review would then hold two records that
 cannot be one (cannot-link: one listing twice, or two descriptions of different stories), and the pairs that
 need the whole collection seen first (containment, a summary document's one review, an area's one thematic
@@ -14,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from .nameless import Distinctive, meetings
 from .records import Record
 from .rules import (
     Plan, _document_before, _thematic_pair, containment, dates_agree_first, one_listing_once, plan,
@@ -37,6 +39,9 @@ def _conflict(x: tuple[tuple | None, str | None], y: tuple[tuple | None, str | N
     if listings and one_listing_once(x, y):
         return True
     return texts and stories_cannot_link(x, y, weights)
+
+
+_NAMELESS = ("nameless",)  # the case word of the block of records that name no one
 
 
 class _UnionFind:
@@ -79,7 +84,7 @@ def _dedupe_blocks(national: Mapping[int, Record] | list[Record], members: Itera
     for i in members:
         record = national[i]
         # Nameless records (thematic reviews) of an area and year share one block: listings word titles apart.
-        cases: Iterable[Any] = sorted(record.names) or (("nameless",),)  # sorted: blocks in a fixed order
+        cases: Iterable[Any] = sorted(record.names) or (_NAMELESS,)  # sorted: blocks in a fixed order
         # A summary document may be catalogued up to two years before its review: it waits in later blocks.
         for year in (record.years() if not record.document else range(record.first_year, record.last_year + 3)):
             for case in cases:
@@ -130,13 +135,17 @@ class _Dedupe:
         maybe_of, rules = self.maybe_of, self.rules
         find = union.find
         later: list[tuple[int, int]] = []
+        distinctive = Distinctive(weights)
         blocks = _dedupe_blocks(national, members)
         for (year, case), block in blocks.items():
             # within the block, and with the next year's block (the one year of slack)
             nxt = blocks.get((year + 1, case))
+            both = block + nxt if nxt else block
+            # Nameless records meet only those a rule can act on with them (``nameless.meetings``), in order.
+            met = meetings([national[i] for i in both], len(block), distinctive) if case == _NAMELESS else None
             for x, i in enumerate(block):
                 root = find(i)  # i's review, found again only when i joins another
-                for j in (block[x + 1:] + nxt) if nxt else block[x + 1:]:
+                for j in [both[y] for y in met[x]] if met is not None else both[x + 1:]:
                     # Already one review: nothing to learn (a review is one name set until the containment
                     # pass below, so two of its records are never a containment pair).
                     if i == j or find(j) == root:
@@ -266,7 +275,8 @@ def dedupe(national: list[Record], weights: Weights, skip: Iterable[str] = ()) -
     rules (``rules.DEDUPE_RULES``) switched off.
 
     Two records are compared only when they share a block: an area (or 'anonymous'), a year (or the next
-    one), and a case word (a pseudonym, or the title of a record naming no one). The blocks are built and
+    one), and a case word (a pseudonym; records naming no one share one block, where two meet only when a
+    rule can act on them, found through indexes: ``nameless.meetings``). The blocks are built and
     compared one area at a time; a record's area only matters for which records it meets, so the areas may
     be taken in any order, and each area's records may be read when its turn comes (``Linker``).
     """

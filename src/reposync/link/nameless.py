@@ -1,0 +1,95 @@
+"""Nameless records of an area and year: which of their pairs the dedupe's rules can act on.
+
+Records that name no one (thematic reviews, and titles whose pseudonyms are not read as such) share one
+dedupe block per area and year, so comparing them all against all grows with the square of a collection.
+``meetings`` finds, through indexes, every pair that some rule can act on, and no pair is left out. Before
+any case is read, ``same-document`` joins two records whose report documents are the same bytes: records of
+one report SHA-256 meet. With no case in common (``rules.Pair.kind`` None), the rules join two nameless
+records only on
+
+- like titles (``nameless-like-titles``): ``title_similarity`` of their content words >= 0.8, which needs a
+  content word in common, or else (no word in common: rapidfuzz's token set and token sort ratios are then
+  both the plain ratio of the two joined word lists) a plain ratio >= 80, found in C by
+  ``rapidfuzz.process.extract`` (a margin below 80 takes in any rounding);
+- summaries that agree (``nameless-summaries-agree``): a TF-IDF cosine >= ``rules.DEDUPE_TEXT_SAME_YEAR``,
+  which needs a text term in common that is not boilerplate (boilerplate weighs 0, adding nothing);
+
+two records of the same cleaned title share a case (``kind`` "equal") and go through the named rules, so any
+two with one title meet; and ``thematic-one-each`` notes two thematic reviews (neither a summary document)
+on two listings, whatever their words, so those meet each other too. Every other pair the rules answer with
+None and nothing noted: skipping it changes nothing, and the pairs that meet are met in the order the whole
+block would meet them (tests/test_nameless.py checks both against all pairs).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+
+from .records import Record
+from .weights import Weights
+
+# Below the 80 of ``nameless-like-titles`` (0.8 of the average of two ratios that are then equal): a margin
+# for how rapidfuzz rounds each ratio, so no pair at 0.8 is missed. The rule itself then decides.
+_RATIO_CUTOFF = 79.0
+
+
+class Distinctive:
+    """Whether a text term weighs anything (is not boilerplate) in the collection's ``Weights``, remembered
+    for the terms of one area."""
+
+    def __init__(self, weights: Weights) -> None:
+        self.weights = weights
+        self.known: dict[str | int, bool] = {}
+
+    def __call__(self, term: str | int) -> bool:
+        found = self.known.get(term)
+        if found is None:
+            found = self.known[term] = self.weights.idf(term) != 0
+        return found
+
+
+def meetings(records: Sequence[Record], first: int, distinctive: Distinctive) -> list[list[int]]:
+    """For each of the first ``first`` records (a year's nameless block; the rest are the next year's), the
+    positions after it, ascending, of the records it must be compared with: those a rule can act on with it
+    (the module's docstring says which). A record may sit in both years: its positions are kept apart."""
+    by_title: dict[str, list[int]] = defaultdict(list)
+    by_word: dict[str, list[int]] = defaultdict(list)
+    by_term: dict[str | int, list[int]] = defaultdict(list)
+    by_document: dict[str, list[int]] = defaultdict(list)
+    thematic: list[int] = []
+    contents: list[str | None] = []
+    for y, record in enumerate(records):
+        by_title[record.title_key].append(y)
+        for token in record.tokens:
+            by_word[token].append(y)
+        if record.report_sha256 is not None:
+            by_document[record.report_sha256].append(y)
+        for term in record.text:
+            if distinctive(term):
+                by_term[term].append(y)
+        if record.review_type == "thematic" and not record.document:
+            thematic.append(y)
+        contents.append(record.content or None)  # None: rapidfuzz leaves it out (no title words to compare)
+    met: list[list[int]] = []
+    for x in range(first):
+        record = records[x]
+        found = set()
+        keys = [by_title[record.title_key], *(by_word[t] for t in record.tokens)]
+        if record.report_sha256 is not None:
+            keys.append(by_document[record.report_sha256])
+        keys.extend(by_term[t] for t in record.text if distinctive(t))
+        if record.review_type == "thematic" and not record.document:
+            keys.append(thematic)
+        for positions in keys:
+            found.update(positions[bisect_right(positions, x):])
+        if record.content and not record.anonymous:
+            later = contents[x + 1:]
+            found.update(x + 1 + k for _, _, k in process.extract(
+                record.content, later, scorer=fuzz.ratio, processor=None, limit=None, score_cutoff=_RATIO_CUTOFF))
+        met.append(sorted(found))
+    return met
+
