@@ -62,34 +62,36 @@ def meetings(records: Sequence[Record], first: int, distinctive: Distinctive) ->
     by_document: dict[str, list[int]] = defaultdict(list)
     thematic: list[int] = []
     contents: list[str | None] = []
+    terms: list[list[str | int]] = []  # each record's terms that weigh something
+    known = distinctive.known
     for y, record in enumerate(records):
         by_title[record.title_key].append(y)
         for token in record.tokens:
             by_word[token].append(y)
         if record.report_sha256 is not None:
             by_document[record.report_sha256].append(y)
-        for term in record.text:
-            if distinctive(term):
-                by_term[term].append(y)
+        weighing = [t for t in record.text if (known[t] if t in known else distinctive(t))]
+        for term in weighing:
+            by_term[term].append(y)
+        terms.append(weighing)
         if record.review_type == "thematic" and not record.document:
             thematic.append(y)
         contents.append(record.content or None)  # None: rapidfuzz leaves it out (no title words to compare)
     met: list[list[int]] = []
     for x in range(first):
         record = records[x]
-        found = set()
-        keys = [by_title[record.title_key], *(by_word[t] for t in record.tokens)]
+        found: set[int] = set()
+        keys = [by_title[record.title_key], *[by_word[t] for t in record.tokens], *[by_term[t] for t in terms[x]]]
         if record.report_sha256 is not None:
             keys.append(by_document[record.report_sha256])
-        keys.extend(by_term[t] for t in record.text if distinctive(t))
         if record.review_type == "thematic" and not record.document:
             keys.append(thematic)
         for positions in keys:
-            found.update(positions[bisect_right(positions, x):])
+            if positions[-1] > x:  # most lists hold only this record
+                found.update(positions[bisect_right(positions, x):])
         if record.content and not record.anonymous:
-            later = contents[x + 1:]
-            found.update(x + 1 + k for _, _, k in process.extract(
-                record.content, later, scorer=fuzz.ratio, processor=None, limit=None, score_cutoff=_RATIO_CUTOFF))
+            found.update([x + 1 + k for _, _, k in process.extract(
+                record.content, contents[x + 1:], scorer=fuzz.ratio, processor=None, limit=None,
+                score_cutoff=_RATIO_CUTOFF)])
         met.append(sorted(found))
     return met
-

@@ -46,14 +46,24 @@ def _children(names: frozenset[str]) -> frozenset[str]:
 
 
 
-def _json_list(value: Any) -> list:
+_LISTS: dict[str, tuple] = {}  # a JSON list as stored -> its items: codes, pseudonyms and keywords repeat a lot
+
+
+def _json_list(value: Any) -> tuple | list:
     if value is None:
-        return []
+        return ()
     if isinstance(value, str):
-        return json.loads(value) if value else []
+        found = _LISTS.get(value)
+        if found is None:
+            found = tuple(json.loads(value)) if value else ()
+            if len(_LISTS) > _CACHED:
+                _LISTS.clear()
+            _LISTS[value] = found
+        return found
     return list(value)
 
 
+_CACHED = 20_000  # values a cache of this module holds before it starts again
 _ORDINALS: dict[str, tuple[int, int]] = {}
 _VOCABULARY = object()  # the key of the term -> number dict in ``Record.from_row``'s ``shared``
 _CONTENTS = object()  # and of the title words -> their joined string dict
@@ -206,11 +216,28 @@ def text_terms(summary: str | None, note: str | None, keywords: Iterable[str], n
     for text in (summary, note, *keywords):
         if not text:
             continue
-        words = [w for w in _WORD.findall(text.lower())
-                 if len(w) > 1 and w not in _TEXT_STOP and w not in name_words]
-        terms.update(words)
-        terms.update(f"{a} {b}" for a, b in zip(words, words[1:]))
+        words, found = _terms_of(text)
+        if name_words and not name_words.isdisjoint(words):
+            words = tuple(w for w in words if w not in name_words)  # the pairs close up over a name's words
+            found = frozenset([*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))])
+        terms.update(found)
     return tuple(sorted(terms))
+
+
+_TERMS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}  # keywords and stock summaries repeat
+_CACHED_TEXTS = 4096  # fewer: a text's terms take a kilobyte or two
+
+
+def _terms_of(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """One text's words (less stop words) and its terms: those words and each word pair."""
+    found = _TERMS.get(text)
+    if found is None:
+        words = tuple([w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _TEXT_STOP])
+        found = words, frozenset([*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))])
+        if len(_TERMS) > _CACHED_TEXTS:
+            _TERMS.clear()
+        _TERMS[text] = found
+    return found
 
 
 class Rows(Protocol):
