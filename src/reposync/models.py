@@ -122,6 +122,10 @@ CONTENT_FIELDS = (
 )
 
 
+# json.dumps(value, sort_keys=True, ensure_ascii=False) makes an encoder each call: this one is made once.
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
+
 def content_hash(row: dict[str, Any]) -> str:
     content = {name: row.get(name) for name in CONTENT_FIELDS}
-    return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_JSON_SORTED(content).encode()).hexdigest()

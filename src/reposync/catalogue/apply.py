@@ -34,10 +34,15 @@ from .state import layout_state
 from .views import LINKING
 
 
+# json.dumps(value, ensure_ascii=False) makes an encoder each call: this one is made once, the same output.
+_JSON = json.JSONEncoder(ensure_ascii=False).encode
+_WRITES_BATCH = 1000  # a table's writes queued before one executemany sends them
+
+
 def _stored(value: Any) -> Any:
     """Lists and dicts are kept as JSON text, as sqlite-utils would."""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        return _JSON(value)
     return value
 
 
@@ -52,7 +57,7 @@ def _loaded(row: dict[str, Any]) -> dict[str, Any]:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, str) else _JSON(value)
 
 
 def start_run(db: sqlite_utils.Database, mode: str) -> int:
@@ -90,32 +95,56 @@ class _Writer:
         self.run_id = run_id
         self.counts: dict[str, int] = {}
         self.changed: set[str] = set()  # entries counted as changed this run
+        # Writes waiting to go as one executemany: a table -> its statement and their values, in order. A table's
+        # writes keep their order (a new statement first sends those of the last), so rowids, change numbers
+        # and the full-text index's work are those of writing them one by one; ``flush`` before reading.
+        self.queued: dict[str, tuple[str, list[Sequence[Any]]]] = {}
+        self._inserts: dict[tuple[str, ...], str] = {}  # an entry's columns -> its INSERT
 
     def _count_changed(self, entry_id: str) -> None:
         if entry_id not in self.changed:
             self.changed.add(entry_id)
             self.counts["changed"] = self.counts.get("changed", 0) + 1
 
+    def write(self, table: str, sql: str, values: Sequence[Any]) -> None:
+        """Queue one write of ``table`` (sent in order with its others, ``_WRITES_BATCH`` at a time)."""
+        queued = self.queued.get(table)
+        if queued is not None and queued[0] != sql:
+            self.flush(table)
+            queued = None
+        if queued is None:
+            queued = self.queued[table] = (sql, [])
+        queued[1].append(values)
+        if len(queued[1]) >= _WRITES_BATCH:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        """Send the queued writes (of one table, or all)."""
+        for name in [table] if table is not None else list(self.queued):
+            queued = self.queued.pop(name, None)
+            if queued is not None:
+                self.db.conn.executemany(*queued)
+
     def change(self, source: str | None, entry_id: str | None, kind: str, field: str | None = None,
                old: Any = None, new: Any = None) -> None:
-        self.db.execute(
-            "INSERT INTO changes (run_id, source, entry_id, kind, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [self.run_id, source, entry_id, kind, field, _text(old), _text(new)],
-        )
+        self.write("changes",
+                   "INSERT INTO changes (run_id, source, entry_id, kind, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (self.run_id, source, entry_id, kind, field, _text(old), _text(new)))
         if field is None or kind != "changed":
             self.counts[kind] = self.counts.get(kind, 0) + 1
 
     def version(self, entry_id: str, version: int, digest: str, changed: list[str], row: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT INTO entry_versions (entry_id, version, run_id, content_hash, changed, fields) VALUES (?, ?, ?, ?, ?, ?)",
-            [entry_id, version, self.run_id, digest, json.dumps(changed),
-             json.dumps({name: row.get(name) for name in CONTENT_FIELDS}, ensure_ascii=False)],
-        )
+        self.write("entry_versions",
+                   "INSERT INTO entry_versions (entry_id, version, run_id, content_hash, changed, fields) "
+                   "VALUES (?, ?, ?, ?, ?, ?)",
+                   (entry_id, version, self.run_id, digest, json.dumps(changed),
+                    _JSON({name: row.get(name) for name in CONTENT_FIELDS})))
 
     def apply_source(self, outcome: SourceOutcome) -> None:
         # What the catalogue holds of the source, compactly (150,000 whole rows would not fit in memory):
         # id -> content hash of a listed entry ("" for one in another status); report link -> id.
         # A whole row is read only for an entry that changed or comes back.
+        self.flush()
         known: dict[str, str] = {}
         by_report: dict[str, str] = {}
         for entry_id, digest, status, report_url in self.db.execute(
@@ -152,8 +181,9 @@ class _Writer:
             if state is None:
                 self._insert(outcome.source, entry, digest)
             elif state == digest:  # listed and unchanged: seen again, nothing else
-                self.db.execute("UPDATE entries SET last_seen_run = ? WHERE id = ?", [self.run_id, entry["id"]])
+                self.write("entries", "UPDATE entries SET last_seen_run = ? WHERE id = ?", (self.run_id, entry["id"]))
             else:
+                self.flush("entries")
                 old = _loaded(next(self.db.query("SELECT * FROM entries WHERE id = ?", [entry["id"]])))
                 self._update(outcome.source, old, entry, digest)
         if outcome.complete:
@@ -167,16 +197,19 @@ class _Writer:
                     self.change(outcome.source, entry_id, held, "status", "listed", outcome.departure)
                 outcome.held = len(departing)
                 outcome.exit_code = max(outcome.exit_code, EXIT_DATA)
+                self.flush()
                 return
             for entry_id in departing:
-                self.db.execute("UPDATE entries SET status = ? WHERE id = ?", [outcome.departure, entry_id])
+                self.write("entries", "UPDATE entries SET status = ? WHERE id = ?", (outcome.departure, entry_id))
                 self.change(outcome.source, entry_id, outcome.departure, "status", "listed", outcome.departure)
+        self.flush()
 
     def _new_under_old_title(self, entry: dict[str, Any], known: dict[str, str], taken: set[str]) -> str:
         """The id for an entry whose id is a departed entry's: that id when it is the same entry coming back,
         else the id with ``@`` and its date, as ``normalise.unique_ids`` would give two such entries of one page
         (so a rebuild from the snapshots gives the same ids), and a count should that be taken too."""
         base = entry["id"]
+        self.flush("entries")
         old = self.db.execute("SELECT published_start, published_end, report_url FROM entries WHERE id = ?",
                               [base]).fetchone()
         if not _disagree(old, entry):
@@ -222,10 +255,12 @@ class _Writer:
         row = {name: _stored(value) for name, value in entry.items()}
         row.update(status="listed", first_seen_run=self.run_id, last_seen_run=self.run_id,
                    content_hash=digest, version=1)
-        columns = ", ".join(row)
-        self.db.execute(
-            f"INSERT INTO entries ({columns}) VALUES ({', '.join('?' for _ in row)})", list(row.values())
-        )
+        columns = tuple(row)
+        sql = self._inserts.get(columns)
+        if sql is None:
+            sql = self._inserts[columns] = (f"INSERT INTO entries ({', '.join(columns)}) "
+                                            f"VALUES ({', '.join('?' for _ in columns)})")
+        self.write("entries", sql, tuple(row.values()))
         self.version(entry["id"], 1, digest, list(CONTENT_FIELDS), entry)
         self.change(source, entry["id"], "added", None, None, entry.get("title"))
 
@@ -245,7 +280,7 @@ class _Writer:
             updates.update(content_hash=digest, version=version)
             self.version(entry["id"], version, digest, changed, entry)
         assignments = ", ".join(f"{name} = ?" for name in updates)
-        self.db.execute(f"UPDATE entries SET {assignments} WHERE id = ?", [*updates.values(), entry["id"]])
+        self.write("entries", f"UPDATE entries SET {assignments} WHERE id = ?", (*updates.values(), entry["id"]))
 
     def relink(self, decisions: Iterable[link.Decision] = ()) -> None:
         """Regroup every entry into reviews and refresh the links, keeping every person's decision.
@@ -253,6 +288,7 @@ class _Writer:
         ``decisions`` (from decisions.toml) are merged with those already in the links table (set by
         ``reposync links`` or in Datasette): per pair, the newest ``decided_at`` wins.
         """
+        self.flush()
         release_memory()  # the walk's and the entry writes' freed memory, before the linker's records
         merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
         # rows read from SQL in passes, one area's national records held at a time
@@ -272,6 +308,7 @@ class _Writer:
             "FROM entries)) ON CONFLICT(name) DO UPDATE SET last_id = max(last_id, excluded.last_id)")
         self._write_reviews()
         self._write_links(linkage.links, merged)
+        self.flush()
 
     def _write_reviews(self) -> None:
         # Reviews are derived from their entries: rebuild the rows, keeping ids.
