@@ -10,7 +10,9 @@ the outputs: every line the same is the check.
 The items:
 
 - the bundled snapshots' offline sync (``reposync sync --offline`` into a temporary catalogue): every table
-  and view, rows in primary-key order (a view in the order of all its columns); the reports it wrote (md,
+  and view, rows in primary-key order (a view in the order of all its columns), and the full-text index's
+  content apart from its pages' layout (``fts-index:``, every occurrence of every term: two versions that
+  write the index in another order differ in ``entries_fts_data`` and ``_idx`` alone); the reports it wrote (md,
   json, html); the output of ``sync``, ``report`` (md, json, html), ``completeness`` (every format),
   ``links``, ``links review``, ``links unmatched``, ``links explain`` (a linked pair and a national pair);
   and every table again after a second sync of the same snapshots;
@@ -98,6 +100,15 @@ def table_digests(db_path: Path) -> dict[str, str]:
             hasher.update(repr(tuple(_value(v) for v in row)).encode("utf-8", "surrogatepass"))
             hasher.update(b"\n")
         out[f"{kind}:{name}"] = hasher.hexdigest()
+    # A full-text index's content whatever the layout of its pages (its _data and _idx tables hold segments
+    # whose bytes depend on the order it was written in): every occurrence of every term, by fts5vocab.
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                              "AND sql LIKE 'CREATE VIRTUAL TABLE%USING FTS5%' ORDER BY name").fetchall():
+        db.execute(f'CREATE VIRTUAL TABLE temp."{name}_terms" USING fts5vocab(main, "{name}", instance)')
+        hasher = hashlib.sha256()
+        for row in db.execute(f'SELECT term, doc, col, offset FROM temp."{name}_terms" ORDER BY term, doc, col, offset'):
+            hasher.update(repr(row).encode("utf-8", "surrogatepass") + b"\n")
+        out[f"fts-index:{name}"] = hasher.hexdigest()
     db.close()
     return out
 
