@@ -143,9 +143,11 @@ class Record:
         review_type = row.get("review_type")
         written = frozenset([one(n) for n in _json_list(row.get("pseudonyms"))])
         names = one(_children(written))
-        description = text_terms(row.get("summary"), row.get("note"), (), written)
+        name_words = {w for name in written for w in name.split()}  # the names as written, as ``text_terms``
+        description = _gathered((row.get("summary"), row.get("note")), name_words)
         keywords = _json_list(row.get("keywords"))
-        text: tuple = tuple(sorted({*description, *text_terms(None, None, keywords, written)})) if keywords else description
+        terms = description | _gathered(keywords, name_words) if keywords else description
+        text: tuple = tuple(sorted(terms))  # what ``text_terms`` gives of the summary, note and keywords
         if text and numbered:
             vocabulary = shared.get(_VOCABULARY)
             if vocabulary is None:
@@ -212,8 +214,13 @@ def text_terms(summary: str | None, note: str | None, keywords: Iterable[str], n
     """The terms a record's texts are compared on: words and word pairs of the summary (or abstract), the note
     and the keywords, without stop words and without the pseudonyms' words (names are weighed on their own)."""
     name_words = {w for name in names for w in name.split()}
+    return tuple(sorted(_gathered((summary, note, *keywords), name_words)))
+
+
+def _gathered(texts: Iterable[str | None], name_words: set[str]) -> set[str]:
+    """The terms of these texts (``text_terms``), as a set."""
     terms: set[str] = set()
-    for text in (summary, note, *keywords):
+    for text in texts:
         if not text:
             continue
         words, found = _terms_of(text)
@@ -221,7 +228,7 @@ def text_terms(summary: str | None, note: str | None, keywords: Iterable[str], n
             words = tuple(w for w in words if w not in name_words)  # the pairs close up over a name's words
             found = frozenset([*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))])
         terms.update(found)
-    return tuple(sorted(terms))
+    return terms
 
 
 _TERMS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {}  # keywords and stock summaries repeat
