@@ -39,8 +39,19 @@ _JSON = json.JSONEncoder(ensure_ascii=False).encode
 _WRITES_BATCH = 1000  # a table's writes queued before one executemany sends them
 
 
+_LISTS: dict[tuple[str, ...], str] = {}  # a list of strings -> its JSON: codes, pseudonyms, keywords repeat
+_ALL_CHANGED = json.dumps(list(CONTENT_FIELDS))  # a new entry's version: every field
+
+
 def _stored(value: Any) -> Any:
-    """Lists and dicts are kept as JSON text, as sqlite-utils would."""
+    """Lists and dicts are kept as JSON text, as sqlite-utils would (a list of strings encoded once)."""
+    if type(value) is list and all(type(item) is str for item in value):
+        found = _LISTS.get(key := tuple(value))
+        if found is None:
+            if len(_LISTS) > 20_000:
+                _LISTS.clear()
+            found = _LISTS[key] = _JSON(value)
+        return found
     if isinstance(value, (list, dict)):
         return _JSON(value)
     return value
@@ -99,7 +110,6 @@ class _Writer:
         # writes keep their order (a new statement first sends those of the last), so rowids, change numbers
         # and the full-text index's work are those of writing them one by one; ``flush`` before reading.
         self.queued: dict[str, tuple[str, list[Sequence[Any]]]] = {}
-        self._inserts: dict[tuple[str, ...], str] = {}  # an entry's columns -> its INSERT
 
     def _count_changed(self, entry_id: str) -> None:
         if entry_id not in self.changed:
@@ -109,10 +119,8 @@ class _Writer:
     def write(self, table: str, sql: str, values: Sequence[Any]) -> None:
         """Queue one write of ``table`` (sent in order with its others, ``_WRITES_BATCH`` at a time)."""
         queued = self.queued.get(table)
-        if queued is not None and queued[0] != sql:
+        if queued is None or queued[0] != sql:
             self.flush(table)
-            queued = None
-        if queued is None:
             queued = self.queued[table] = (sql, [])
         queued[1].append(values)
         if len(queued[1]) >= _WRITES_BATCH:
@@ -133,11 +141,12 @@ class _Writer:
         if field is None or kind != "changed":
             self.counts[kind] = self.counts.get(kind, 0) + 1
 
-    def version(self, entry_id: str, version: int, digest: str, changed: list[str], row: dict[str, Any]) -> None:
+    def version(self, entry_id: str, version: int, digest: str, changed: list[str] | None, row: dict[str, Any]) -> None:
+        """``changed``: the fields that changed (None: every one, a new entry)."""
         self.write("entry_versions",
                    "INSERT INTO entry_versions (entry_id, version, run_id, content_hash, changed, fields) "
                    "VALUES (?, ?, ?, ?, ?, ?)",
-                   (entry_id, version, self.run_id, digest, json.dumps(changed),
+                   (entry_id, version, self.run_id, digest, _ALL_CHANGED if changed is None else json.dumps(changed),
                     _JSON({name: row.get(name) for name in CONTENT_FIELDS})))
 
     def apply_source(self, outcome: SourceOutcome) -> None:
@@ -255,13 +264,9 @@ class _Writer:
         row = {name: _stored(value) for name, value in entry.items()}
         row.update(status="listed", first_seen_run=self.run_id, last_seen_run=self.run_id,
                    content_hash=digest, version=1)
-        columns = tuple(row)
-        sql = self._inserts.get(columns)
-        if sql is None:
-            sql = self._inserts[columns] = (f"INSERT INTO entries ({', '.join(columns)}) "
-                                            f"VALUES ({', '.join('?' for _ in columns)})")
-        self.write("entries", sql, tuple(row.values()))
-        self.version(entry["id"], 1, digest, list(CONTENT_FIELDS), entry)
+        self.write("entries", f"INSERT INTO entries ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                   tuple(row.values()))
+        self.version(entry["id"], 1, digest, None, entry)
         self.change(source, entry["id"], "added", None, None, entry.get("title"))
 
     def _update(self, source: str, old: dict[str, Any], entry: dict[str, Any], digest: str) -> None:
