@@ -49,9 +49,11 @@ def _collection(seed: int, size: int, anonymous: bool = False) -> list[dict]:
     return [_row(rng, n, anonymous) for n in range(size)]
 
 
-def every_pair(records: list[link.Record], first: int, distinctive: nameless.Distinctive) -> list[list[int]]:
-    """The block as it was: each record meets every record after it."""
-    return [list(range(x + 1, len(records))) for x in range(first)]
+def every_pair(records: list[link.Record], first: int,
+               distinctive: nameless.Distinctive) -> tuple[list[list[int]], list[set[int]]]:
+    """The block as it was: each record meets every record after it, and the rules judge every pair."""
+    met = [list(range(x + 1, len(records))) for x in range(first)]
+    return met, [set(m) for m in met]
 
 
 @settings(max_examples=150, deadline=None)
@@ -61,14 +63,15 @@ def test_every_pair_a_rule_can_act_on_meets(seed: int, size: int, anonymous: boo
     weights = link.Weights.from_records(records)
     rules = plan()
     first = size // 2
-    met = nameless.meetings(records, first, nameless.Distinctive(weights))
+    met, judged = nameless.meetings(records, first, nameless.Distinctive(weights))
     for x in range(first):
         for y in range(x + 1, size):
             a, b = records[x], records[y]
-            acts = verdict(a, b, weights, rules)[0] is not None or _thematic_pair(a, b, weights)
-            if acts:
-                assert y in met[x], (a, b, verdict(a, b, weights, rules))
-        assert met[x] == sorted(set(met[x])) and all(y > x for y in met[x])
+            if verdict(a, b, weights, rules)[0] is not None:
+                assert y in judged[x] and y in met[x], (a, b, verdict(a, b, weights, rules))
+            if _thematic_pair(a, b, weights):
+                assert y in met[x], (a, b)
+        assert met[x] == sorted(set(met[x])) and all(y > x for y in met[x]) and judged[x] <= set(met[x])
 
 
 def test_the_reviews_are_those_of_every_pair(monkeypatch) -> None:

@@ -142,16 +142,23 @@ class _Dedupe:
             nxt = blocks.get((year + 1, case))
             both = block + nxt if nxt else block
             # Nameless records meet only those a rule can act on with them (``nameless.meetings``), in order.
-            met = meetings([national[i] for i in both], len(block), distinctive) if case == _NAMELESS else None
+            met, judged = (meetings([national[i] for i in both], len(block), distinctive) if case == _NAMELESS
+                           else (None, None))
             for x, i in enumerate(block):
                 root = find(i)  # i's review, found again only when i joins another
-                for j in [both[y] for y in met[x]] if met is not None else both[x + 1:]:
+                if met is None:
+                    pairs: Iterable[tuple[int, bool]] = ((j, True) for j in both[x + 1:])
+                else:
+                    judge = judged[x]  # type: ignore[index]
+                    pairs = ((both[y], y in judge) for y in met[x])
+                for j, full in pairs:
                     # Already one review: nothing to learn (a review is one name set until the containment
                     # pass below, so two of its records are never a containment pair).
                     if i == j or find(j) == root:
                         continue
                     a, b = national[i], national[j]
-                    kind = verdict(a, b, weights, rules)[0]
+                    # Not ``full``: two thematic reviews no pair rule can join, for ``thematic-one-each`` below.
+                    kind = verdict(a, b, weights, rules)[0] if full else None
                     if kind == "equal":
                         # The dates agreeing is the strongest evidence: those pairs join first, and the pairs
                         # a listing's lag or a summary's date apart only then, into what they made.

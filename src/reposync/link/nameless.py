@@ -15,10 +15,11 @@ records only on
   which needs a text term in common that is not boilerplate (boilerplate weighs 0, adding nothing);
 
 two records of the same cleaned title share a case (``kind`` "equal") and go through the named rules, so any
-two with one title meet; and ``thematic-one-each`` notes two thematic reviews (neither a summary document)
-on two listings, whatever their words, so those meet each other too. Every other pair the rules answer with
-None and nothing noted: skipping it changes nothing, and the pairs that meet are met in the order the whole
-block would meet them (tests/test_nameless.py checks both against all pairs).
+two with one title meet; and ``thematic-one-each`` notes two thematic reviews of an area (neither a summary
+document) on two listings, whatever their words, so those meet each other too (only to be noted, when
+nothing above brings them together: no rule can join them). Every other pair the rules answer with None and
+nothing noted: skipping it changes nothing, and the pairs that meet are met in the order the whole block
+would meet them (tests/test_nameless.py checks both against all pairs).
 """
 
 from __future__ import annotations
@@ -52,15 +53,23 @@ class Distinctive:
         return found
 
 
-def meetings(records: Sequence[Record], first: int, distinctive: Distinctive) -> list[list[int]]:
+def _thematic(record: Record) -> bool:
+    """A record ``thematic-one-each`` may pair (``rules._thematic_pair``): a thematic review of an area (it has
+    codes) that is not a summary document."""
+    return record.review_type == "thematic" and not record.document and bool(record.codes)
+
+
+def meetings(records: Sequence[Record], first: int, distinctive: Distinctive) -> tuple[list[list[int]], list[set[int]]]:
     """For each of the first ``first`` records (a year's nameless block; the rest are the next year's), the
     positions after it, ascending, of the records it must be compared with: those a rule can act on with it
-    (the module's docstring says which). A record may sit in both years: its positions are kept apart."""
+    (the module's docstring says which); and, of those, the positions the pair rules must judge. The others
+    are two thematic reviews of two listings and no more: no rule can join them, and only
+    ``thematic-one-each`` notes them. A record may sit in both years: its positions are kept apart."""
     by_title: dict[str, list[int]] = defaultdict(list)
     by_word: dict[str, list[int]] = defaultdict(list)
     by_term: dict[str | int, list[int]] = defaultdict(list)
     by_document: dict[str, list[int]] = defaultdict(list)
-    thematic: list[int] = []
+    thematic: dict[str, list[int]] = defaultdict(list)  # by listing
     contents: list[str | None] = []
     terms: list[list[str | int]] = []  # each record's terms that weigh something
     known = distinctive.known
@@ -74,24 +83,30 @@ def meetings(records: Sequence[Record], first: int, distinctive: Distinctive) ->
         for term in weighing:
             by_term[term].append(y)
         terms.append(weighing)
-        if record.review_type == "thematic" and not record.document:
-            thematic.append(y)
+        if _thematic(record):
+            thematic[record.source].append(y)
         contents.append(record.content or None)  # None: rapidfuzz leaves it out (no title words to compare)
     met: list[list[int]] = []
+    judged: list[set[int]] = []
     for x in range(first):
         record = records[x]
-        found: set[int] = set()
+        judge: set[int] = set()
         keys = [by_title[record.title_key], *[by_word[t] for t in record.tokens], *[by_term[t] for t in terms[x]]]
         if record.report_sha256 is not None:
             keys.append(by_document[record.report_sha256])
-        if record.review_type == "thematic" and not record.document:
-            keys.append(thematic)
         for positions in keys:
             if positions[-1] > x:  # most lists hold only this record
-                found.update(positions[bisect_right(positions, x):])
+                judge.update(positions[bisect_right(positions, x):])
         if record.content and not record.anonymous:
-            found.update([x + 1 + k for _, _, k in process.extract(
+            judge.update([x + 1 + k for _, _, k in process.extract(
                 record.content, contents[x + 1:], scorer=fuzz.ratio, processor=None, limit=None,
                 score_cutoff=_RATIO_CUTOFF)])
+        found = judge
+        if _thematic(record):
+            found = set(judge)
+            for source, positions in thematic.items():
+                if source != record.source and positions[-1] > x:
+                    found.update(positions[bisect_right(positions, x):])
         met.append(sorted(found))
-    return met
+        judged.append(judge)
+    return met, judged
