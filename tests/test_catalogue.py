@@ -210,6 +210,27 @@ def test_full_text_search_over_title_and_summary(db) -> None:
     assert found == [{"id": "york:neglect"}]
 
 
+def test_the_full_text_index_is_written_again_only_when_a_title_or_summary_changes(db) -> None:
+    run(db, outcome("york", [entry("york:neglect", title="Thematic review of child neglect", names=[],
+                                   summary="A two-year study of responses to neglect.")]))
+
+    def index() -> list[tuple]:
+        return db.execute("SELECT id, block FROM entries_fts_data ORDER BY id").fetchall()
+
+    def search(word: str) -> list[dict]:
+        return rows(db, "SELECT entries.id FROM entries_fts JOIN entries ON entries.rowid = entries_fts.rowid "
+                        "WHERE entries_fts MATCH ?", [word])
+
+    before = index()
+    # what a sync and a link check write of an entry every night: none of it is indexed text
+    db.execute("UPDATE entries SET last_seen_run = 7, review_id = NULL, link_status = 'ok'")
+    assert index() == before
+    db.execute("UPDATE entries SET summary = 'A study of a drowning.'")
+    assert index() != before
+    assert search("drowning") == search("neglect") == [{"id": "york:neglect"}]  # neglect: the title's
+    assert search("responses") == []
+
+
 def test_layout_guard_turns_a_collapse_into_a_failure() -> None:
     collapsed = outcome("york", [entry("york:child-b")])
     guarded = guard_layout(collapsed, previous=5)

@@ -334,6 +334,21 @@ def m011_register_partnerships(db: sqlite_utils.Database) -> None:
     create_views(db)  # the completeness view reads it
 
 
+@migrations()
+def m012_fts_on_text_changes(db: sqlite_utils.Database) -> None:
+    """The full-text index is written again only when an entry's title or summary changes: sqlite-utils'
+    update trigger re-indexed an entry on every UPDATE (its review id, the run that last saw it, its report
+    link's health), 220,000 entries a night at 100x the national collection, for the same index."""
+    db.execute("DROP TRIGGER IF EXISTS entries_au")
+    db.execute(FTS_UPDATE_TRIGGER)
+
+
+FTS_UPDATE_TRIGGER = """CREATE TRIGGER IF NOT EXISTS "entries_au" AFTER UPDATE OF "title", "summary" ON "entries" BEGIN
+  INSERT INTO "entries_fts" ("entries_fts", rowid, "title", "summary") VALUES('delete', old.rowid, old."title", old."summary");
+  INSERT INTO "entries_fts" (rowid, "title", "summary") VALUES (new.rowid, new."title", new."summary");
+END"""
+
+
 _LOG_DECISION = """
     INSERT INTO link_decisions (entry_a, entry_b, decision, previous, decided_at, decided_by, decided_via)
     VALUES (NEW.entry_a, NEW.entry_b, NEW.decision, {previous},
