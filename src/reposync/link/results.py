@@ -64,14 +64,21 @@ def assign_review_ids(groups: list[list[str]], current: Mapping[str, int | None]
     """Give each group a review id, keeping ids stable: when reviews merge the oldest id stays."""
     assigned: dict[str, int] = {}
     used: set[int] = set()
+    # Each group's current ids, each entry's looked up once (``current`` may be the catalogue, one query a
+    # lookup); None for a group with none (every group, the first night).
+    held: list[tuple[int, ...] | None] = []
+    for group in groups:
+        ids = tuple(sorted({i for i in map(current.get, group) if i is not None}))
+        held.append(ids or None)
 
     # Groups holding the oldest ids choose first, so a split keeps the id on its older part.
-    def oldest(group: list[str]) -> int:
-        ids = [current[e] for e in group if current.get(e) is not None]
-        return min(ids) if ids else 1 << 62
+    def oldest(n: int) -> tuple[int, list[str]]:
+        ids = held[n]
+        return (ids[0] if ids else 1 << 62), groups[n]
 
-    for group in sorted(groups, key=lambda g: (oldest(g), g)):
-        candidates = sorted({current[e] for e in group if current.get(e) is not None} - used)  # type: ignore[misc]
+    for n in sorted(range(len(groups)), key=oldest):
+        group = groups[n]
+        candidates = [i for i in held[n] or () if i not in used]
         if candidates:
             review_id = candidates[0]
         else:
