@@ -2,9 +2,10 @@
 
 Takes a run's normalised entries and the linker's result; gives tables (``entries``, ``reviews``, ``links``,
 ``runs``, ``changes``, ``entry_versions``, ``sources_layout``, ``source_moves``) and the views librarians query. ``schema``: the
-tables and their migrations; ``apply``: one run written in one transaction, with its history; ``rows``: what the
-linker reads back; ``views``: the review queue and the completeness views; ``decisions``: a person's accept and
-reject, kept and exported; ``state``: what earlier walks left (last complete walk, layouts).
+tables and their migrations; ``apply``: one run written in one transaction, with its history (its row writes
+sent in batches by ``batch``); ``rows``: what the linker reads back; ``views``: the review queue and the
+completeness views; ``decisions``: a person's accept and reject, kept and exported; ``state``: what earlier
+walks left (last complete walk, layouts).
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from ..errors import EXIT_DATA
 from ..link import explain
 from ..models import CONTENT_FIELDS, SourceOutcome, content_hash
 from . import moves
+from .batch import Batches
 from .documents import record as record_documents
 from .register import write_register
 from .rows import LinkRows, person_decisions
@@ -36,9 +37,6 @@ from .views import LINKING
 
 # json.dumps(value, ensure_ascii=False) makes an encoder each call: this one is made once, the same output.
 _JSON = json.JSONEncoder(ensure_ascii=False).encode
-_WRITES_BATCH = 1000  # a table's writes queued before one executemany sends them
-
-
 _LISTS: dict[tuple[str, ...], str] = {}  # a list of strings -> its JSON: codes, pseudonyms, keywords repeat
 _ALL_CHANGED = json.dumps(list(CONTENT_FIELDS))  # a new entry's version: every field
 
@@ -106,32 +104,14 @@ class _Writer:
         self.run_id = run_id
         self.counts: dict[str, int] = {}
         self.changed: set[str] = set()  # entries counted as changed this run
-        # Writes waiting to go as one executemany: a table -> its statement and their values, in order. A table's
-        # writes keep their order (a new statement first sends those of the last), so rowids, change numbers
-        # and the full-text index's work are those of writing them one by one; ``flush`` before reading.
-        self.queued: dict[str, tuple[str, list[Sequence[Any]]]] = {}
+        # Entry, version and change rows go in batches (``batch``): ``flush`` before reading what they write.
+        batches = Batches(db.conn)
+        self.write, self.flush = batches.write, batches.flush
 
     def _count_changed(self, entry_id: str) -> None:
         if entry_id not in self.changed:
             self.changed.add(entry_id)
             self.counts["changed"] = self.counts.get("changed", 0) + 1
-
-    def write(self, table: str, sql: str, values: Sequence[Any]) -> None:
-        """Queue one write of ``table`` (sent in order with its others, ``_WRITES_BATCH`` at a time)."""
-        queued = self.queued.get(table)
-        if queued is None or queued[0] != sql:
-            self.flush(table)
-            queued = self.queued[table] = (sql, [])
-        queued[1].append(values)
-        if len(queued[1]) >= _WRITES_BATCH:
-            self.flush(table)
-
-    def flush(self, table: str | None = None) -> None:
-        """Send the queued writes (of one table, or all)."""
-        for name in [table] if table is not None else list(self.queued):
-            queued = self.queued.pop(name, None)
-            if queued is not None:
-                self.db.conn.executemany(*queued)
 
     def change(self, source: str | None, entry_id: str | None, kind: str, field: str | None = None,
                old: Any = None, new: Any = None) -> None:
