@@ -6,7 +6,7 @@ import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlite_utils
@@ -93,3 +93,15 @@ def server() -> Iterator[MockServer]:
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retries at once: a test module that retries against the loopback server marks itself with this."""
     monkeypatch.setattr(settings, "BACKOFF_INITIAL", 0.0)
+
+
+def fake_time() -> tuple[list[float], Callable[[float], None], Callable[[], float]]:
+    """A clock that moves only when the fetcher sleeps, and the list of its sleeps (rounded to the ms)."""
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    return slept, sleep, lambda: now[0]

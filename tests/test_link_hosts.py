@@ -19,7 +19,7 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from conftest import local_source, loopback_config
+from conftest import fake_time, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.catalogue import open_db
 from reposync.cli.main import cli
@@ -147,15 +147,6 @@ def test_a_sync_asks_each_hosts_links_right_after_its_walk_hosts_at_once(servers
 
 
 # -- paced with the host's pages ------------------------------------------------------------------------------------
-def fake_time() -> tuple[list[float], object, object]:
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(round(seconds, 3))
-        now[0] += seconds
-
-    return slept, sleep, lambda: now[0]
 
 
 @pytest.mark.parametrize("servers", [1], indirect=True)

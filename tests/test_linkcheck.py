@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ import sqlite_utils
 import yaml
 from click.testing import CliRunner
 
-from conftest import FIXTURES, ROOT, local_source, loopback_config
+from conftest import FIXTURES, ROOT, fake_time, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.reports import night as report
 from reposync.catalogue import migrations, open_db
@@ -231,16 +231,6 @@ def test_m006_adds_link_health_to_an_existing_catalogue_keeping_its_rows(tmp_pat
         db.close()
 
 
-def fake_time() -> tuple[list[float], Callable[[float], None], Callable[[], float]]:
-    """A clock that moves only when the fetcher sleeps, and the list of its sleeps (rounded to the ms)."""
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(round(seconds, 3))
-        now[0] += seconds
-
-    return slept, sleep, lambda: now[0]
 
 
 def test_link_checks_keep_the_crawl_pace_and_robots_crawl_delay(site: MockServer, tmp_path: Path) -> None:
