@@ -16,50 +16,22 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from conftest import FIXTURES, ROOT
+from conftest import BESIDE_CONFIG, FIXTURES, ROOT, local_source, loopback_config
 from mockserver import MockServer, Resource
 from reposync.cli.main import cli
 from reposync.config import load_config
 
 YORK_PAGE = (FIXTURES / "pages" / "generic" / "york-entries-in-li.html").read_bytes()
 REGISTER = FIXTURES / "national" / "partnerships.toml"
-UA = "reposync/0.1 (+https://github.com/reposync/reposync; tests)"
 yaml = pytest.importorskip("yaml")
 
 
-def write_config(tmp_path: Path, server: MockServer, paths: str = "") -> Path:
-    folder = tmp_path / "config"
-    folder.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "config" / "areas.toml", folder / "areas.toml")
-    path = folder / "sources.toml"
-    path.write_text(f"""[crawl]
-delay = 0.0
-timeout = 2.0
-retries = 0
-check_links_days = 0
-user_agent = "{UA}"
-
-[paths]
-db = "../catalogue.db"
-snapshots = "../snapshots"
-reports = "../reports"
-{paths}
-[[source]]
-id = "york"
-kind = "local"
-parser = "generic"
-area = "York"
-url = "{server.url('/york')}"
-
-[[source]]
-id = "leeds-page"
-kind = "local"
-parser = "generic"
-area = "Leeds"
-url = "{server.url('/status/503')}"
-""", encoding="utf-8")
+def write_config(tmp_path: Path, server: MockServer, paths: dict | None = None) -> Path:
+    """York's page and a Leeds page that answers 503, link checks off; ``paths`` over [paths] beside the config."""
+    leeds = {**local_source("leeds-page", server.url("/status/503")), "area": "Leeds"}
     server.pages["/york"] = Resource(YORK_PAGE)
-    return path
+    return loopback_config(tmp_path / "config", local_source("york", server.url("/york")), leeds,
+                           crawl={"check_links_days": 0}, paths={**BESIDE_CONFIG, **(paths or {})})
 
 
 def run(*args: str) -> Result:
@@ -126,7 +98,7 @@ def test_the_view_and_the_dashboard_show_coverage(synced: Path):
 
 
 def test_the_register_path_comes_from_the_config(tmp_path: Path, server: MockServer):
-    config = write_config(tmp_path, server, paths='register = "../elsewhere/register.toml"\n')
+    config = write_config(tmp_path, server, paths={"register": "../elsewhere/register.toml"})
     assert load_config(config).paths.register == (tmp_path / "elsewhere" / "register.toml").resolve()
     (tmp_path / "elsewhere").mkdir()
     shutil.copy(REGISTER, tmp_path / "elsewhere" / "register.toml")
