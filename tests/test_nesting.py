@@ -174,3 +174,39 @@ def test_a_hostile_page_fails_its_source_and_the_other_hosts_sync(tmp_path: Path
     assert result.exit_code == EXIT_DATA and outcomes["deep"].exit_code == EXIT_DATA
     assert "nested too deeply" in outcomes["deep"].error
     assert outcomes["fine"].error is None and outcomes["fine"].entries
+
+
+def test_the_counted_bounds_hold_on_random_tag_soup_and_on_reopened_formatting() -> None:
+    """``nesting.counted`` lets a page skip ``measure``: it must never be below what lexbor really builds (depth
+    and elements), nor below what ``measure`` would find, on pages of every kind of tag, including those that
+    make lexbor re-open formatting elements many times over."""
+    rng = random.Random(23)
+    pages = []
+    for _ in range(400):
+        prefix = "".join(token(rng) for _ in range(rng.randint(0, 6)))
+        unit = "".join(token(rng) for _ in range(rng.randint(1, 7)))
+        pages.append(rng.choice(["", "<!DOCTYPE html>", '<!DOCTYPE html PUBLIC "-//W3C//DTD HTML 4.01//EN">'])
+                     + prefix + unit * rng.randint(1, 30))
+    pages.append("<div>" + "".join(f"<b id={n}>" for n in range(40)) + "</div>" + "<p>x</p>" * 40)
+    pages.append("<table>" + "<td><b><i>x</table>" * 30)
+    reopened = 0
+    for html in pages:
+        bound = nesting.counted(html)
+        made = len(LexborHTMLParser(html).css("*"))
+        assert real_depth(html) < bound.depth and made <= bound.elements, html[:300]
+        found = nesting.measure(html, 10**9)
+        assert found.depth <= bound.depth and found.elements <= bound.elements, html[:300]
+        reopened = max(reopened, made - len(nesting._START_TAG.findall(html)))
+    assert reopened > 1000  # some page made far more elements than it has tags
+
+
+def test_a_record_page_needs_no_measure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library's record pages (a thousand and more a walk) are under both limits from counts alone."""
+    def measured(*args: object, **kwargs: object) -> None:
+        raise AssertionError("measured")
+
+    monkeypatch.setattr(nesting, "measure", measured)
+    records = [html for url, html in bundled_pages() if "library.nspcc.org.uk" in url and "Record" in html]
+    assert len(records) > 20
+    for html in records:
+        refuse_too_deep(html, URL)

@@ -28,9 +28,9 @@ def refuse_too_deep(html: str, url: str) -> None:
     ``nesting.measure`` bounds the depth lexbor builds and the elements it makes; tree building costs about
     their product, so a page under both limits parses in time linear in its size (bench/parse_depth.py).
     """
-    # With few tags nothing nests deep: a tag opens at most four elements (a cell's implied <tbody> and <tr>,
-    # a formatting element re-opened), and html, body and a leaf are three more.
-    if 4 * html.count("<") + 3 <= settings.MAX_NESTING:
+    # With few tags nothing nests deep or re-opens much: a record page is under both limits from counts alone.
+    bound = nesting.counted(html)
+    if bound.depth <= settings.MAX_NESTING and bound.elements <= settings.ELEMENTS_SLACK:
         return
     per = settings.CHARACTERS_PER_ELEMENT
     found = nesting.measure(html, settings.MAX_NESTING, per, settings.ELEMENTS_SLACK)
