@@ -194,6 +194,13 @@ def test_a_hosts_documents_then_its_links_go_through_its_own_worker_paced_with_i
     arrivals = Arrivals()
     serve(servers, arrivals, robots={0: "User-agent: *\nCrawl-delay: 0.6\n"})
     slow, fast = servers
+    # Each page also links a report that is a web page, not a document: its link is asked (HEAD) after the
+    # documents (GET), which answer for their own links.
+    for server in servers:
+        server.pages["/reviews"] = Resource(server.pages["/reviews"].body.replace(
+            b"</ul>", b'<li><a href="/reports/child-yd">Child YD</a> (published 2019)</li></ul>'),
+            before=arrivals.gate(server.host, "page"))
+        server.pages["/reports/child-yd"] = Resource(b"<p>Child YD</p>", before=arrivals.gate(server.host, "web"))
     # The fast host's page also links a report on the slow host, a host [documents] hosts names: fetched
     # after every walk by the slow host's own worker, its pause carried from its walk.
     fast.pages["/reviews"] = Resource(fast.pages["/reviews"].body.replace(
@@ -204,20 +211,44 @@ def test_a_hosts_documents_then_its_links_go_through_its_own_worker_paced_with_i
     config = load_config(write_config(tmp_path / "config", servers, delay=0.25, max_hosts=2,
                                       documents={"fetch": True, "hosts": [slow.host]}))
     result = run_sync(config)
-    assert result.exit_code == 0 and result.report["report_links"]["asked"] == {"ok": 6}
+    assert result.exit_code == 0 and result.report["report_links"]["asked"] == {"ok": 8}
     assert result.report["documents"] == {"error": 7}  # synthetic PDFs that do not read: fetched all the same
     for server, pause in ((slow, 0.6), (fast, 0.25)):
         when = [t for t, _ in arrivals.times[server.host]]
-        # its page, its own documents (GET), then its links (HEAD): one worker, one request at a time
-        assert [what for _, what in arrivals.times[server.host]][:7] == ["page", *NAMES, *NAMES], server.host
-        assert [server.methods(f"/reports/{n}.pdf") for n in NAMES] == [["GET", "HEAD"]] * 3
+        # its page, its own documents (GET), then its links (HEAD): one worker, one request at a time; a
+        # document fetched tonight answers for its link, which is not asked again
+        assert [what for _, what in arrivals.times[server.host]][:5] == ["page", *NAMES, "web"], server.host
+        assert [server.methods(f"/reports/{n}.pdf") for n in NAMES] == [["GET"]] * 3
+        assert server.methods("/reports/child-yd") == ["HEAD"]
         assert all(b - a >= pause for a, b in zip(when, when[1:])), (server.host, when)  # never under its pause
     # The shared document came last on the slow host, after its links, at its pace; the fast host's links
     # were asked while the slow host was still walking.
     assert [what for _, what in arrivals.times[slow.host]][-1] == "shared"
     assert slow.methods("/shared/child-yz.pdf") == ["GET"]
     assert arrivals.times[fast.host][-1][0] < arrivals.times[slow.host][4][0]
-    assert result.requests == 2 * (1 + 1 + 3 + 3) + 1  # robots.txt, the page, documents, links; the shared one
+    assert result.requests == 2 * (1 + 1 + 3 + 1) + 1  # robots.txt, the page, documents, a web link; the shared one
+
+
+@pytest.mark.parametrize("servers", [1], indirect=True)
+def test_a_document_fetched_tonight_answers_for_its_link_moved_or_not_and_a_failed_one_is_asked(
+        servers: list[MockServer], tmp_path: Path) -> None:
+    arrivals = Arrivals()
+    serve(servers, arrivals)
+    server = servers[0]
+    server.moved["/reports/child-yb.pdf"] = "/archive/child-yb.pdf"  # moved within the site: the fetch follows
+    server.pages["/archive/child-yb.pdf"] = Resource(PDF, content_type="application/pdf")
+    server.pages["/reports/child-yc.pdf"] = Resource(b"gone", status=404)  # no body: its link is asked itself
+    config = load_config(write_config(tmp_path / "config", servers, documents={"fetch": True}))
+    result = run_sync(config)
+    assert result.report["report_links"]["asked"] == {"ok": 1, "moved": 1, "gone": 1}
+    db = sqlite_utils.Database(tmp_path / "catalogue.db")
+    found = {row["id"].split(":")[-1]: (row["link_status"], row["link_detail"])
+             for row in db.query("SELECT id, link_status, link_detail FROM entries")}
+    db.close()
+    assert found == {"child-ya": ("ok", None), "child-yb": ("moved", server.url("/archive/child-yb.pdf")),
+                     "child-yc": ("gone", "HTTP 404")}
+    # the failed one: its document's GET, then the link's own check (HEAD, and a GET of one byte after a 4xx)
+    assert [server.methods(f"/reports/{n}.pdf") for n in NAMES] == [["GET"], ["GET"], ["GET", "HEAD", "GET"]]
 
 
 # -- each link's own day ----------------------------------------------------------------------------------------------

@@ -30,6 +30,8 @@ class AfterWalk:
         self.documents = documents
         self.links = links
         self.stop = stop
+        if links is not None:  # a document fetched before its link is checked answers for the link: one request
+            links.answered = documents.answered
 
     def source_walked(self, source: Source, outcome: SourceOutcome, fetcher: Fetcher) -> None:
         """In the host's thread: the source's documents on its own site, by ``fetcher``; its due links queued."""

@@ -65,6 +65,7 @@ class Found:
     bytes: int = 0
     reason: str | None = None
     fetched_at: str | None = None  # when its body came; None for a 304 (the body it stands for is older)
+    final_url: str | None = None  # where its body came from, after redirects within its site
 
 
 class DocumentStage:
@@ -144,7 +145,17 @@ class DocumentStage:
         except Exception as exc:  # a document never takes the night down
             return Found(url, "error", reason=f"{type(exc).__name__}: {exc}")
         return Found(url, "fetched", page.sha256, page.content_type, len(page.body),
-                     fetched_at=None if page.not_modified else utc_now())
+                     fetched_at=None if page.not_modified else utc_now(), final_url=page.url)
+
+    def answered(self, url: str) -> tuple[str, str | None] | None:
+        """A report link's check from its document, fetched tonight (``linkcheck.check_one``'s status and
+        detail): a body came, so the link answers, at the URL the body came from. None when no body came
+        (not asked, refused, failed): the link is asked on its own."""
+        with self._lock:
+            found = self.found.get(url)
+        if found is None or found.status != "fetched":
+            return None
+        return ("ok", None) if found.final_url in (None, url) else ("moved", found.final_url)
 
     # -- reading ---------------------------------------------------------------------------------------------
     def rows(self) -> list[dict[str, Any]]:

@@ -60,6 +60,8 @@ class HostLinks:
         self.verdicts: list[Verdict] = []
         self.not_due = 0
         self.on_verdict: Callable[[Verdict], None] | None = None
+        # A link's check already answered tonight (its document fetched, ``DocumentStage.answered``): not asked again.
+        self.answered: Callable[[str], tuple[str, str | None] | None] | None = None
 
     @classmethod
     def for_sync(cls, db: sqlite_utils.Database, config: Config, sources: Iterable[Source], days: int,
@@ -129,8 +131,9 @@ class HostLinks:
                     with self._lock:  # not asked: back in the queue, for what records the rest
                         self._queues.setdefault(host, [])[:0] = todo[n:]
                     raise hosts.Stopped("the check is stopping")
+                known = self.answered(link.url) if self.answered is not None else None
                 try:
-                    status, detail = linkcheck.check_one(fetcher, self.config, link)
+                    status, detail = known or linkcheck.check_one(fetcher, self.config, link)
                 except hosts.Stopped:
                     raise
                 except Exception as exc:  # a bug on a hostile answer must not take the night's walk down with it
