@@ -7,11 +7,14 @@ an address of its own (127.0.1.x: Linux answers on all of 127.0.0.0/8, and a cra
 Every answer, robots.txt included, comes after an injected latency (100 ms). robots.txt asks for a
 Crawl-delay on every fifth partnership and on the library. The pages' report links point at the mirror (each
 partnership's at its own host, the NSPCC lists' and the library's at the library's), and the mirror answers a
-HEAD of any of them 200: the link check of the bundled defaults costs what it would.
+HEAD or GET of any of them 200 with a small (synthetic, unreadable) PDF: the link check and the report documents
+of the bundled defaults cost what they would.
 
 Measured, each a whole live sync in a child process (``bench/sync.py --child``: config to catalogue, report
-and all) into a new catalogue and archive, with the bundled defaults (``[crawl] check_links_days = 7``, so a
-first night asks every report link the config allows: its own site's and the library's; ``max_hosts = 8``):
+and all) into a new catalogue and a new archive, with the bundled defaults (``[crawl] check_links_days = 7``, so a
+first night asks every report link the config allows: its own site's and the library's; ``max_hosts = 8``;
+``[documents] fetch = true``, so each partnership's report documents are fetched after its walk, and a document
+fetched answers for its link's check: one request a report either way):
 
 - reposync as configured;
 - the same sync sequential (``max_hosts = 1``: one host after another);
@@ -34,6 +37,8 @@ Targets: at most 1.3x the floor, and faster than Scrapy.
 
 ``--no-links`` switches the default link check off (``check_links_days = 0``, and no HEADs for Scrapy): the
 walk alone, as this benchmark measured before issue 23; the table says so beside each figure.
+``--no-documents`` switches the default document fetch off (``[documents] fetch = false``), as this benchmark
+ran before; the table says so.
 ``--library-robots`` gives the library the robots.txt rule the real one has for its file transfers, so its
 report links are ``not-checked (robots)`` and cost no request.
 """
@@ -66,6 +71,7 @@ LOCAL_PAGES = {  # the bundled local pages, and the area each is under
 # -- the schedule ------------------------------------------------------------------------------------------------------
 LIBRARY = "library.nspcc.org.uk"
 FILE_TRANSFERS = "/HeritageScripts/Hapi.dll/filetransfer/"  # the library's report files
+REPORT = b"%PDF-1.4 benchmark report\n"  # what a report link or document answers (HEAD: its length)
 
 
 def schedule(hosts: int = 150, delay: float = 0.25, crawl_delay: float = 1.0, every: int = 5,
@@ -247,10 +253,8 @@ def serve(spec_path: str, latency: float) -> None:
                             status, body, kind = 200, host["robots"].encode(), "text/plain"
                         elif target in host["pages"]:
                             status, body, kind = 200, served[host["address"]][target], "text/html; charset=utf-8"
-                        elif method == b"HEAD":  # a report link: every one is there
-                            status, body, kind = 200, b"%PDF", "application/pdf"
-                        else:
-                            status, body, kind = 404, b"not here", "text/plain"
+                        else:  # a report link or document: every one is there
+                            status, body, kind = 200, REPORT, "application/pdf"
                         length = len(body)
                         if method == b"HEAD":
                             body = b""
@@ -318,14 +322,16 @@ def point(spec: dict, ports: dict[str, int]) -> list[dict]:
 
 
 def write_config(folder: Path, sources: list[dict], delay: float, max_hosts: int, library: str | None,
-                 check_links: bool = True) -> Path:
+                 check_links: bool = True, documents: bool = True) -> Path:
     """The bundled defaults (``[crawl]`` as ``config/sources.toml`` has it, but the delay, the user agent and
-    max_hosts), the library's host the mirror's; ``check_links`` False switches the link check off."""
+    max_hosts; ``[documents]`` as bundled), the library's host the mirror's; ``check_links`` False switches the
+    link check off, ``documents`` False the document fetch."""
     import tomli_w
 
     from reposync.config import load_config
 
-    bundled = load_config(ROOT / "config" / "sources.toml").crawl
+    defaults = load_config(ROOT / "config" / "sources.toml")
+    bundled = defaults.crawl
     (folder / "config").mkdir(parents=True)
     shutil.copy(ROOT / "config" / "areas.toml", folder / "config" / "areas.toml")
     table = {
@@ -333,9 +339,8 @@ def write_config(folder: Path, sources: list[dict], delay: float, max_hosts: int
                   "check_links_days": bundled.check_links_days if check_links else 0,
                   "check_links_hosts": [library] if library else [],
                   "user_agent": "reposync/0.1 (+https://github.com/reposync/reposync; benchmark)"},
-        # not the report documents (issue 21, on by default since): the mirror serves no document bodies and
-        # neither the floor nor Scrapy counts their fetches; the figures were measured without them
-        "documents": {"fetch": False},
+        # a document's GET answers for its link (its HEAD): the floor's and Scrapy's request a report link
+        "documents": {"fetch": defaults.documents.fetch and documents, "max_bytes": defaults.documents.max_bytes},
         "paths": {"db": "../catalogue.db", "snapshots": "../snapshots", "reports": "../reports"},
         "source": sources,
     }
@@ -362,7 +367,7 @@ def reposync(spec: dict, spec_path: Path, latency: float, max_hosts: int) -> dic
         mirror = Mirror(spec_path, latency)
         with mirror as ports:
             config = write_config(Path(work), point(spec, ports), spec["delay"], max_hosts,
-                                  library_host(spec, ports), spec["check_links"])
+                                  library_host(spec, ports), spec["check_links"], spec["documents"])
             result = run_child([str(config), str(Path(work) / "catalogue.db"), "--live"])
         result["seen"] = mirror.seen
     return result
@@ -404,16 +409,18 @@ def paced(seen: dict, spec: dict) -> str:
 
 
 def run(hosts: int = 150, latency: float = 0.1, delay: float = 0.25, crawl_delay: float = 1.0,
-        sequential: bool = True, check_links: bool = True, library_robots: bool = False) -> dict:
+        sequential: bool = True, check_links: bool = True, library_robots: bool = False,
+        documents: bool = True) -> dict:
     spec = schedule(hosts, delay, crawl_delay, library_robots=library_robots)
     spec["check_links"] = check_links
+    spec["documents"] = documents
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     spec_path = out / "hosts-spec.json"
     spec_path.write_text(json.dumps(spec))
     figures = {"hosts": len(spec["hosts"]), "sources": len(spec["sources"]), "latency": latency, "delay": delay,
                "crawl_delay": crawl_delay, "max_hosts": MAX_HOSTS, "floor": floor(spec, latency, MAX_HOSTS),
-               "check_links": check_links, "library_robots": library_robots}
+               "check_links": check_links, "library_robots": library_robots, "documents": documents}
     figures["reposync"] = reposync(spec, spec_path, latency, MAX_HOSTS)
     figures["reposync"]["paced"] = paced(figures["reposync"].pop("seen"), spec)
     if sequential:
@@ -432,6 +439,8 @@ def table(f: dict) -> str:
     busiest = fl["busiest_host"]
     config = ("bundled defaults: check_links_days 7, every report link due (a first night)" if links else
               "check_links_days = 0: the default link check SWITCHED OFF (--no-links), the walk alone")
+    config += ("; [documents] fetch on, as bundled (a document fetched answers for its link)" if f["documents"]
+               else "; [documents] fetch SWITCHED OFF (--no-documents)")
     if f["library_robots"]:
         config += "; the library's robots.txt forbids its file transfers (--library-robots)"
     of_them = f", {fl['links']} of them report links" if links else ""
@@ -452,6 +461,9 @@ def table(f: dict) -> str:
         asked, why = ours["report_links"]["asked"], ours["report_links"]["not_checked"]
         lines.append(f"{'':18} report links: {sum(asked.values())} asked ({', '.join(f'{n} {k}' for k, n in asked.items())})"
                      + (f"; not asked: {', '.join(f'{n} {k}' for k, n in why.items())}" if why else ""))
+    if ours.get("documents"):
+        lines.append(f"{'':18} documents: {sum(ours['documents'].values())} fetched and read "
+                     f"({', '.join(f'{n} {k}' for k, n in ours['documents'].items())}: the mirror's PDFs do not read)")
     if "sequential" in f:
         seq = f["sequential"]
         lines.append(f"{'(b) sequential':18} {seq['wall']:8.2f} {seq['pages']:6d} {seq['requests']:8d}  "
@@ -485,6 +497,7 @@ def main() -> None:
     parser.add_argument("--crawl-delay", type=float, default=1.0)
     parser.add_argument("--no-sequential", action="store_true")
     parser.add_argument("--no-links", action="store_true", help="switch the default report-link check off")
+    parser.add_argument("--no-documents", action="store_true", help="switch the default document fetch off")
     parser.add_argument("--library-robots", action="store_true",
                         help="the library's robots.txt forbids its file transfers, as the real one does")
     parser.add_argument("--serve", default=None, help=argparse.SUPPRESS)
@@ -493,7 +506,7 @@ def main() -> None:
         serve(args.serve, args.latency)
         return
     figures = run(args.hosts, args.latency, args.delay, args.crawl_delay, not args.no_sequential,
-                  not args.no_links, args.library_robots)
+                  not args.no_links, args.library_robots, not args.no_documents)
     print(table(figures))
 
 

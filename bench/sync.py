@@ -81,6 +81,7 @@ def child(config_path: str, db: str, live: bool, delay: float | None) -> dict:
         "entries": sum(len(o.entries) for o in result.outcomes),
         "walks": {o.source: o.walk for o in result.outcomes if o.source == "nspcc-library"},
         "report_links": result.report.get("report_links"),  # what the run's link check asked (None: none)
+        "documents": result.report.get("documents"),  # the night's documents by status (None: none)
         "errors": [f"{o.source}: {o.error}" for o in result.outcomes if o.error][:5],
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "peak_after_mb": peaks,
