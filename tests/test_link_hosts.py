@@ -251,6 +251,33 @@ def test_a_document_fetched_tonight_answers_for_its_link_moved_or_not_and_a_fail
     assert [server.methods(f"/reports/{n}.pdf") for n in NAMES] == [["GET"], ["GET"], ["GET", "HEAD", "GET"]]
 
 
+@pytest.mark.parametrize("servers", [1], indirect=True)
+def test_a_person_watching_sees_each_hosts_documents_then_its_links_asked(servers: list[MockServer],
+                                                                        tmp_path: Path) -> None:
+    from reposync.crawl.hosts import Watcher
+
+    class Seen(Watcher):
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str, int, int]] = []
+
+        def asking(self, host: str, what: str, done: int, total: int) -> None:
+            self.asked.append((host, what, done, total))
+
+    arrivals = Arrivals()
+    serve(servers, arrivals)
+    server = servers[0]
+    server.pages["/reviews"] = Resource(server.pages["/reviews"].body.replace(
+        b"</ul>", b'<li><a href="/reports/child-yd">Child YD</a> (published 2019)</li></ul>'))
+    server.pages["/reports/child-yd"] = Resource(b"<p>Child YD</p>")
+    seen = Seen()
+    result = run_sync(load_config(write_config(tmp_path / "config", servers, documents={"fetch": True})),
+                      watcher=seen)
+    assert result.exit_code == 0
+    host = server.host
+    # its three documents, then its four links (three answered by their documents, one asked: all counted)
+    assert seen.asked == [(host, "documents", n, 3) for n in (1, 2, 3)] + [(host, "links", n, 4) for n in (1, 2, 3, 4)]
+
+
 # -- each link's own day ----------------------------------------------------------------------------------------------
 def test_a_links_day_is_fixed_by_its_url_and_spreads_the_links_over_the_week() -> None:
     urls = [f"https://partnership{n}.example.org/reports/review-{n}.pdf" for n in range(700)]

@@ -174,3 +174,30 @@ def test_time_left_paces_each_host_by_its_own_pages_and_spreads_the_rest_over_ma
     left = live.time_left()
     assert left == pytest.approx(max((1466 - 10) * 2.0, ((1466 - 10) * 2.0 + 19 * 11.0) / 4))
     assert duration(left) == "48 min 32 s"
+
+
+def test_a_host_walked_shows_its_documents_then_its_links_as_they_are_asked() -> None:
+    from rich.console import Console
+
+    sources = load_config(ROOT / "config" / "sources.toml").sources
+    york = next(s for s in sources if s.id == "york")
+    plan = HostPlan("www.saferchildrenyork.org.uk", [york], {"york": 1})
+    console = Console(file=open(os.devnull, "w"), force_terminal=True, width=120)
+    live = LiveProgress(console, clock=Clock())
+    live.plan([plan], max_hosts=1)
+    live.host_started(plan)
+    live.source_started(plan, york)
+    live.page(plan, york, 1, 12, None)
+
+    def shown() -> str:
+        with console.capture() as captured:
+            console.print(live.render())
+        return captured.get()
+
+    assert "1/1 pages" in shown()
+    live.asking(plan.host, "documents", 2, 12)
+    assert "2/12 documents" in shown() and "pages" not in shown().split("\n", 1)[1]
+    live.asking(plan.host, "links", 5, 12)
+    assert "5/12 links" in shown()
+    live.asking("library.nspcc.org.uk", "links", 1, 63)  # a host no source walked: no row, no error
+    assert "library" not in shown()

@@ -299,7 +299,7 @@ def run_sync(
             fetchers: dict[str, Fetcher] = {}  # by host: its documents and report links go through its walk's
             due_links = (None if dry_run or offline or not crawl.check_links_days  # report links, in this run
                          else linkhosts.HostLinks.for_sync(db, config, sources, crawl.check_links_days))
-            after = afterwalk.AfterWalk(stage, due_links, stop)  # a host's documents and links, after its walk
+            after = afterwalk.AfterWalk(stage, due_links, stop, watch)  # a host's documents and links, after its walk
             lock = threading.Lock()
 
             def fetcher_for(host: str) -> Fetcher:  # the host's own, kept for its work after every walk

@@ -38,6 +38,7 @@ class _Host:
     started: float | None = None
     finished: float | None = None
     failed: int = 0
+    asking: tuple[str, int, int] | None = None  # after its walk: its documents or links, asked so far, of how many
 
     @property
     def done(self) -> int:
@@ -108,6 +109,11 @@ class LiveProgress(Watcher):
             host = self.hosts[plan.host]
             host.expected[outcome.source] = host.pages.get(outcome.source, 0)  # walked: no more to come
             host.failed += outcome.error is not None
+
+    def asking(self, host: str, what: str, done: int, total: int) -> None:
+        with self.lock:
+            if host in self.hosts:  # a host no source walks (a link into it) has no row
+                self.hosts[host].asking = (what, done, total)
 
     def host_finished(self, plan: HostPlan) -> None:
         with self.lock:
@@ -184,6 +190,11 @@ class LiveProgress(Watcher):
         for _ in range(4):
             table.add_column()
         for host in walking[:max(MAX_ROWS, self.max_hosts)]:
+            if host.asking is not None:  # its pages walked: its report documents or links asked
+                what, asked, total = host.asking
+                table.add_row(Text(host.plan.host, overflow="ellipsis", no_wrap=True), Text(host.source or ""),
+                              Text(f"{asked}/{total} {what}", justify="right"), ProgressBar(total, asked, width=24))
+                continue
             total = max(host.total, host.done, 1)
             table.add_row(Text(host.plan.host, overflow="ellipsis", no_wrap=True), Text(host.source or ""),
                           Text(f"{host.done}/{total} pages", justify="right"), ProgressBar(total, host.done, width=24))

@@ -26,12 +26,17 @@ from .linkhosts import HostLinks
 class AfterWalk:
     """The night's post-walk work, host by host. ``links`` is None when the run checks no report link."""
 
-    def __init__(self, documents: DocumentStage, links: HostLinks | None, stop: threading.Event) -> None:
+    def __init__(self, documents: DocumentStage, links: HostLinks | None, stop: threading.Event,
+                 watcher: hosts.Watcher | None = None) -> None:
         self.documents = documents
         self.links = links
         self.stop = stop
         if links is not None:  # a document fetched before its link is checked answers for the link: one request
             links.answered = documents.answered
+        if watcher is not None:  # what a person watching sees of a host once its pages are walked
+            documents.on_asked = lambda host, done, total: watcher.asking(host, "documents", done, total)
+            if links is not None:
+                links.on_asked = lambda host, done, total: watcher.asking(host, "links", done, total)
 
     def source_walked(self, source: Source, outcome: SourceOutcome, fetcher: Fetcher) -> None:
         """In the host's thread: the source's documents on its own site, by ``fetcher``; its due links queued."""

@@ -86,6 +86,7 @@ class DocumentStage:
         self.found: dict[str, Found] = {}
         self.read: dict[str, dict[str, Any]] = {}  # url -> the row read tonight (``rows``)
         self.deferred: list[str] = []  # off-site documents on hosts [documents] hosts names
+        self.on_asked: Callable[[str, int, int], None] | None = None  # host, documents asked so far, of how many
         self._lock = threading.Lock()
 
     # -- which documents ---------------------------------------------------------------------------------
@@ -102,7 +103,10 @@ class DocumentStage:
         set aside those on hosts ``[documents] hosts`` names. A failed walk's documents wait for a good one."""
         if not self.on or not source.has_documents or outcome.error is not None:
             return
-        for url in self._wanted(source, outcome):
+        wanted = list(self._wanted(source, outcome))
+        for n, url in enumerate(wanted, 1):
+            if self.on_asked is not None:
+                self.on_asked(source.site[1], n, len(wanted))
             scheme, host, _port = site_of(url)
             with self._lock:
                 if url in self.found:
@@ -128,7 +132,9 @@ class DocumentStage:
             urls = [url for url in dict.fromkeys(self.deferred) if site_of(url)[1] == host and url not in self.found]
             for url in urls:
                 self.found[url] = Found(url, "asking")
-        for url in urls:
+        for n, url in enumerate(urls, 1):
+            if self.on_asked is not None:
+                self.on_asked(host, n, len(urls))
             found = self._fetch(fetcher, url)
             with self._lock:
                 self.found[url] = found

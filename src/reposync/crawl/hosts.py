@@ -78,6 +78,9 @@ class Watcher:
     def source_finished(self, plan: HostPlan, outcome: SourceOutcome) -> None:
         pass
 
+    def asking(self, host: str, what: str, done: int, total: int) -> None:
+        """After its walk, a host's ``what`` ("documents", "links"): ``done`` of ``total`` asked so far."""
+
     def host_finished(self, plan: HostPlan) -> None:
         pass
 
@@ -110,6 +113,10 @@ class Watchers(Watcher):
     def source_finished(self, plan: HostPlan, outcome: SourceOutcome) -> None:
         for w in self.watchers:
             w.source_finished(plan, outcome)
+
+    def asking(self, host: str, what: str, done: int, total: int) -> None:
+        for w in self.watchers:
+            w.asking(host, what, done, total)
 
     def host_finished(self, plan: HostPlan) -> None:
         for w in self.watchers:

@@ -62,6 +62,7 @@ class HostLinks:
         self.on_verdict: Callable[[Verdict], None] | None = None
         # A link's check already answered tonight (its document fetched, ``DocumentStage.answered``): not asked again.
         self.answered: Callable[[str], tuple[str, str | None] | None] | None = None
+        self.on_asked: Callable[[str, int, int], None] | None = None  # host, links asked so far, of how many
 
     @classmethod
     def for_sync(cls, db: sqlite_utils.Database, config: Config, sources: Iterable[Source], days: int,
@@ -127,6 +128,8 @@ class HostLinks:
             if not todo:
                 return
             for n, link in enumerate(todo):
+                if self.on_asked is not None:
+                    self.on_asked(host, n + 1, len(todo))
                 if stop.is_set():
                     with self._lock:  # not asked: back in the queue, for what records the rest
                         self._queues.setdefault(host, [])[:0] = todo[n:]
