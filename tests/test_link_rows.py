@@ -1,5 +1,5 @@
-"""The linker reads the catalogue in passes (``catalogue.LinkRows``: one area's national rows at a time) and
-gives what linking every record at once gives."""
+"""The linker reads the catalogue once (``catalogue.LinkRows``), keeps its national records in a temporary file
+read one area at a time, and gives what linking every record at once gives."""
 
 from __future__ import annotations
 
@@ -36,18 +36,13 @@ def gold_db(tmp_path_factory) -> tuple[sqlite_utils.Database, list[dict]]:
     return db, stored
 
 
-def test_link_rows_reads_every_row_in_rowid_order_and_again_by_position(gold_db, monkeypatch) -> None:
+def test_link_rows_reads_every_row_in_rowid_order(gold_db) -> None:
     db, stored = gold_db
-    monkeypatch.setattr(catalogue.LinkRows, "CHUNK", 7)  # several queries for one read
-    rows = catalogue.LinkRows(db)
-    assert list(rows) == stored
-    positions = [0, 3, 4, 50, 51, 52, 1000, len(stored) - 1]
-    assert list(rows.at(positions)) == [stored[p] for p in positions]
+    assert list(catalogue.LinkRows(db)) == stored
 
 
-def test_linking_through_sql_in_areas_equals_linking_the_rows_held(gold_db, monkeypatch) -> None:
+def test_linking_through_sql_equals_linking_the_rows_held(gold_db) -> None:
     db, stored = gold_db
-    monkeypatch.setattr(catalogue.LinkRows, "CHUNK", 7)
     local = [r["id"] for r in stored if r["kind"] == "local"][:6]
     national = [r["id"] for r in stored if r["kind"] == "national"][:6]
     decisions = [link.Decision(a, b, "accepted" if n % 2 else "rejected", "2026-01-01T00:00:00Z")
@@ -67,3 +62,17 @@ def test_the_area_by_area_dedupe_groups_as_a_dedupe_of_every_record_at_once(gold
     linkage = link.link_all(catalogue.LinkRows(db))
     assert linkage.national_groups == at_once
     assert any(len(group) > 1 for group in at_once)
+
+
+def test_a_record_read_back_from_the_temporary_file_is_the_record_written(gold_db) -> None:
+    from reposync.link.records import _STATE, SpilledRecords
+
+    _, stored = gold_db
+    records = [link.Record.from_row(r) for r in stored]
+    spilled = SpilledRecords()
+    for record in records:
+        spilled.append(record)
+    wanted = [0, 1, 7, len(records) - 1]
+    assert [_STATE(r) for r in spilled.read(wanted)] == [_STATE(records[i]) for i in wanted]
+    # the rows are read once: a generator of them links as the list does
+    assert link.link_all(iter(stored)) == link.link_all(stored)

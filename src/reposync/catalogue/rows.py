@@ -1,9 +1,8 @@
-"""What the linker reads back from the catalogue: entry rows area by area, and the decisions people made."""
+"""What the linker reads back from the catalogue: the entry rows, and the decisions people made."""
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,34 +21,16 @@ LINK_ROWS_SQL = (
 
 
 class LinkRows:
-    """The entry rows linking reads (``link.Rows``): every row in rowid order, and again the rows at some
-    positions of that order (by the rowids the first read kept), so the linker holds one area at a time."""
-
-    CHUNK = 500  # rowids a query
+    """The entry rows linking reads (``link.Rows``): every row once, in rowid order, one row at a time."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
-        self.rowids = array("q")
-        self.select = LINK_ROWS_SQL.replace("SELECT ", "SELECT rowid, ", 1)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        rowids = self.rowids = array("q")
-        cursor = self.conn.execute(self.select + " ORDER BY rowid")
-        columns = [d[0] for d in cursor.description][1:]
-        for rowid, *values in cursor:
-            rowids.append(rowid)
+        cursor = self.conn.execute(LINK_ROWS_SQL + " ORDER BY rowid")
+        columns = [d[0] for d in cursor.description]
+        for values in cursor:
             yield dict(zip(columns, values))
-
-    def at(self, positions: Sequence[int]) -> Iterator[dict[str, Any]]:
-        rowids = self.rowids
-        wanted = [rowids[p] for p in positions]
-        for start in range(0, len(wanted), self.CHUNK):
-            chunk = wanted[start:start + self.CHUNK]
-            cursor = self.conn.execute(
-                f"{self.select} WHERE rowid IN ({', '.join('?' * len(chunk))}) ORDER BY rowid", chunk)
-            columns = [d[0] for d in cursor.description][1:]
-            for _, *values in cursor:
-                yield dict(zip(columns, values))
 
 
 @dataclass(frozen=True)

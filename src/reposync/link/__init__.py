@@ -1,6 +1,6 @@
 """The link stage: which entries are the same review, and which local entries reached the national repository.
 
-Takes in the catalogue's entry rows (``Rows``: read more than once, one area at a time) and the decisions
+Takes in the catalogue's entry rows (``Rows``: read once, each national record kept in a temporary file) and the decisions
 people made (``Decision``); gives out a ``Linkage``: the entries grouped by review, the national dedupe alone,
 and the proposed links (automatic, or for a person to review) with the features that scored them.
 ``link_all`` is what the sync and ``bench/linkage.py`` run.
@@ -21,7 +21,7 @@ from .evidence import (
 )
 from .linker import QUEUE_PER_ENTRY, Linker, link_all
 from .linkrules import LINK_RULES, LinkRule
-from .records import DESCRIBED_WORDS, HeldRows, Record, Rows, text_terms
+from .records import DESCRIBED_WORDS, Record, Rows, text_terms
 from .results import PERSON_DECISIONS, Decision, Link, Linkage, assign_review_ids, merge_decisions
 from .rules import (
     DEDUPE_RULES, DEDUPE_TEXT, DEDUPE_TEXT_AGAINST, DEDUPE_TEXT_SAME_YEAR, DISTINCTIVE_BITS, Rule, same_review_reason,
@@ -37,7 +37,7 @@ __all__ = [
     "ADJACENT_DAYS", "AREA_SAME", "AUTO", "BOILERPLATE_MIN", "BOILERPLATE_SHARE", "DATE_POINTS", "DEDUPE_RULES",
     "DEDUPE_TEXT", "DEDUPE_TEXT_AGAINST", "DEDUPE_TEXT_SAME_YEAR", "DESCRIBED_WORDS", "DISTINCTIVE_BITS",
     "DOCUMENT_SAME",
-    "Decision", "HeldRows", "LINK_RULES", "Link", "LinkRule", "Linkage", "Linker", "MARGIN", "NAME_CONFLICT", "NAME_POINTS_CAP",
+    "Decision", "LINK_RULES", "Link", "LinkRule", "Linkage", "Linker", "MARGIN", "NAME_CONFLICT", "NAME_POINTS_CAP",
     "NAME_POINTS_PER_BIT", "NAME_UNSHARED", "NAME_UNSHARED_CAP", "NEAR_DAYS", "PERSON_DECISIONS", "PRIOR_WEIGHT",
     "Points", "QUEUE_PER_ENTRY", "REVIEW", "Record", "Rows", "Rule", "SUMMARY_CAP", "SUMMARY_NEUTRAL",
     "SUMMARY_POINTS", "SpilledCounts", "TYPE_OTHER_NATION", "TYPE_SAME", "TYPE_THEMATIC", "WIDE_DAYS",

@@ -53,7 +53,7 @@ from .dedupe import _Dedupe, _UnionFind, _area_order, _dedupe_areas, _deduped
 from .blocking import _Index
 from .evidence import date_relation
 from .linkrules import follow, one_review_documents, report_first, same_children_queued
-from .records import _TERM_STRINGS, HeldRows, Record, Rows
+from .records import _TERM_STRINGS, Record, Rows, SpilledRecords
 from .results import Decision, Link, Linkage
 from .scores import AUTO, MARGIN, REVIEW, compare, score
 from .weights import SpilledCounts, Weights
@@ -75,31 +75,31 @@ _SHARED_ROWS = 10_000  # the first pass lets its shared values go every so many 
 class Linker:
     """The indexes of one collection; ``link_all`` is the one-call entry point.
 
-    The rows are read in passes, one record at a time: the first counts what the weights need (and keeps the
-    local entries); the dedupe then reads one area's national rows at a time, joining records into reviews in
-    a union-find over every national record's index (the order of the rows), so the reviews, and the order
-    of their numbers that breaks ties, are those of a dedupe of all records at once; last, only when there
-    are local entries, the national records they can meet are read once more, one ONS code at a time and then
+    The rows are read once, one record at a time, each built once: that pass counts what the weights need,
+    keeps the local entries and writes the national records to a temporary file (``SpilledRecords``). The
+    dedupe then reads one area's national records at a time from there, joining records into reviews in a
+    union-find over every national record's index (the order of the rows), so the reviews, and the order of
+    their numbers that breaks ties, are those of a dedupe of all records at once; last, only when there are
+    local entries, the national records they can meet are read once more, one ONS code at a time and then
     those without codes, and each entry keeps the best record of each review it meets.
     """
 
-    def __init__(self, rows: Rows | Iterable[Mapping[str, Any]], scorer: Callable[[Record, Record, Weights], float] | None = None,
+    def __init__(self, rows: Rows, scorer: Callable[[Record, Record, Weights], float] | None = None,
                  bands: tuple[float, float, float] = (AUTO, REVIEW, MARGIN), skip_rules: Iterable[str] = ()) -> None:
         """``scorer`` and ``bands`` (auto, review, margin) replace the hand-set points: bench/linkage.py --em
         ranks and bands candidates by Fellegi-Sunter weights (``fellegi_sunter``) through the same assignment.
         ``skip_rules``: names of dedupe rules switched off (``rules.DEDUPE_RULES``; bench/linkage.py --rules)."""
         self.scorer = scorer or score
         self.bands = bands
-        self.source: Rows = rows if hasattr(rows, "at") else HeldRows(rows)  # type: ignore[assignment]
         self.ids: list[str] = []  # the national records' ids, by index
-        self.positions = array("q")  # a national record's position among the rows, by index
+        self.spilled = SpilledRecords()  # the national records, by index
         self.local: list[Record] = []
         counts = SpilledCounts()
         areas: dict[Any, array] = {}  # dedupe area -> indexes of the national records compared there
         self._by_code: dict[str, array] = {}  # ONS code -> indexes of every national record with it
         self._unplaced = array("q")  # indexes of the national records without codes
         shared = self._shared()
-        for position, row in enumerate(self.source):
+        for position, row in enumerate(rows):
             if position % _SHARED_ROWS == 0:
                 shared = self._shared()
             record = Record.from_row(row, shared)
@@ -109,7 +109,7 @@ class Linker:
                 continue
             i = len(self.ids)
             self.ids.append(record.id)
-            self.positions.append(position)
+            self.spilled.append(record)
             counts.add(record)
             if _deduped(record):
                 for area in _dedupe_areas(record):
@@ -173,10 +173,9 @@ class Linker:
         return {_TERM_STRINGS: True}
 
     def _read(self, indexes: Sequence[int]) -> list[Record]:
-        """The national records at these indexes (ascending), read again from the rows, with their reviews."""
-        shared = self._shared()
-        positions = self.positions
-        records = [Record.from_row(row, shared) for row in self.source.at([positions[i] for i in indexes])]
+        """The national records at these indexes (ascending), read again from the temporary file, with their
+        reviews."""
+        records = self.spilled.read(indexes)
         group_of = getattr(self, "group_of", None)
         if group_of is not None:
             for i, record in zip(indexes, records):
@@ -473,7 +472,7 @@ class Linker:
         return next(r for r in by_id.values() if r.kind == "national" and r.group == group)
 
 
-def link_all(rows: Rows | Iterable[Mapping[str, Any]], decisions: Iterable[Decision] = (),
+def link_all(rows: Rows, decisions: Iterable[Decision] = (),
              skip_rules: Iterable[str] = ()) -> Linkage:
     """Dedupe the national entries, link the local ones, apply people's decisions: one call for the sync
     (``skip_rules``: dedupe rules switched off, for the bench)."""

@@ -2,18 +2,23 @@
 
 An entry row (a mapping shaped like the catalogue's ``entries`` table) becomes a ``Record``: its area codes,
 pseudonyms, title words, publication interval as day numbers, review type, and the terms of its summary, note
-and keywords (``text_terms``). A linker reads its rows through ``Rows`` more than once (``catalogue.LinkRows``
-reads them again from SQL, one area at a time; ``HeldRows`` holds them in a list).
+and keywords (``text_terms``). A linker reads its rows once (``Rows``; ``catalogue.LinkRows`` reads them from
+SQL) and keeps the national records in ``SpilledRecords``, a temporary file it reads one area at a time.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
+import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import tempfile
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from datetime import date
-from typing import Any, Protocol
+from operator import attrgetter
+from typing import Any
 
 from ..normalise.documents import document_kind
 
@@ -247,27 +252,34 @@ def _terms_of(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     return found
 
 
-class Rows(Protocol):
-    """Entry rows a linker can read more than once (``catalogue.LinkRows`` reads them from SQL): every row, in
-    an order that never changes, and the rows at some positions of that order. The linker reads each national
-    area's rows when it dedupes that area, so it never holds every record at once."""
+# Entry rows, read once, in an order that never changes (``catalogue.LinkRows`` reads them from SQL).
+Rows = Iterable[Mapping[str, Any]]
 
-    def __iter__(self) -> Iterator[Mapping[str, Any]]: ...
-
-    def at(self, positions: Sequence[int]) -> Iterable[Mapping[str, Any]]:
-        """The rows at these positions (ascending), in that order."""
-        ...
+_STATE = attrgetter(*[f.name for f in fields(Record)])  # a record's fields in order: ``Record(*state)``
 
 
-class HeldRows:
-    """``Rows`` over rows given in a list (or any iterable, read once): for collections that fit in memory."""
+class SpilledRecords:
+    """Records built once and written to a temporary file, read back by their order of writing: a linker reads
+    each dedupe area's records again from here, so it never holds every record, nor builds one twice (a
+    record's text terms are most of what building it costs)."""
 
-    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
-        self.rows = rows if isinstance(rows, list) else list(rows)
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()
+        self.offsets = array("q", [0])  # where each record starts, and where the last one ends
 
-    def __iter__(self) -> Iterator[Mapping[str, Any]]:
-        return iter(self.rows)
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
 
-    def at(self, positions: Sequence[int]) -> Iterable[Mapping[str, Any]]:
-        rows = self.rows
-        return (rows[p] for p in positions)
+    def append(self, record: Record) -> None:
+        data = marshal.dumps(_STATE(record))
+        self.file.write(data)
+        self.offsets.append(self.offsets[-1] + len(data))
+
+    def read(self, indexes: Iterable[int]) -> list[Record]:
+        """The records written at these places (ascending reads the file in order)."""
+        self.file.flush()
+        fd, offsets, loads = self.file.fileno(), self.offsets, marshal.loads
+        return [Record(*loads(os.pread(fd, offsets[i + 1] - offsets[i], offsets[i]))) for i in indexes]
+
+    def __del__(self) -> None:
+        self.file.close()  # the file goes with the linker that wrote it
