@@ -256,6 +256,7 @@ def _terms_of(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
 Rows = Iterable[Mapping[str, Any]]
 
 _STATE = attrgetter(*[f.name for f in fields(Record)])  # a record's fields in order: ``Record(*state)``
+_TEXT = [f.name for f in fields(Record)].index("text")
 
 
 class SpilledRecords:
@@ -271,7 +272,11 @@ class SpilledRecords:
         return len(self.offsets) - 1
 
     def append(self, record: Record) -> None:
-        data = marshal.dumps(_STATE(record))
+        """Write a record whose text terms are strings (a linker's, ``_TERM_STRINGS``)."""
+        state = _STATE(record)
+        # The text terms as one string (a term is words and a space): unmarshalling a string for each term
+        # would be most of reading a record back.
+        data = marshal.dumps((*state[:_TEXT], "\n".join(state[_TEXT]), *state[_TEXT + 1:]))
         self.file.write(data)
         self.offsets.append(self.offsets[-1] + len(data))
 
@@ -279,7 +284,13 @@ class SpilledRecords:
         """The records written at these places (ascending reads the file in order)."""
         self.file.flush()
         fd, offsets, loads = self.file.fileno(), self.offsets, marshal.loads
-        return [Record(*loads(os.pread(fd, offsets[i + 1] - offsets[i], offsets[i]))) for i in indexes]
+        records = []
+        for i in indexes:
+            record = Record(*loads(os.pread(fd, offsets[i + 1] - offsets[i], offsets[i])))
+            text = record.text
+            record.text = tuple(text.split("\n")) if text else ()  # type: ignore[union-attr]
+            records.append(record)
+        return records
 
     def __del__(self) -> None:
         self.file.close()  # the file goes with the linker that wrote it
