@@ -39,17 +39,19 @@ _RATIO_CUTOFF = 79.0
 
 
 class Distinctive:
-    """Whether a text term weighs anything (is not boilerplate) in the collection's ``Weights``, remembered
-    for the terms of one area."""
+    """Each record's text terms that weigh something (are not boilerplate) in the collection's ``Weights``,
+    remembered for the records of one area (a record meets in the blocks of each of its years, and of the
+    year before)."""
 
     def __init__(self, weights: Weights) -> None:
-        self.weights = weights
-        self.known: dict[str | int, bool] = {}
+        self.boilerplate = weights.boilerplate()
+        self.weighing: dict[Record, list[str | int]] = {}  # records hash by identity
 
-    def __call__(self, term: str | int) -> bool:
-        found = self.known.get(term)
+    def terms(self, record: Record) -> list[str | int]:
+        found = self.weighing.get(record)
         if found is None:
-            found = self.known[term] = self.weights.idf(term) != 0
+            boilerplate = self.boilerplate
+            found = self.weighing[record] = [t for t in record.text if t not in boilerplate]
         return found
 
 
@@ -72,14 +74,14 @@ def meetings(records: Sequence[Record], first: int, distinctive: Distinctive) ->
     thematic: dict[str, list[int]] = defaultdict(list)  # by listing
     contents: list[str | None] = []
     terms: list[list[str | int]] = []  # each record's terms that weigh something
-    known = distinctive.known
+    weighing_terms = distinctive.terms
     for y, record in enumerate(records):
         by_title[record.title_key].append(y)
         for token in record.tokens:
             by_word[token].append(y)
         if record.report_sha256 is not None:
             by_document[record.report_sha256].append(y)
-        weighing = [t for t in record.text if (known[t] if t in known else distinctive(t))]
+        weighing = weighing_terms(record)
         for term in weighing:
             by_term[term].append(y)
         terms.append(weighing)

@@ -68,6 +68,7 @@ class Weights:
     _cache: dict[str, float] = field(default_factory=dict)
     _norms: dict[tuple[str, ...], float] = field(default_factory=dict)
     _squares: dict[str | int, float] = field(default_factory=dict)  # idf(term) ** 2, as the sums take it
+    _boilerplate: frozenset | None = None
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Weights:
@@ -87,6 +88,15 @@ class Weights:
         if found > max(BOILERPLATE_MIN, BOILERPLATE_SHARE * n):
             return 0.0
         return math.log((n + 1) / (found + 1)) + 1.0
+
+    def boilerplate(self) -> frozenset:
+        """The terms that weigh nothing (``idf`` 0), found once: any other term weighs something (a term the
+        counts do not hold is in one record at most)."""
+        if self._boilerplate is None:
+            limit = max(BOILERPLATE_MIN, BOILERPLATE_SHARE * self.texts)
+            self._boilerplate = frozenset([t for t, n in self.term_df.items() if n > limit]
+                                          + [i for i, n in enumerate(self.numbered_df) if n > limit])
+        return self._boilerplate
 
     def _norm(self, terms: tuple[str, ...]) -> float:
         norm = self._norms.get(terms)
