@@ -202,6 +202,16 @@ def test_review_ids_stay_when_reviews_merge(db) -> None:
     assert db["reviews"].count == 1
 
 
+def test_review_ids_are_read_a_chunk_of_entries_at_a_time(db, monkeypatch) -> None:
+    first = entry("nspcc-2014:child-i", source="nspcc-2014", kind="national", title="Child I", codes=["E10000021"])
+    second = entry("nspcc-2014:child-j", source="nspcc-2014", kind="national", title="Child J", codes=["E10000021"])
+    run(db, outcome("nspcc-2014", [first, second], departure="delisted"))
+    held = {r["id"]: r["review_id"] for r in rows(db, "SELECT id, review_id FROM entries")}
+    monkeypatch.setattr(catalogue.ReviewIds, "CHUNK", 1)
+    asked = ["nspcc-2014:child-j", "nowhere", "nspcc-2014:child-i"]
+    assert catalogue.ReviewIds(db)(asked) == {i: held[i] for i in asked if i in held}
+
+
 def test_full_text_search_over_title_and_summary(db) -> None:
     run(db, outcome("york", [entry("york:neglect", title="Thematic review of child neglect", names=[],
                                    summary="A two-year study of responses to neglect.")]))

@@ -13,7 +13,7 @@ import ctypes
 import gc
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,7 +282,7 @@ class _Writer:
         next_id = self.db.execute(
             "SELECT max((SELECT coalesce(max(id), 0) FROM reviews), "
             "(SELECT coalesce(max(last_id), 0) FROM id_sequences WHERE name = 'reviews')) + 1").fetchone()[0]
-        # Each entry's review id now, read from the catalogue when asked: not a dict of every entry beside
+        # Each entry's review id now, read from the catalogue a chunk at a time: not a dict of every entry beside
         # the linker's groups (the review ids are not changed until every group has its id).
         assigned = link.assign_review_ids(linkage.groups, ReviewIds(self.db), next_id)
         self.db.conn.executemany("UPDATE entries SET review_id = ? WHERE id = ? AND review_id IS NOT ?",
@@ -404,23 +404,23 @@ class _Writer:
 
 
 # What linking reads of an entry.
-class ReviewIds(Mapping[str, "int | None"]):
-    """Entry id -> its review id, looked up in the catalogue one at a time (``link.assign_review_ids``)."""
+class ReviewIds:
+    """Some entries' review ids, those that have one, looked up in the catalogue a chunk of ids a query
+    (``link.assign_review_ids``)."""
+
+    CHUNK = 500  # ids a query
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.conn = db.conn
 
-    def __getitem__(self, entry_id: str) -> int | None:
-        row = self.conn.execute("SELECT review_id FROM entries WHERE id = ?", [entry_id]).fetchone()
-        if row is None:
-            raise KeyError(entry_id)
-        return row[0]
-
-    def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self.conn.execute("SELECT id FROM entries"))
-
-    def __len__(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    def __call__(self, entry_ids: list[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for start in range(0, len(entry_ids), self.CHUNK):
+            chunk = entry_ids[start:start + self.CHUNK]
+            found.update(self.conn.execute(
+                f"SELECT id, review_id FROM entries WHERE id IN ({', '.join('?' * len(chunk))}) "
+                "AND review_id IS NOT NULL", chunk))
+        return found
 
 
 def release_memory() -> None:

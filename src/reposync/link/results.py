@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,16 +60,24 @@ class Linkage:
 # --- review ids ------------------------------------------------------------------------------------------
 
 
-def assign_review_ids(groups: list[list[str]], current: Mapping[str, int | None], next_id: int) -> dict[str, int]:
-    """Give each group a review id, keeping ids stable: when reviews merge the oldest id stays."""
+_ASKED = 500  # groups whose entries' current ids are asked for at once
+
+
+def assign_review_ids(groups: list[list[str]], current: Callable[[list[str]], Mapping[str, int]],
+                      next_id: int) -> dict[str, int]:
+    """Give each group a review id, keeping ids stable: when reviews merge the oldest id stays. ``current``:
+    the review ids of those of some entries that have one (``catalogue.ReviewIds`` asks the catalogue)."""
     assigned: dict[str, int] = {}
     used: set[int] = set()
-    # Each group's current ids, each entry's looked up once (``current`` may be the catalogue, one query a
-    # lookup); None for a group with none (every group, the first night).
+    # Each group's current ids, each entry's looked up once, a few hundred groups at a time; None for a
+    # group with none (every group, the first night).
     held: list[tuple[int, ...] | None] = []
-    for group in groups:
-        ids = tuple(sorted({i for i in map(current.get, group) if i is not None}))
-        held.append(ids or None)
+    for start in range(0, len(groups), _ASKED):
+        asked = groups[start:start + _ASKED]
+        found = current([entry_id for group in asked for entry_id in group])
+        for group in asked:
+            ids = tuple(sorted({found[entry_id] for entry_id in group if entry_id in found}))
+            held.append(ids or None)
 
     # Groups holding the oldest ids choose first, so a split keeps the id on its older part.
     def oldest(n: int) -> tuple[int, list[str]]:
