@@ -150,10 +150,20 @@ def _case_key(record: Record) -> tuple[Any, int | None, Any]:
 
 def _key_text(value: Any) -> str:
     """One text per value of ``_case_key``'s parts, equal exactly when the values are equal (a set as its
-    sorted list, which no string or number reads as)."""
+    sorted list, which no string or number reads as; a tuple of two or three as its ``repr``)."""
     if isinstance(value, tuple):
-        return repr(tuple(sorted(v) if isinstance(v, frozenset) else v for v in value))
-    return repr(sorted(value) if isinstance(value, frozenset) else value)
+        return f"({', '.join(map(_key_text, value))})"
+    if isinstance(value, frozenset):
+        found = _SET_TEXTS.get(value)
+        if found is None:
+            if len(_SET_TEXTS) > 10_000:
+                _SET_TEXTS.clear()
+            found = _SET_TEXTS[value] = repr(sorted(value))
+        return found
+    return repr(value)
+
+
+_SET_TEXTS: dict[frozenset, str] = {}  # area codes and pseudonym sets repeat
 
 
 class SpilledCounts:
