@@ -276,7 +276,7 @@ class _Writer:
         self.flush()
         release_memory()  # the walk's and the entry writes' freed memory, before the linker's records
         merged = link.merge_decisions(person_decisions(self.db, stamp=True), decisions)
-        # rows read from SQL in passes, one area's national records held at a time
+        # rows read from SQL once; the linker holds one area's national records at a time
         linkage = link.link_all(LinkRows(self.db), merged.values())
         # Past the highest id ever given, not just the highest there is: a deleted review's id is never reused.
         next_id = self.db.execute(
