@@ -268,9 +268,6 @@ class SpilledRecords:
         self.file = tempfile.TemporaryFile()
         self.offsets = array("q", [0])  # where each record starts, and where the last one ends
 
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
     def append(self, record: Record) -> None:
         """Write a record whose text terms are strings (a linker's, ``_TERM_STRINGS``)."""
         state = _STATE(record)
