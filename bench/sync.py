@@ -12,6 +12,7 @@ real catalogue): the child raises it, and nothing else.
 
     python bench/sync.py [--scales 1,10,100]
     python bench/sync.py --child CONFIG DB [--live] [--delay S]   # one sync, JSON on stdout
+    python bench/sync.py --page-costs      # what a 1x library record page costs, stage by stage
 """
 
 from __future__ import annotations
@@ -141,6 +142,53 @@ def run(scales: list[int], out: Path | None = None) -> dict:
     return results
 
 
+def page_costs(scale: int = 1) -> str:
+    """What a library record page costs in the 1x walk, stage by stage (CPU ms a page, in this process): the
+    httpx client alone through the replay transport, the fetcher (its rules and that client), lexbor alone,
+    the library parser (guard, tree and extraction), normalising its entry, and the whole walk of the source."""
+    from generate import generate
+
+    from selectolax.lexbor import LexborHTMLParser
+
+    from reposync import settings
+    from reposync.archive.snapshots import Archive, ReplayTransport
+    from reposync.config import load_config
+    from reposync.crawl.deadline import Deadline
+    from reposync.crawl.fetch import Fetcher, make_client
+    from reposync.crawl.walk import walk_source
+    from reposync.normalise import normalise
+    from reposync.parsers import parser_for
+
+    settings.MAX_PAGES_PER_SOURCE = 10**6
+    config = load_config(generate(ROOT / "bench" / "out" / f"scale-{scale}", scale))
+    source = next(s for s in config.sources if s.parser == "nspcc-library")
+    archive = Archive(config.paths.snapshots)
+    urls = [row.url for row in archive.rows() if row.sha256 and row.url.startswith("https://library.")]
+    costs: dict[str, float] = {}
+
+    def timed(name: str, work) -> list:  # noqa: ANN001 - a callable over one URL or page
+        started, done = time.process_time(), [work(item) for item in items]
+        costs[name] = (time.process_time() - started) / len(items) * 1000
+        return done
+
+    deadline = Deadline()
+    with make_client(config.crawl, transport=ReplayTransport(archive), deadline=deadline) as client:
+        items = urls
+        texts = timed("httpx client.get (replay)", lambda url: client.get(url).text)
+        fetcher = Fetcher(config.crawl, offline=True, client=client, deadline=deadline)
+        timed("Fetcher.get (its rules + httpx)", lambda url: fetcher.get(url, source.site))
+        items = list(zip(texts, urls))
+        timed("lexbor alone", lambda page: LexborHTMLParser(page[0]))
+        parsed = timed("library parser (guard, tree, fields)", lambda page: parser_for(source)(*page))
+        items = [raw for result in parsed for raw in result.entries]
+        timed("normalise (an entry)", lambda raw: normalise(raw, source, config.areas))
+        started = time.process_time()
+        outcome = walk_source(source, Fetcher(config.crawl, offline=True, client=client, deadline=deadline), config)
+        costs["the whole walk (a page)"] = (time.process_time() - started) / outcome.pages * 1000
+    return "\n".join([f"A library record page at {scale}x ({len(urls)} pages), CPU ms a page:"]
+                     + [f"  {name:40} {ms:6.3f}" for name, ms in costs.items()])
+
+
 def table(results: dict) -> str:
     lines = [
         "Full offline sync of a synthetic collection (child process; peak RSS from wait4)",
@@ -194,7 +242,11 @@ def main() -> None:
     parser.add_argument("--live", action="store_true")
     parser.add_argument("--delay", type=float, default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--page-costs", action="store_true", help="what a library page costs, stage by stage")
     args = parser.parse_args()
+    if args.page_costs:
+        print(page_costs())
+        return
     if args.child:
         print(json.dumps(child(*args.child, args.live, args.delay)))
         return
