@@ -103,12 +103,13 @@ def _value(label: LexborNode) -> tuple[str, list[str]]:
 
 
 def _pdf(hrefs: list[str], url: str) -> str | None:
-    usable = [h for h in hrefs if link_target(url, h)]
-    for href in usable:
+    """Where the report link leads (absolute): the first to a PDF or the catalogue's file store, else the first."""
+    usable = [(href, target) for href in hrefs if (target := link_target(url, href))]
+    for href, target in usable:
         lowered = href.lower()
         if ".pdf" in lowered or "filetransfer" in lowered:
-            return href
-    return usable[0] if usable else None
+            return target
+    return usable[0][1] if usable else None
 
 
 def parse(html: str, url: str) -> ParseResult:
@@ -171,7 +172,7 @@ def parse(html: str, url: str) -> ParseResult:
         date_text=date_text,
         area_text=area_text,
         summary=summary,
-        url=absolute(url, pdf),
+        url=pdf,
         copy_number=copy_number,
         keywords=keywords,
         details=details,
