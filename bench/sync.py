@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -130,16 +131,37 @@ print(json.dumps({{"rows": len(rows), "seconds": time.perf_counter() - started}}
 def run(scales: list[int], out: Path | None = None) -> dict:
     from generate import generate
 
-    results = {}
-    for scale in scales:
+    def one(scale: int, baseline: bool) -> dict:
         folder = (out or ROOT / "bench" / "out") / f"scale-{scale}"
         config = generate(folder, scale)
         with tempfile.TemporaryDirectory(dir=folder) as work:
             db = str(Path(work) / "catalogue.db")
             figures = run_child([str(config), db])
-            figures["baseline"] = executemany_baseline(db)
-        results[scale] = figures
+            if baseline:
+                figures["baseline"] = executemany_baseline(db)
+        return figures
+
+    results = {}
+    smallest = min(scales)
+    for scale in scales:
+        results[scale] = one(scale, baseline=True)
+        if scale != smallest:
+            # The smallest scale again after each larger one: this machine's speed drifts by a third over
+            # minutes, so a 100x run is judged against small runs spread over the same time, not one at the start.
+            results[smallest].setdefault("again", []).append(one(smallest, baseline=False)["wall"])
     return results
+
+
+def smallest_walls(result: dict) -> list[float]:
+    """The smallest scale's wall times: its run in the table, then each run after a larger scale."""
+    return [result["wall"], *result.get("again", [])]
+
+
+def per_entry(results: dict) -> list[float]:
+    """Seconds an entry at each scale, smallest first; the smallest from the median of its runs (``run``)."""
+    scales = sorted(results)
+    return [(statistics.median(smallest_walls(results[s])) if s == scales[0] else results[s]["wall"])
+            / results[s]["entries"] for s in scales]
 
 
 def page_costs(scale: int = 1) -> str:
@@ -206,16 +228,20 @@ def table(results: dict) -> str:
         )
     verdicts = []
     if 1 in results:
-        verdicts.append(f"1x under {TARGET_1X_SECONDS} s: {'met' if results[1]['wall'] < TARGET_1X_SECONDS else 'MISSED'}"
-                        f" ({results[1]['wall']:.2f} s)")
+        walls = smallest_walls(results[1])
+        middle = statistics.median(walls)
+        runs = f"; its {len(walls)} runs {', '.join(f'{w:.2f}' for w in walls)} s" if len(walls) > 1 else ""
+        verdicts.append(f"1x under {TARGET_1X_SECONDS} s: {'met' if middle < TARGET_1X_SECONDS else 'MISSED'}"
+                        f" (median {middle:.2f} s{runs})")
     if 100 in results:
         verdicts.append(f"100x peak under {TARGET_100X_MB} MB: "
                         f"{'met' if results[100]['peak_mb'] < TARGET_100X_MB else 'MISSED'} "
                         f"({results[100]['peak_mb']:.0f} MB)")
     scales = sorted(results)
     if len(scales) > 1:
-        per = [results[s]["wall"] / results[s]["entries"] for s in scales]
-        verdicts.append("time per entry, smallest to largest scale: " + " -> ".join(f"{p * 1e6:.0f} us" for p in per)
+        per = per_entry(results)
+        verdicts.append("time per entry, smallest (median of its runs) to largest scale: "
+                        + " -> ".join(f"{p * 1e6:.0f} us" for p in per)
                         + f" ({per[-1] / per[0]:.2f}x: {'linear' if per[-1] / per[0] <= TARGET_LINEAR else 'NOT linear'}"
                         + f", target {TARGET_LINEAR}x)")
         if all("cpu" in results[s] for s in scales):
